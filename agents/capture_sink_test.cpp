@@ -1,0 +1,81 @@
+#include "agents/capture_sink.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace smtplab::agents {
+namespace {
+
+namespace fs = std::filesystem;
+
+smtp::Envelope envelope_for(std::vector<std::string> to) {
+  smtp::Envelope e;
+  e.reverse_path = smtp::parse_path("<alice@a.example>").value();
+  for (const auto& t : to) e.recipients.push_back({smtp::parse_path("<" + t + ">").value(), {}});
+  return e;
+}
+
+class CaptureSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("smtplab_sink_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    store_ = MaildirStore::open({.root = root_.string(), .fsync = false}).value();
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  fs::path root_;
+  std::unique_ptr<MaildirStore> store_;
+};
+
+// RFC 5321 4.4: Return-Path, then a Received line naming the client, us, the
+// protocol (RFC 3848) and the date.
+TEST_F(CaptureSinkTest, TraceHeaders) {
+  CaptureSink sink(*store_, {.hostname = "sink.example"}, [] { return absl::FromUnixSeconds(1700000000); });
+  smtp::SessionState state;
+  state.peer_address = "127.0.0.1:4000";
+  state.helo_domain = "client.example";
+  state.esmtp = true;
+  state.authenticated_user = "alice";
+  EXPECT_EQ(sink.trace_headers(state, envelope_for({"bob@b.example"}), "ID1"),
+            "Return-Path: <alice@a.example>\r\n"
+            "Received: from client.example ([127.0.0.1])\r\n"
+            "\tby sink.example (smtplab) with ESMTPA id ID1\r\n"
+            "\tfor <bob@b.example>; Tue, 14 Nov 2023 22:13:20 +0000\r\n");
+  state.esmtp = false;
+  state.authenticated_user.clear();
+  state.peer_address = "[::1]:4000";
+  const std::string two = sink.trace_headers(state, envelope_for({"b@b.example", "c@c.example"}), "ID2");
+  EXPECT_NE(two.find("with SMTP id ID2; "), std::string::npos) << two;
+  EXPECT_NE(two.find("([IPv6:::1])"), std::string::npos) << two;
+}
+
+TEST_F(CaptureSinkTest, StoresAndAnswers250) {
+  CaptureSink sink(*store_, {});
+  smtp::SessionState state;
+  state.peer_address = "127.0.0.1:1";
+  auto reply = sink.on_message(state, envelope_for({"b@b.example"}), "Subject: x\r\n\r\nbody\r\n");
+  EXPECT_EQ(reply.code, 250);
+  EXPECT_EQ(sink.delivered(), 1u);
+  EXPECT_EQ(std::distance(fs::directory_iterator(root_ / "new"), fs::directory_iterator()), 1);
+}
+
+// Not stored means not accepted (RFC 5321 6.1): a failed write answers 451.
+TEST_F(CaptureSinkTest, StoreFailureIs451) {
+  CaptureSink sink(*store_, {});
+  fs::remove_all(root_);
+  smtp::SessionState state;
+  auto reply = sink.on_message(state, envelope_for({"b@b.example"}), "x\r\n");
+  EXPECT_EQ(reply.code, 451);
+  EXPECT_EQ(sink.delivered(), 0u);
+}
+
+TEST_F(CaptureSinkTest, ConnectionLimit) {
+  CaptureSink sink(*store_, {.max_connections = 2});
+  EXPECT_FALSE(sink.admit(2).has_value());
+  ASSERT_TRUE(sink.admit(3).has_value());
+  EXPECT_EQ(sink.admit(3)->code, 421);
+}
+
+}  // namespace
+}  // namespace smtplab::agents

@@ -1,0 +1,60 @@
+#include "agents/maildir_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+namespace smtplab::agents {
+namespace {
+
+namespace fs = std::filesystem;
+
+class MaildirStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("smtplab_maildir_" + std::to_string(::getpid()) + "_" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  fs::path root_;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(MaildirStoreTest, DeliversIntoNewWithExactBytes) {
+  auto store = MaildirStore::open({.root = root_.string(), .fsync = true, .hostname = "h"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::string body("line\r\n\x00binary\xff\r\n", 15);
+  auto name = (*store)->deliver("Return-Path: <a@b>\r\n", body);
+  ASSERT_TRUE(name.ok()) << name.status();
+  EXPECT_TRUE(fs::exists(root_ / "cur"));
+  EXPECT_TRUE(fs::is_empty(root_ / "tmp"));
+  EXPECT_EQ(read_file(root_ / "new" / *name), "Return-Path: <a@b>\r\n" + body);
+  EXPECT_EQ(name->substr(name->size() - 2), ".h");
+}
+
+TEST_F(MaildirStoreTest, NamesAreUnique) {
+  auto store = MaildirStore::open({.root = root_.string(), .fsync = false});
+  ASSERT_TRUE(store.ok());
+  std::set<std::string> names;
+  for (int i = 0; i < 200; ++i) names.insert((*store)->deliver("", "x").value());
+  EXPECT_EQ(names.size(), 200u);
+}
+
+TEST_F(MaildirStoreTest, FailureIsReportedNotHidden) {
+  auto store = MaildirStore::open({.root = root_.string()});
+  ASSERT_TRUE(store.ok());
+  fs::remove_all(root_);
+  auto name = (*store)->deliver("", "x");
+  EXPECT_FALSE(name.ok());
+}
+
+}  // namespace
+}  // namespace smtplab::agents

@@ -1,0 +1,31 @@
+#include "agents/message_composer.hpp"
+
+#include <gtest/gtest.h>
+
+namespace smtplab::agents {
+namespace {
+
+// RFC 5322 3.6: the origination date and originator fields are required;
+// lines end in CRLF (RFC 5322 2.1).
+TEST(MessageComposerTest, ComposesHeadersAndCrlfBody) {
+  MessageDraft d{"alice@a.example", {"bob@b.example", "carol@c.example"}, "Hello", "one\ntwo\n",
+                 absl::FromUnixSeconds(1700000000), "1@a.example"};
+  EXPECT_EQ(compose_message(d),
+            "From: alice@a.example\r\nTo: bob@b.example, carol@c.example\r\nSubject: Hello\r\n"
+            "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\nMessage-ID: <1@a.example>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+            "one\r\ntwo\r\n");
+}
+
+// RFC 2047 encoded-word for a non-ASCII subject; 8bit body marked as such.
+TEST(MessageComposerTest, EightBitText) {
+  MessageDraft d{"a@a.example", {"b@b.example"}, "Gr\xC3\xBC\xC3\x9F" "e", "Gr\xC3\xBC\xC3\x9F" "e",
+                 absl::FromUnixSeconds(0), "x@y"};
+  const std::string m = compose_message(d);
+  EXPECT_NE(m.find("Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("charset=utf-8"), std::string::npos);
+  EXPECT_NE(m.find("Content-Transfer-Encoding: 8bit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smtplab::agents

@@ -1,0 +1,440 @@
+#include "agents/smtp/client_session.hpp"
+
+#include <algorithm>
+
+#include "base/absl_string_view.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "agents/smtp/data_framing.hpp"
+#include "agents/smtp/sasl.hpp"
+
+namespace smtplab::smtp {
+
+std::optional<Reply> TransactionResult::deciding_reply() const {
+  if (final_reply) return final_reply;
+  if (mail_reply && !mail_reply->is_positive()) return mail_reply;
+  // No recipient accepted: the mildest refusal decides (a 4xx means retry,
+  // only all-5xx means bounce); a refused DATA after that is a consequence.
+  std::optional<Reply> mildest;
+  bool any_accepted = false;
+  for (const auto& r : rcpt_replies) {
+    if (r && r->is_positive()) any_accepted = true;
+    if (r && !r->is_positive() && (!mildest || r->klass() < mildest->klass())) mildest = r;
+  }
+  if (!any_accepted && mildest) return mildest;
+  return data_reply;
+}
+
+ClientSession::ClientSession(ClientSettings settings, SessionObserver* observer)
+    : settings_(std::move(settings)), observer_(observer) {
+  tls_active_ = settings_.tls_active_from_start;
+  expect(Expect::kGreeting);
+}
+
+void ClientSession::emit(SessionEventKind kind, std::string_view text, std::size_t octets, int code) {
+  if (observer_ != nullptr) observer_->on_event(SessionEvent{kind, text, octets, code});
+}
+
+std::size_t ClientSession::enqueue(OutgoingMessage message) {
+  messages_.push_back(std::move(message));
+  results_.emplace_back();
+  results_.back().rcpt_replies.resize(messages_.back().recipients.size());
+  if (done_) {
+    results_.back().done = true;
+    results_.back().error = failure_.empty() ? "session already ended" : failure_;
+  } else {
+    pump();
+  }
+  return results_.size() - 1;
+}
+
+void ClientSession::finish() {
+  finish_requested_ = true;
+  pump();
+}
+
+std::string ClientSession::take_output() {
+  std::string out;
+  out.swap(out_);
+  return out;
+}
+
+void ClientSession::send_line(std::string_view line) {
+  emit(SessionEventKind::kCommandSent, line);
+  absl::StrAppend(&out_, av(line), "\r\n");
+}
+
+void ClientSession::send_command(const Command& command) {
+  std::string wire = format_command(command);
+  emit(SessionEventKind::kCommandSent, std::string_view(wire).substr(0, wire.size() - 2));
+  out_ += wire;
+}
+
+ClientSession::Waiting ClientSession::waiting() const {
+  if (done_) return Waiting::kDone;
+  if (pending_.empty()) return Waiting::kIdle;
+  switch (pending_.front().expect) {
+    case Expect::kGreeting: return Waiting::kGreeting;
+    case Expect::kEhlo: return Waiting::kEhlo;
+    case Expect::kHelo: return Waiting::kHelo;
+    case Expect::kStarttls: return Waiting::kStarttls;
+    case Expect::kAuth: return Waiting::kAuth;
+    case Expect::kMail: return Waiting::kMail;
+    case Expect::kRcpt: return Waiting::kRcpt;
+    case Expect::kDataInit: return Waiting::kDataInit;
+    case Expect::kDataEnd:
+    case Expect::kDataEndIgnored: return Waiting::kDataEnd;
+    case Expect::kBdatLast: return Waiting::kBdat;
+    case Expect::kRset: return Waiting::kRset;
+    case Expect::kQuit: return Waiting::kQuit;
+  }
+  return Waiting::kIdle;
+}
+
+void ClientSession::receive(std::string_view bytes) {
+  if (done_) return;
+  parser_.feed(bytes);
+  while (!done_) {
+    auto next = parser_.next();
+    if (!next) return;
+    if (!next->ok()) {
+      const std::string why = absl::StrCat("malformed reply from server: ", next->status().message());
+      emit(SessionEventKind::kProtocolError, why);
+      fail_all(nullptr, why);
+      done_ = true;
+      return;
+    }
+    const Reply& reply = **next;
+    if (observer_ != nullptr) {
+      const std::string wire = reply.format();
+      std::string_view rest(wire);
+      while (!rest.empty()) {
+        const auto eol = rest.find("\r\n");
+        emit(SessionEventKind::kReplyReceived, rest.substr(0, eol), 0, reply.code);
+        rest.remove_prefix(eol + 2);
+      }
+    }
+    on_reply(reply);
+  }
+}
+
+void ClientSession::fail_all(const Reply* reply, std::string_view why) {
+  if (failure_.empty()) failure_ = std::string(why);
+  auto fail = [&](TransactionResult& r) {
+    if (r.done) return;
+    r.done = true;
+    r.error = std::string(why);
+    if (reply != nullptr && !r.final_reply) r.final_reply = *reply;
+  };
+  if (current_) fail(results_[*current_]);
+  for (std::size_t i = next_message_; i < results_.size(); ++i) fail(results_[i]);
+  next_message_ = results_.size();
+  current_.reset();
+}
+
+void ClientSession::on_reply(const Reply& reply) {
+  if (pending_.empty()) {
+    const std::string why = absl::StrCat("unexpected reply from server: ", reply.code, " ", reply.text());
+    emit(SessionEventKind::kProtocolError, why);
+    fail_all(nullptr, why);
+    done_ = true;
+    return;
+  }
+  const Pending p = pending_.front();
+  pending_.pop_front();
+
+  if (reply.code == 421 && p.expect != Expect::kQuit) {
+    // RFC 5321 3.8: the server is closing; everything pending defers.
+    give_up(&reply, absl::StrCat("server closing: ", reply.code, " ", reply.text()));
+    done_ = true;
+    return;
+  }
+
+  switch (p.expect) {
+    case Expect::kGreeting:
+      if (reply.code == 220) {
+        send_command(make_ehlo(settings_.helo_domain));
+        expect(Expect::kEhlo);
+      } else {
+        fail_all(&reply, absl::StrCat("greeting refused: ", reply.code, " ", reply.text()));
+      }
+      return;
+    case Expect::kEhlo:
+      if (reply.code == 250) {
+        extensions_.clear();
+        for (std::size_t i = 1; i < reply.lines.size(); ++i) {
+          std::string_view line = reply.lines[i];
+          const auto cut = line.find_first_of(" =");
+          std::string keyword = absl::AsciiStrToUpper(av(line.substr(0, cut)));
+          extensions_[keyword] = cut == std::string_view::npos ? "" : std::string(line.substr(cut + 1));
+        }
+        after_hello();
+      } else if (reply.code == 500 || reply.code == 502 || reply.code == 504 || reply.code == 550) {
+        // RFC 5321 3.2: an old server; fall back to HELO without extensions.
+        extensions_.clear();
+        send_command(make_helo(settings_.helo_domain));
+        expect(Expect::kHelo);
+      } else {
+        give_up(&reply, absl::StrCat("EHLO refused: ", reply.code, " ", reply.text()));
+      }
+      return;
+    case Expect::kHelo:
+      if (reply.code == 250) {
+        after_hello();
+      } else {
+        give_up(&reply, absl::StrCat("HELO refused: ", reply.code, " ", reply.text()));
+      }
+      return;
+    case Expect::kStarttls:
+      if (reply.code == 220) {
+        awaiting_tls_ = true;
+        emit(SessionEventKind::kTlsRequested, "STARTTLS");
+      } else if (settings_.starttls == ClientTlsMode::kRequired) {
+        give_up(&reply, absl::StrCat("TLS required but STARTTLS failed: ", reply.code, " ", reply.text()));
+      } else {
+        starttls_declined_ = true;
+        after_hello();
+      }
+      return;
+    case Expect::kAuth:
+      if (reply.code == 334 && login_step_ >= 2) {
+        send_line("*");  // nothing more to say: cancel (RFC 4954 4)
+        expect(Expect::kAuth);
+      } else if (reply.code == 334) {
+        // LOGIN asks for the user, then the password; PLAIN sent it all at once.
+        const std::string_view secret = login_step_ == 0 ? settings_.auth->user : settings_.auth->password;
+        ++login_step_;
+        send_line(base64_encode(secret));
+        expect(Expect::kAuth);
+      } else if (reply.code == 235) {
+        authenticated_ = true;
+        after_hello();
+      } else {
+        give_up(&reply, absl::StrCat("authentication failed: ", reply.code, " ", reply.text()));
+      }
+      return;
+    case Expect::kMail: {
+      TransactionResult& r = results_[*current_];
+      r.mail_reply = reply;
+      if (pipelined_) return;  // the RCPT and DATA replies are on their way
+      if (!reply.is_positive()) {
+        finish_transaction();
+        return;
+      }
+      send_command(make_rcpt(messages_[*current_].recipients[0].path, messages_[*current_].recipients[0].params));
+      expect(Expect::kRcpt, 0);
+      return;
+    }
+    case Expect::kRcpt: {
+      TransactionResult& r = results_[*current_];
+      r.rcpt_replies[p.index] = reply;
+      if (pipelined_) return;
+      const auto& recipients = messages_[*current_].recipients;
+      if (p.index + 1 < recipients.size()) {
+        send_command(make_rcpt(recipients[p.index + 1].path, recipients[p.index + 1].params));
+        expect(Expect::kRcpt, p.index + 1);
+      } else if (any_recipient_accepted()) {
+        send_message_text();
+      } else {
+        send_command(make_simple(Verb::kRset));
+        expect(Expect::kRset);
+        finish_transaction();
+      }
+      return;
+    }
+    case Expect::kDataInit: {
+      TransactionResult& r = results_[*current_];
+      r.data_reply = reply;
+      if (reply.code == 354) {
+        if (r.mail_reply && r.mail_reply->is_positive() && any_recipient_accepted()) {
+          std::string stuffed;
+          append_dot_stuffed(stuffed, messages_[*current_].content);
+          if (observer_ != nullptr) {
+            const std::string& content = messages_[*current_].content;
+            observer_->on_event(SessionEvent{SessionEventKind::kMessageSent, content, content.size(), 0,
+                                             /*dot_stuffed=*/true});
+          }
+          out_ += stuffed;
+          expect(Expect::kDataEnd);
+        } else {
+          // RFC 2920 3.1: pipelined DATA was accepted though no recipient was;
+          // send an empty message and disregard the reply.
+          send_line(".");
+          expect(Expect::kDataEndIgnored);
+        }
+        return;
+      }
+      const bool in_transaction = r.mail_reply && r.mail_reply->is_positive();
+      finish_transaction();
+      if (in_transaction) {
+        send_command(make_simple(Verb::kRset));
+        expect(Expect::kRset);
+      }
+      pump();
+      return;
+    }
+    case Expect::kDataEnd:
+    case Expect::kBdatLast: {
+      TransactionResult& r = results_[*current_];
+      if (p.expect == Expect::kBdatLast) r.data_reply = reply;
+      const bool mail_ok = r.mail_reply && r.mail_reply->is_positive();
+      if (p.expect == Expect::kDataEnd || (mail_ok && any_recipient_accepted())) r.final_reply = reply;
+      finish_transaction();
+      if (!reply.is_positive() && mail_ok && p.expect == Expect::kBdatLast) {
+        // RFC 3030 2: after a failed chunk the client resets the transaction.
+        send_command(make_simple(Verb::kRset));
+        expect(Expect::kRset);
+      }
+      pump();
+      return;
+    }
+    case Expect::kDataEndIgnored:
+      finish_transaction();
+      pump();
+      return;
+    case Expect::kRset:
+      pump();
+      return;
+    case Expect::kQuit:
+      done_ = true;
+      return;
+  }
+}
+
+void ClientSession::give_up(const Reply* reply, std::string_view why) {
+  fail_all(reply, why);
+  send_command(make_simple(Verb::kQuit));
+  quit_sent_ = true;
+  expect(Expect::kQuit);
+}
+
+void ClientSession::after_hello() {
+  if (!tls_active_ && settings_.starttls != ClientTlsMode::kNone && !starttls_declined_) {
+    if (offers("STARTTLS")) {
+      send_command(make_simple(Verb::kStarttls));
+      expect(Expect::kStarttls);
+      return;
+    }
+    if (settings_.starttls == ClientTlsMode::kRequired) {
+      const Reply reply = make_reply(454, "4.7.0", "TLS required by the client, but the server does not offer STARTTLS");
+      give_up(&reply, reply.text());
+      return;
+    }
+  }
+  if (settings_.auth && !authenticated_) {
+    start_auth();
+    return;
+  }
+  ready_ = true;
+  pump();
+}
+
+void ClientSession::start_auth() {
+  const auto it = extensions_.find("AUTH");
+  std::vector<std::string> mechanisms;
+  if (it != extensions_.end()) mechanisms = absl::StrSplit(absl::AsciiStrToUpper(it->second), ' ', absl::SkipEmpty());
+  auto has = [&](std::string_view m) { return std::find(mechanisms.begin(), mechanisms.end(), m) != mechanisms.end(); };
+  login_step_ = 0;
+  if (has("PLAIN")) {
+    send_command(make_auth("PLAIN", encode_plain("", settings_.auth->user, settings_.auth->password)));
+    login_step_ = 2;
+    expect(Expect::kAuth);
+  } else if (has("LOGIN")) {
+    send_command(make_auth("LOGIN", std::nullopt));
+    expect(Expect::kAuth);
+  } else {
+    // RFC 4954 4 / RFC 6409 4.1: without AUTH the submission server refuses;
+    // never fall back to unauthenticated mail when credentials were given.
+    const Reply reply = make_reply(530, "5.7.0", "Authentication needed, but the server offers no PLAIN or LOGIN");
+    give_up(&reply, reply.text());
+  }
+}
+
+bool ClientSession::any_recipient_accepted() const {
+  for (const auto& r : results_[*current_].rcpt_replies) {
+    if (r && r->is_positive()) return true;
+  }
+  return false;
+}
+
+void ClientSession::pump() {
+  // Without PIPELINING a command waits for the previous reply; a pending RSET
+  // or QUIT calls pump() again when its reply arrives.
+  if (!ready_ || done_ || current_ || awaiting_tls_ || !pending_.empty()) return;
+  if (next_message_ < messages_.size()) {
+    start_transaction();
+  } else if (finish_requested_ && !quit_sent_) {
+    send_command(make_simple(Verb::kQuit));
+    quit_sent_ = true;
+    expect(Expect::kQuit);
+  }
+}
+
+void ClientSession::start_transaction() {
+  current_ = next_message_++;
+  const OutgoingMessage& m = messages_[*current_];
+  if (m.recipients.empty()) {
+    finish_transaction("no recipients");
+    pump();
+    return;
+  }
+  MailParameters params = m.params;
+  if (settings_.declare_size && offers("SIZE")) params.size = m.content.size();
+  // RFC 6152 3: 8-bit text is announced with BODY=8BITMIME where offered.
+  if (!params.body && offers("8BITMIME") && has_non_ascii(m.content)) params.body = BodyType::k8BitMime;
+  pipelined_ = settings_.pipelining == PipeliningMode::kAuto && offers("PIPELINING");
+  send_command(make_mail(m.reverse_path, params));
+  expect(Expect::kMail);
+  if (!pipelined_) return;
+  for (std::size_t i = 0; i < m.recipients.size(); ++i) {
+    send_command(make_rcpt(m.recipients[i].path, m.recipients[i].params));
+    expect(Expect::kRcpt, i);
+  }
+  send_message_text();
+}
+
+void ClientSession::send_message_text() {
+  const OutgoingMessage& m = messages_[*current_];
+  if (settings_.use_bdat && offers("CHUNKING")) {
+    // One chunk holds the whole message; BDAT needs no dot-stuffing (RFC 3030 2).
+    send_command(make_bdat(m.content.size(), true));
+    emit(SessionEventKind::kMessageSent, m.content, m.content.size());
+    out_ += m.content;
+    expect(Expect::kBdatLast);
+    return;
+  }
+  // With PIPELINING, DATA is the last command of the group (RFC 2920 3.1).
+  send_command(make_simple(Verb::kData));
+  expect(Expect::kDataInit);
+}
+
+void ClientSession::finish_transaction(std::string error) {
+  if (!current_) return;
+  TransactionResult& r = results_[*current_];
+  r.done = true;
+  if (!error.empty()) r.error = std::move(error);
+  current_.reset();
+  pipelined_ = false;
+}
+
+void ClientSession::tls_established() {
+  awaiting_tls_ = false;
+  tls_active_ = true;
+  // RFC 3207 4.2: everything learnt before TLS is void; say EHLO again.
+  extensions_.clear();
+  send_command(make_ehlo(settings_.helo_domain));
+  expect(Expect::kEhlo);
+}
+
+void ClientSession::connection_closed(std::string_view why) {
+  if (done_) return;
+  const bool dot_sent = !pending_.empty() &&
+                        (pending_.front().expect == Expect::kDataEnd || pending_.front().expect == Expect::kBdatLast);
+  if (dot_sent && current_) results_[*current_].maybe_delivered = true;
+  fail_all(nullptr, absl::StrCat("connection closed: ", av(why)));
+  pending_.clear();
+  done_ = true;
+}
+
+}  // namespace smtplab::smtp

@@ -1,0 +1,150 @@
+// The client side of SMTP as a sans-I/O state machine: EHLO (falling back to
+// HELO, RFC 5321 3.2), optional STARTTLS (RFC 3207) and AUTH (RFC 4954), then
+// one mail transaction per queued message with per-recipient results, using
+// PIPELINING (RFC 2920) and CHUNKING (RFC 3030) when the server offers them,
+// and QUIT. The owner moves bytes and runs TLS; the session decides.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agents/smtp/command.hpp"
+#include "agents/smtp/reply.hpp"
+#include "agents/smtp/server_policy.hpp"
+#include "agents/smtp/session_event.hpp"
+
+namespace smtplab::smtp {
+
+enum class PipeliningMode { kAuto, kOff };
+enum class ClientTlsMode {
+  kNone,           // never STARTTLS
+  kOpportunistic,  // STARTTLS when offered, plaintext otherwise (what most MTAs do)
+  kRequired,       // no TLS, no mail: every message defers (RFC 8461 enforce, RFC 7672)
+};
+
+struct ClientCredentials {
+  std::string user;
+  std::string password;
+};
+
+struct ClientSettings {
+  std::string helo_domain = "localhost";
+  PipeliningMode pipelining = PipeliningMode::kAuto;
+  ClientTlsMode starttls = ClientTlsMode::kNone;
+  bool tls_active_from_start = false;  // implicit TLS (RFC 8314): no STARTTLS
+  std::optional<ClientCredentials> auth;
+  bool use_bdat = false;      // send BDAT instead of DATA when CHUNKING is offered
+  bool declare_size = true;   // MAIL ... SIZE=n when SIZE is offered (RFC 1870)
+};
+
+struct OutgoingMessage {
+  Path reverse_path;
+  std::vector<Recipient> recipients;
+  MailParameters params;
+  std::string content;  // RFC 5322 message with CRLF line ends, not dot-stuffed
+};
+
+struct TransactionResult {
+  std::optional<Reply> mail_reply;
+  std::vector<std::optional<Reply>> rcpt_replies;  // one per recipient, in order
+  std::optional<Reply> data_reply;                 // 354, or the refusal of DATA/BDAT
+  std::optional<Reply> final_reply;                // after the message text
+  std::string error;  // why it ended without a final reply, if it did
+  bool done = false;
+  // The final dot went out but no reply came: the message may or may not have
+  // been accepted, so a retry can duplicate it (RFC 1047).
+  bool maybe_delivered = false;
+
+  bool accepted() const { return final_reply && final_reply->is_positive(); }
+  bool recipient_accepted(std::size_t i) const {
+    return accepted() && i < rcpt_replies.size() && rcpt_replies[i] && rcpt_replies[i]->is_positive();
+  }
+  // The reply that decided a failed transaction (for retry-or-bounce decisions).
+  std::optional<Reply> deciding_reply() const;
+};
+
+class ClientSession {
+ public:
+  // What the client waits for; the owner picks the timeout (RFC 5321 4.5.3.2).
+  enum class Waiting {
+    kGreeting, kEhlo, kHelo, kStarttls, kAuth, kMail, kRcpt, kDataInit, kDataEnd,
+    kBdat, kRset, kQuit, kIdle, kDone,
+  };
+
+  explicit ClientSession(ClientSettings settings, SessionObserver* observer = nullptr);
+
+  // Queues a message; its result appears at the same index in results().
+  std::size_t enqueue(OutgoingMessage message);
+  // Send QUIT once every queued message is done.
+  void finish();
+
+  void receive(std::string_view bytes);
+  std::string take_output();
+  bool has_output() const { return !out_.empty(); }
+
+  bool awaiting_tls() const { return awaiting_tls_; }
+  void tls_established();
+  // The connection ended (peer closed, reset, timeout): whatever is pending fails.
+  void connection_closed(std::string_view why);
+
+  bool done() const { return done_; }
+  Waiting waiting() const;
+  const std::string& failure() const { return failure_; }  // session-level error, if any
+  const std::vector<TransactionResult>& results() const { return results_; }
+  // EHLO keywords (upper case) with their parameters, e.g. {"SIZE", "10240000"}.
+  const std::map<std::string, std::string>& extensions() const { return extensions_; }
+  bool tls_active() const { return tls_active_; }
+
+ private:
+  enum class Expect { kGreeting, kEhlo, kHelo, kStarttls, kAuth, kMail, kRcpt, kDataInit,
+                      kDataEnd, kDataEndIgnored, kBdatLast, kRset, kQuit };
+  struct Pending {
+    Expect expect;
+    std::size_t index = 0;  // recipient index for kRcpt
+  };
+
+  void on_reply(const Reply& reply);
+  void after_hello();
+  void start_auth();
+  void pump();
+  void start_transaction();
+  void send_message_text();
+  void finish_transaction(std::string error = {});
+  void fail_all(const Reply* reply, std::string_view why);
+  void give_up(const Reply* reply, std::string_view why);  // fail everything, then QUIT
+  void send_command(const Command& command);
+  void send_line(std::string_view line_without_crlf);
+  void expect(Expect e, std::size_t index = 0) { pending_.push_back(Pending{e, index}); }
+  bool offers(std::string_view keyword) const { return extensions_.count(std::string(keyword)) > 0; }
+  bool any_recipient_accepted() const;
+  void emit(SessionEventKind kind, std::string_view text, std::size_t octets = 0, int code = 0);
+
+  ClientSettings settings_;
+  SessionObserver* observer_;
+  ReplyParser parser_;
+  std::string out_;
+  std::deque<Pending> pending_;
+  std::map<std::string, std::string> extensions_;
+  std::vector<OutgoingMessage> messages_;
+  std::vector<TransactionResult> results_;
+  std::size_t next_message_ = 0;
+  std::optional<std::size_t> current_;  // index of the transaction in progress
+  bool pipelined_ = false;              // the current transaction was sent as one group
+  bool ready_ = false;                  // hello, TLS and AUTH are behind us
+  bool finish_requested_ = false;
+  bool quit_sent_ = false;
+  bool done_ = false;
+  bool awaiting_tls_ = false;
+  bool tls_active_ = false;
+  bool starttls_declined_ = false;  // opportunistic TLS gave up: carry on in plaintext
+  bool authenticated_ = false;
+  int login_step_ = 0;
+  std::string failure_;
+};
+
+}  // namespace smtplab::smtp

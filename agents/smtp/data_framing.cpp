@@ -1,0 +1,180 @@
+#include "agents/smtp/data_framing.hpp"
+
+namespace smtplab::smtp {
+
+void append_dot_stuffed(std::string& out, std::string_view message) {
+  out.reserve(out.size() + message.size() + message.size() / 64 + 5);
+  bool line_start = true;
+  std::size_t i = 0;
+  while (i < message.size()) {
+    if (line_start && message[i] == '.') out += '.';  // RFC 5321 4.5.2
+    const std::size_t lf = message.find('\n', i);
+    const std::size_t end = lf == std::string_view::npos ? message.size() : lf + 1;
+    out.append(message.substr(i, end - i));
+    line_start = lf != std::string_view::npos;
+    i = end;
+  }
+  if (!message.empty() && !(message.size() >= 2 && message.substr(message.size() - 2) == "\r\n")) {
+    out += "\r\n";
+  }
+  out += ".\r\n";
+}
+
+std::string normalize_to_crlf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 32);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\r') {
+      out += "\r\n";
+      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    } else if (c == '\n') {
+      out += "\r\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void DataReader::emit(char c) {
+  ++octets_;
+  if (octets_ <= limits_.max_message_octets) message_ += c;
+}
+
+void DataReader::emit(std::string_view s) {
+  octets_ += s.size();
+  if (octets_ <= limits_.max_message_octets) {
+    message_.append(s);
+  } else if (message_.size() < limits_.max_message_octets) {
+    message_.append(s.substr(0, limits_.max_message_octets - message_.size()));
+  }
+}
+
+void DataReader::end_line() {
+  if (line_octets_ + 2 > limits_.max_text_line_octets) line_too_long_ = true;
+  emit("\r\n");
+  line_octets_ = 0;
+  state_ = State::kLineStart;
+  line_start_after_crlf_ = true;
+}
+
+void DataReader::bare_lf() {
+  bare_seen_ = true;
+  switch (limits_.bare_line_ending) {
+    case BareLineEnding::kReject:
+      // Keep it as content, not as a line end: then "<LF>.<LF>" can never end
+      // the data, and the message is refused at the real end.
+      emit('\n');
+      ++line_octets_;
+      state_ = State::kInLine;
+      break;
+    case BareLineEnding::kNormalize:
+      end_line();
+      line_start_after_crlf_ = false;  // a "." line here is not the end marker
+      break;
+    case BareLineEnding::kAcceptAsLineEnd:
+      end_line();
+      break;
+  }
+}
+
+std::size_t DataReader::feed(std::string_view bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size() && state_ != State::kComplete) {
+    const char c = bytes[i];
+    switch (state_) {
+      case State::kLineStart:
+        ++i;
+        if (c == '.') {
+          state_ = State::kDot;
+        } else if (c == '\r') {
+          state_ = State::kCr;
+        } else if (c == '\n') {
+          bare_lf();
+        } else {
+          emit(c);
+          line_octets_ = 1;
+          state_ = State::kInLine;
+        }
+        break;
+      case State::kDot:
+        ++i;
+        if (c == '\r') {
+          state_ = State::kDotCr;
+        } else if (c == '\n') {
+          if (limits_.bare_line_ending == BareLineEnding::kAcceptAsLineEnd && line_start_after_crlf_) {
+            state_ = State::kComplete;  // the unsafe reading: ".<LF>" ends the data
+          } else {
+            emit('.');
+            line_octets_ = 1;
+            bare_lf();
+          }
+        } else {
+          // The first dot of a line is transparency padding: drop it (RFC 5321 4.5.2).
+          emit(c);
+          line_octets_ = 1;
+          state_ = State::kInLine;
+        }
+        break;
+      case State::kDotCr:
+        if (c == '\n') {
+          ++i;
+          if (line_start_after_crlf_) {
+            state_ = State::kComplete;
+          } else {
+            emit('.');
+            line_octets_ = 1;
+            end_line();
+          }
+        } else {
+          // ".<CR>x": a bare CR; keep both as content and read x as text.
+          bare_seen_ = true;
+          emit(".\r");
+          line_octets_ = 2;
+          state_ = State::kInLine;
+        }
+        break;
+      case State::kInLine: {
+        std::size_t j = i;
+        while (j < bytes.size() && bytes[j] != '\r' && bytes[j] != '\n') ++j;
+        if (j > i) {
+          emit(bytes.substr(i, j - i));
+          line_octets_ += j - i;
+          i = j;
+        }
+        if (i < bytes.size()) {
+          ++i;
+          if (bytes[i - 1] == '\r') {
+            state_ = State::kCr;
+          } else {
+            bare_lf();
+          }
+        }
+        break;
+      }
+      case State::kCr:
+        if (c == '\n') {
+          ++i;
+          end_line();
+        } else {
+          // A CR not followed by LF is content, and against RFC 5321 2.3.8.
+          bare_seen_ = true;
+          emit('\r');
+          ++line_octets_;
+          state_ = State::kInLine;
+          if (c == '\r') {
+            ++i;
+            state_ = State::kCr;
+          }
+        }
+        break;
+      case State::kComplete:
+        break;
+    }
+  }
+  if (line_octets_ + 2 > limits_.max_text_line_octets) line_too_long_ = true;
+  return i;
+}
+
+}  // namespace smtplab::smtp

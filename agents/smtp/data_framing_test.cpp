@@ -1,0 +1,132 @@
+#include "agents/smtp/data_framing.hpp"
+
+#include <gtest/gtest.h>
+
+#include "base/absl_string_view.hpp"
+#include "absl/strings/escaping.h"
+
+namespace smtplab::smtp {
+namespace {
+
+struct Read {
+  std::string message;
+  std::size_t consumed = 0;
+  bool complete = false;
+  bool bare = false;
+};
+
+Read read_all(std::string_view wire, BareLineEnding mode = BareLineEnding::kReject) {
+  DataReader reader(DataLimits{.max_message_octets = 1 << 20, .max_text_line_octets = 1000, .bare_line_ending = mode});
+  Read r;
+  r.consumed = reader.feed(wire);
+  r.complete = reader.complete();
+  r.bare = reader.saw_bare_cr_or_lf();
+  r.message = reader.take_message();
+  return r;
+}
+
+// RFC 5321 4.5.2: a leading dot is doubled on the wire and removed on receipt.
+TEST(DataFramingTest, StuffingRoundTrip) {
+  const std::string message = "Subject: dots\r\n\r\n.hidden\r\n..two\r\n.\r\nend\r\n";
+  std::string wire;
+  append_dot_stuffed(wire, message);
+  EXPECT_EQ(wire, "Subject: dots\r\n\r\n..hidden\r\n...two\r\n..\r\nend\r\n.\r\n");
+  Read r = read_all(wire);
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.consumed, wire.size());
+  EXPECT_EQ(r.message, message);
+}
+
+TEST(DataFramingTest, StufferAddsMissingFinalCrlf) {
+  std::string wire;
+  append_dot_stuffed(wire, "no newline");
+  EXPECT_EQ(wire, "no newline\r\n.\r\n");
+  std::string empty;
+  append_dot_stuffed(empty, "");
+  EXPECT_EQ(empty, ".\r\n");
+}
+
+// RFC 5321 4.1.1.4: the end of data is CRLF "." CRLF, where the first CRLF may
+// be the one ending the DATA command itself (an empty message).
+TEST(DataFramingTest, EmptyMessage) {
+  Read r = read_all(".\r\n");
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.message, "");
+}
+
+TEST(DataFramingTest, StopsAtEndAndLeavesPipelinedCommands) {
+  Read r = read_all("hi\r\n.\r\nQUIT\r\n");
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.consumed, 7u);
+  EXPECT_EQ(r.message, "hi\r\n");
+}
+
+TEST(DataFramingTest, ByteByByteFeedingGivesSameResult) {
+  const std::string wire = "a\r\n..b\r\n\r\nc.d\r\n.\r\n";
+  DataReader reader(DataLimits{});
+  for (char c : wire) {
+    ASSERT_FALSE(reader.complete());
+    EXPECT_EQ(reader.feed(std::string_view(&c, 1)), 1u);
+  }
+  EXPECT_TRUE(reader.complete());
+  EXPECT_EQ(reader.take_message(), "a\r\n.b\r\n\r\nc.d\r\n");
+}
+
+// SMTP smuggling: with the default (RFC 5321 2.3.8), none of the bare-LF/CR
+// variants ends the data; only the real CRLF.CRLF does, and the text is flagged.
+TEST(DataFramingTest, SmugglingVariantsDoNotEndDataByDefault) {
+  for (std::string_view smuggle : {"\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r", "\r\n.\r"}) {
+    std::string wire = "first\r\n";
+    wire += smuggle;
+    wire += "MAIL FROM:<evil@example.org>\r\n.\r\n";
+    Read r = read_all(wire);
+    EXPECT_TRUE(r.complete) << absl::CEscape(av(smuggle));
+    EXPECT_EQ(r.consumed, wire.size());
+    EXPECT_TRUE(r.bare);
+    EXPECT_NE(r.message.find("MAIL FROM"), std::string::npos);
+  }
+}
+
+TEST(DataFramingTest, NormalizeModeConvertsBareLfButNeedsRealEnd) {
+  Read r = read_all("a\nb\n.\nc\r\n.\r\n", BareLineEnding::kNormalize);
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.message, "a\r\nb\r\n.\r\nc\r\n");
+}
+
+// The unsafe mode exists to show smuggling: "<LF>.<LF>" ends the data early.
+TEST(DataFramingTest, UnsafeModeEndsAtBareLfDot) {
+  const std::string wire = "first\n.\nMAIL FROM:<evil@example.org>\r\n";
+  Read r = read_all(wire, BareLineEnding::kAcceptAsLineEnd);
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.message, "first\r\n");
+  EXPECT_EQ(wire.substr(r.consumed), "MAIL FROM:<evil@example.org>\r\n");
+}
+
+// RFC 5321 4.5.3.1.6: 1000 octets with CRLF, not counting a stuffed dot.
+TEST(DataFramingTest, TextLineLimit) {
+  DataReader ok(DataLimits{});
+  ok.feed("." + std::string(998, 'x') + "\r\n.\r\n");
+  EXPECT_TRUE(ok.complete());
+  EXPECT_FALSE(ok.line_too_long());
+  DataReader too_long(DataLimits{});
+  too_long.feed(std::string(999, 'x') + "\r\n.\r\n");
+  EXPECT_TRUE(too_long.complete());
+  EXPECT_TRUE(too_long.line_too_long());
+}
+
+// RFC 1870: the size counts the message octets, unstuffed, with CRLFs.
+TEST(DataFramingTest, SizeLimitKeepsCountingButStopsStoring) {
+  DataReader reader(DataLimits{.max_message_octets = 10});
+  reader.feed("0123456789abcdef\r\n.\r\n");
+  EXPECT_TRUE(reader.complete());
+  EXPECT_TRUE(reader.size_exceeded());
+  EXPECT_EQ(reader.octets(), 18u);
+  EXPECT_EQ(reader.take_message().size(), 10u);
+}
+
+TEST(DataFramingTest, NormalizeToCrlf) {
+  EXPECT_EQ(normalize_to_crlf("a\nb\r\nc\rd"), "a\r\nb\r\nc\r\nd");
+}
+
+}  // namespace
+}  // namespace smtplab::smtp

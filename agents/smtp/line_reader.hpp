@@ -1,0 +1,35 @@
+// Splits a command stream into lines (RFC 5321 2.3.8: lines end with CRLF).
+// Over-long lines are discarded as they arrive, so a client cannot make the
+// server buffer without bound, and reported once their end is seen.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace smtplab::smtp {
+
+struct CommandLine {
+  std::string_view text;  // without the line end; valid until the buffer changes
+  bool bare_lf = false;   // ended by LF without CR
+  bool bare_cr = false;   // contains a CR not followed by LF
+  bool too_long = false;  // longer than the reader's limit (text is then empty)
+  bool has_nul = false;   // contains a NUL octet
+};
+
+class CommandLineReader {
+ public:
+  explicit CommandLineReader(std::size_t max_octets_with_crlf) : max_(max_octets_with_crlf) {}
+
+  // Takes the next line out of buffer[pos...], advancing pos past it. Returns
+  // nullopt when no complete line is there yet (pos may still advance while an
+  // over-long line is being discarded).
+  std::optional<CommandLine> next(std::string_view buffer, std::size_t& pos);
+  void set_limit(std::size_t max_octets_with_crlf) { max_ = max_octets_with_crlf; }
+
+ private:
+  std::size_t max_;
+  bool discarding_ = false;
+};
+
+}  // namespace smtplab::smtp

@@ -1,0 +1,62 @@
+// SMTP replies (RFC 5321 4.2) with optional enhanced status codes (RFC 3463):
+// a value type, its wire format, and an incremental parser that a client feeds
+// with whatever bytes arrive. The parser reports a malformed reply as an error
+// instead of guessing, so a broken server is diagnosed, never crashed on.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace smtplab::smtp {
+
+struct Reply {
+  int code = 0;              // three digits, 200..599
+  std::string enhanced;      // "2.1.0", or empty when the reply carries none
+  std::vector<std::string> lines;  // text after the code (and enhanced code)
+
+  int klass() const { return code / 100; }
+  bool is_positive() const { return code >= 200 && code < 400; }
+  bool is_transient_failure() const { return klass() == 4; }
+  bool is_permanent_failure() const { return klass() == 5; }
+  // All lines joined with a space: what people want to read in one line.
+  std::string text() const;
+  // Wire form: "250-first\r\n250 last\r\n"; the enhanced code prefixes each line.
+  std::string format() const;
+
+  friend bool operator==(const Reply&, const Reply&) = default;
+};
+
+// Builds a one-line reply; `enhanced` may be empty.
+Reply make_reply(int code, std::string_view enhanced, std::string_view text);
+
+// True for "d.ddd.ddd" with class 2, 4 or 5 (RFC 3463 2).
+bool is_enhanced_status_code(std::string_view s);
+
+// Reply lines may be up to 512 octets including CRLF (RFC 5321 4.5.3.1.5);
+// the parser accepts longer ones up to this cap before calling them garbage.
+inline constexpr std::size_t kMaxReplyLineOctets = 4096;
+
+// Feeds on bytes from a server and yields complete replies in order.
+// Accepts CRLF and, leniently, bare LF as line ends (robustness principle,
+// RFC 5321 4.1.1: clients must be liberal in what they accept).
+class ReplyParser {
+ public:
+  void feed(std::string_view bytes);
+  // The next complete reply, an error for a malformed one (the parser then
+  // discards its buffer: after garbage, nothing that follows can be trusted),
+  // or nullopt when more bytes are needed.
+  std::optional<absl::StatusOr<Reply>> next();
+  bool has_partial_input() const { return pos_ < buffer_.size() || !pending_.lines.empty(); }
+
+ private:
+  std::string buffer_;
+  std::size_t pos_ = 0;
+  Reply pending_;  // lines of a multi-line reply read so far
+};
+
+}  // namespace smtplab::smtp

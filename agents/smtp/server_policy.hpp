@@ -1,0 +1,64 @@
+// The decisions a server makes by policy, kept out of the protocol engine in
+// the shape of go-smtp's Backend/Session: the MSA, MTA, MDA and the capture
+// sink are each a ServerPolicy over the same ServerSession. Each hook returns
+// nullopt to accept with the engine's standard reply, or a reply of its own
+// (a 4xx or 5xx refuses; 421 also closes the connection, RFC 5321 3.8).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agents/smtp/command.hpp"
+#include "agents/smtp/reply.hpp"
+
+namespace smtplab::smtp {
+
+// What the session knows about the client so far.
+struct SessionState {
+  std::string peer_address;  // "127.0.0.1:54321", or a simulated host name
+  std::string helo_domain;   // argument of the last EHLO/HELO
+  bool esmtp = false;        // EHLO (not HELO) was used
+  bool tls_active = false;
+  std::string authenticated_user;  // empty until AUTH succeeded
+};
+
+struct Recipient {
+  Path path;
+  RcptParameters params;
+};
+
+struct Envelope {
+  Path reverse_path;
+  MailParameters mail_params;
+  std::vector<Recipient> recipients;  // accepted ones only
+};
+
+struct AuthAttempt {
+  std::string mechanism;
+  std::string authorization_id;  // may be empty
+  std::string user;
+  std::string password;
+};
+
+class ServerPolicy {
+ public:
+  virtual ~ServerPolicy() = default;
+  virtual std::optional<Reply> on_connect(const SessionState&) { return std::nullopt; }
+  virtual std::optional<Reply> on_helo(const SessionState&) { return std::nullopt; }
+  // Credentials check; the default refuses everyone (535 5.7.8, RFC 4954 6).
+  virtual std::optional<Reply> on_auth(const SessionState&, const AuthAttempt&) {
+    return make_reply(535, "5.7.8", "Authentication credentials invalid");
+  }
+  virtual std::optional<Reply> on_mail(const SessionState&, const Command&) { return std::nullopt; }
+  virtual std::optional<Reply> on_rcpt(const SessionState&, const Envelope&, const Command&) {
+    return std::nullopt;
+  }
+  virtual std::optional<Reply> on_vrfy(const SessionState&, const Command&) { return std::nullopt; }
+  // The message is complete. Return 250 only once it is stored as durably as
+  // the owner promises: a 250 here is the promise not to lose it (RFC 5321 6.1).
+  virtual Reply on_message(const SessionState&, const Envelope&, std::string message) = 0;
+  virtual void on_reset(const SessionState&) {}
+};
+
+}  // namespace smtplab::smtp

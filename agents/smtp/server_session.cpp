@@ -1,0 +1,555 @@
+#include "agents/smtp/server_session.hpp"
+
+#include <algorithm>
+
+#include "base/absl_string_view.hpp"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "agents/smtp/sasl.hpp"
+
+namespace smtplab::smtp {
+namespace {
+
+Reply bad_sequence(std::string_view why) { return make_reply(503, "5.5.1", why); }
+Reply not_implemented(std::string_view what) {
+  return make_reply(502, "5.5.1", absl::StrCat(av(what), " not implemented"));
+}
+
+// Keeps an echoed client string short and printable in a reply.
+std::string printable(std::string_view s) {
+  return absl::CHexEscape(av(s.substr(0, 40)));
+}
+
+}  // namespace
+
+ServerSession::ServerSession(ServerPolicy& policy, ServerSettings settings, std::string peer_address,
+                             SessionObserver* observer)
+    : policy_(policy),
+      settings_(std::move(settings)),
+      observer_(observer),
+      reader_(std::max(settings_.max_command_line_octets, settings_.max_auth_line_octets)) {
+  state_.peer_address = std::move(peer_address);
+}
+
+void ServerSession::emit(SessionEventKind kind, std::string_view text, std::size_t octets, int code) {
+  if (observer_ != nullptr) observer_->on_event(SessionEvent{kind, text, octets, code});
+}
+
+void ServerSession::send(Reply reply) {
+  if (!settings_.offer_enhanced_status_codes) reply.enhanced.clear();
+  const std::size_t start = out_.size();
+  out_ += reply.format();
+  if (observer_ != nullptr) {
+    std::string_view written(out_.data() + start, out_.size() - start);
+    while (!written.empty()) {
+      const auto eol = written.find("\r\n");
+      emit(SessionEventKind::kReplySent, written.substr(0, eol), 0, reply.code);
+      written.remove_prefix(eol + 2);
+    }
+  }
+  if (reply.code == 421) {  // RFC 5321 3.8: the server closes after 421
+    mark_closing();
+  }
+}
+
+void ServerSession::mark_closing() {
+  if (closing_) return;
+  closing_ = true;
+  emit(SessionEventKind::kClosing, {});
+}
+
+void ServerSession::send_error(Reply reply) {
+  send(std::move(reply));
+  if (!closing_ && ++errors_ >= settings_.max_errors) {
+    send(make_reply(421, "4.7.0", absl::StrCat(settings_.hostname, " Error: too many errors")));
+  }
+}
+
+std::string ServerSession::take_output() {
+  std::string out;
+  out.swap(out_);
+  return out;
+}
+
+void ServerSession::start() {
+  if (auto refusal = policy_.on_connect(state_)) {
+    // RFC 5321 3.1: a 554 greeting; the server then waits for QUIT and answers
+    // 503 to anything else. A 421 closes at once.
+    refusal->enhanced.clear();
+    const bool refuse_and_wait = refusal->code == 554;
+    send(*std::move(refusal));
+    if (refuse_and_wait) phase_ = Phase::kRefused;
+    if (!refuse_and_wait) mark_closing();
+    return;
+  }
+  send(Reply{220, "", {absl::StrCat(settings_.hostname, " ", settings_.greeting_text)}});
+}
+
+void ServerSession::receive(std::string_view bytes) {
+  if (closing_) return;
+  if (awaiting_tls_) {
+    // Bytes before the handshake are plaintext injected after STARTTLS.
+    emit(SessionEventKind::kInputDiscarded, "input after STARTTLS before the TLS handshake", bytes.size());
+    return;
+  }
+  in_.append(bytes);
+  process();
+  if (pos_ >= in_.size()) {
+    in_.clear();
+    pos_ = 0;
+  } else if (pos_ > 65536) {
+    in_.erase(0, pos_);
+    pos_ = 0;
+  }
+}
+
+void ServerSession::process() {
+  while (!closing_ && !awaiting_tls_) {
+    const std::string_view available = std::string_view(in_).substr(pos_);
+    if (phase_ == Phase::kData) {
+      pos_ += data_->feed(available);
+      if (!data_->complete()) return;
+      finish_data();
+      continue;
+    }
+    if (phase_ == Phase::kBdat) {
+      const std::size_t take = static_cast<std::size_t>(
+          std::min<std::uint64_t>(bdat_remaining_, available.size()));
+      if (!bdat_error_) bdat_message_.append(available.substr(0, take));
+      pos_ += take;
+      bdat_remaining_ -= take;
+      if (bdat_remaining_ > 0) return;
+      finish_chunk();
+      continue;
+    }
+    auto line = reader_.next(in_, pos_);
+    if (!line) return;
+    handle_line(*line);
+  }
+}
+
+void ServerSession::handle_line(const CommandLine& line) {
+  if (line.too_long) {
+    emit(SessionEventKind::kProtocolError, "command line too long");
+    send_error(make_reply(500, "5.5.2", "Line too long (RFC 5321 4.5.3.1.4)"));
+    return;
+  }
+  emit(SessionEventKind::kCommandReceived, line.text);
+  if ((line.bare_lf || line.bare_cr) && settings_.bare_line_ending == BareLineEnding::kReject) {
+    send_error(make_reply(500, "5.5.2", "Bare CR or LF in command line; lines end with CRLF (RFC 5321 2.3.8)"));
+    return;
+  }
+  if (line.has_nul) {
+    send_error(make_reply(500, "5.5.2", "NUL character in command line"));
+    return;
+  }
+  if (phase_ == Phase::kAuthResponse) {
+    handle_auth_response(line.text);
+    return;
+  }
+  CommandSyntax syntax;
+  syntax.allow_utf8 = settings_.offer_smtputf8 && state_.esmtp;
+  const Verb verb = verb_from_word(line.text.substr(0, line.text.find(' ')));
+  if (verb == Verb::kRcpt) syntax.allow_utf8 = envelope_.mail_params.smtputf8;
+  if (verb != Verb::kAuth && line.text.size() + 2 > settings_.max_command_line_octets) {
+    send_error(make_reply(500, "5.5.2", "Line too long (RFC 5321 4.5.3.1.4)"));
+    return;
+  }
+  if (phase_ == Phase::kRefused && verb != Verb::kQuit) {
+    send_error(bad_sequence("Service refused; only QUIT is allowed (RFC 5321 3.1)"));
+    return;
+  }
+  CommandParse parse = parse_command(line.text, syntax);
+  if (!parse.ok()) {
+    send_error(Reply{parse.error->code, parse.error->enhanced, {parse.error->message}});
+    return;
+  }
+  handle_command(parse.command);
+}
+
+void ServerSession::handle_command(const Command& command) {
+  switch (command.verb) {
+    case Verb::kEhlo:
+    case Verb::kHelo:
+      handle_ehlo(command);
+      return;
+    case Verb::kMail:
+      handle_mail(command);
+      return;
+    case Verb::kRcpt:
+      handle_rcpt(command);
+      return;
+    case Verb::kData:
+      handle_data();
+      return;
+    case Verb::kBdat:
+      handle_bdat(command);
+      return;
+    case Verb::kAuth:
+      handle_auth(command);
+      return;
+    case Verb::kStarttls:
+      handle_starttls();
+      return;
+    case Verb::kRset:
+      policy_.on_reset(state_);
+      reset_transaction();
+      send(make_reply(250, "2.0.0", "Ok"));
+      return;
+    case Verb::kNoop:
+      send(make_reply(250, "2.0.0", "Ok"));
+      return;
+    case Verb::kQuit:
+      send(make_reply(221, "2.0.0", absl::StrCat(settings_.hostname, " closing connection")));
+      mark_closing();
+      return;
+    case Verb::kVrfy:
+      if (!settings_.offer_vrfy) {
+        send_error(not_implemented("VRFY"));
+        return;
+      }
+      if (auto r = policy_.on_vrfy(state_, command)) {
+        send(*std::move(r));
+      } else {
+        // RFC 5321 3.5.3: 252 when the server will not confirm an address.
+        send(make_reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+      }
+      return;
+    case Verb::kExpn:
+      // RFC 5321 3.5.2 lets a server refuse to expand lists (as most do).
+      send_error(not_implemented("EXPN"));
+      return;
+    case Verb::kHelp:
+      send(Reply{214, "2.0.0",
+                 {"Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
+                  "See RFC 5321 for what each one does"}});
+      return;
+    case Verb::kObsolete:
+      send_error(not_implemented(command.verb_text));
+      return;
+    case Verb::kUnknown:
+      send_error(make_reply(500, "5.5.1", absl::StrCat("Command unrecognized: \"", printable(command.verb_text), "\"")));
+      return;
+  }
+}
+
+void ServerSession::handle_ehlo(const Command& command) {
+  SessionState candidate = state_;
+  candidate.helo_domain = command.domain;
+  candidate.esmtp = command.verb == Verb::kEhlo;
+  if (auto r = policy_.on_helo(candidate)) {
+    if (!r->is_positive()) {
+      send_error(*std::move(r));
+      return;
+    }
+  }
+  // RFC 5321 4.1.4: EHLO/HELO mid-session resets like RSET.
+  if (has_mail_) policy_.on_reset(state_);
+  reset_transaction();
+  state_ = std::move(candidate);
+  if (!state_.esmtp) {
+    send(Reply{250, "", {settings_.hostname}});
+    return;
+  }
+  Reply reply{250, "", {absl::StrCat(settings_.hostname, " greets ", command.domain)}};
+  if (settings_.offer_pipelining) reply.lines.push_back("PIPELINING");
+  reply.lines.push_back(absl::StrCat("SIZE ", settings_.max_message_octets));
+  if (settings_.offer_8bitmime) reply.lines.push_back("8BITMIME");
+  if (settings_.offer_smtputf8) reply.lines.push_back("SMTPUTF8");
+  if (settings_.offer_chunking) reply.lines.push_back("CHUNKING");
+  if (settings_.offer_binarymime && settings_.offer_chunking) reply.lines.push_back("BINARYMIME");
+  if (settings_.offer_dsn) reply.lines.push_back("DSN");
+  if (settings_.offer_enhanced_status_codes) reply.lines.push_back("ENHANCEDSTATUSCODES");
+  if (settings_.offer_starttls && !state_.tls_active) reply.lines.push_back("STARTTLS");
+  if (settings_.offer_auth && (state_.tls_active || !settings_.auth_requires_tls)) {
+    reply.lines.push_back("AUTH PLAIN LOGIN");
+  }
+  reply.lines.push_back("HELP");
+  send(std::move(reply));
+}
+
+std::optional<Reply> ServerSession::check_extensions(const Command& command) const {
+  const auto unsupported = [](std::string_view what) {
+    return make_reply(555, "5.5.4", absl::StrCat(av(what), " parameter not supported"));
+  };
+  const MailParameters& m = command.mail;
+  if (command.verb == Verb::kMail) {
+    if (m.body == BodyType::k8BitMime && !settings_.offer_8bitmime) return unsupported("BODY=8BITMIME");
+    if (m.body == BodyType::kBinaryMime && !settings_.offer_binarymime) return unsupported("BODY=BINARYMIME");
+    if (m.smtputf8 && !settings_.offer_smtputf8) return unsupported("SMTPUTF8");
+    if ((m.ret || m.envid) && !settings_.offer_dsn) return unsupported("RET/ENVID");
+    if (m.auth && !settings_.offer_auth) return unsupported("AUTH");
+  } else if (!settings_.offer_dsn && (!command.rcpt.notify.empty() || command.rcpt.orcpt)) {
+    return unsupported("NOTIFY/ORCPT");
+  }
+  return std::nullopt;
+}
+
+void ServerSession::handle_mail(const Command& command) {
+  if (state_.helo_domain.empty()) {
+    send_error(bad_sequence("Send EHLO or HELO first (RFC 5321 4.1.4)"));
+    return;
+  }
+  if (has_mail_) {
+    send_error(bad_sequence("Nested MAIL command (RFC 5321 4.1.4)"));
+    return;
+  }
+  if (auto r = check_extensions(command)) {
+    send_error(*std::move(r));
+    return;
+  }
+  if (has_non_ascii(command.path.to_string()) && !command.mail.smtputf8) {
+    send_error(make_reply(553, "5.6.7", "Non-ASCII address needs SMTPUTF8 (RFC 6531 3.5)"));
+    return;
+  }
+  if (command.mail.size && *command.mail.size > settings_.max_message_octets) {
+    // RFC 1870 6: refuse a declared size over the fixed limit at MAIL.
+    send(make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    return;
+  }
+  if (auto r = policy_.on_mail(state_, command)) {
+    const bool accepted = r->is_positive();
+    send(*std::move(r));
+    if (!accepted) return;
+  } else {
+    send(make_reply(250, "2.1.0", absl::StrCat("Sender ", command.path.to_string(), " OK")));
+  }
+  has_mail_ = true;
+  envelope_.reverse_path = command.path;
+  envelope_.mail_params = command.mail;
+}
+
+void ServerSession::handle_rcpt(const Command& command) {
+  if (!has_mail_) {
+    send_error(bad_sequence("Need MAIL command first (RFC 5321 4.1.4)"));
+    return;
+  }
+  if (bdat_used_) {
+    send_error(bad_sequence("RCPT after BDAT (RFC 3030 2)"));
+    return;
+  }
+  if (auto r = check_extensions(command)) {
+    send_error(*std::move(r));
+    return;
+  }
+  rcpt_attempted_ = true;
+  if (envelope_.recipients.size() >= settings_.max_recipients) {
+    send(make_reply(452, "4.5.3", "Too many recipients (RFC 5321 4.5.3.1.10)"));
+    return;
+  }
+  if (auto r = policy_.on_rcpt(state_, envelope_, command)) {
+    const bool accepted = r->is_positive();
+    send(*std::move(r));
+    if (!accepted) return;
+  } else {
+    send(make_reply(250, "2.1.5", absl::StrCat("Recipient ", command.path.to_string(), " OK")));
+  }
+  envelope_.recipients.push_back(Recipient{command.path, command.rcpt});
+}
+
+void ServerSession::handle_data() {
+  if (!has_mail_) {
+    send_error(bad_sequence("Need MAIL command first (RFC 5321 4.1.4)"));
+    return;
+  }
+  if (bdat_used_) {
+    send_error(bad_sequence("DATA after BDAT in one transaction (RFC 3030 2)"));
+    return;
+  }
+  if (envelope_.recipients.empty()) {
+    // RFC 2920 3.1: with no valid recipient, DATA fails with 503 or 554.
+    send_error(rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients")
+                               : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)"));
+    return;
+  }
+  if (envelope_.mail_params.body == BodyType::kBinaryMime) {
+    send_error(bad_sequence("BODY=BINARYMIME needs BDAT (RFC 3030 3)"));
+    return;
+  }
+  send(Reply{354, "", {"End data with <CR><LF>.<CR><LF>"}});
+  data_.emplace(DataLimits{settings_.max_message_octets, settings_.max_text_line_octets,
+                           settings_.bare_line_ending});
+  phase_ = Phase::kData;
+}
+
+void ServerSession::finish_data() {
+  phase_ = Phase::kCommands;
+  const std::size_t octets = data_->octets();
+  std::string message = data_->take_message();
+  emit(SessionEventKind::kMessageReceived, message, octets);
+  const bool bare = data_->saw_bare_cr_or_lf();
+  const bool too_long = data_->line_too_long();
+  const bool too_big = data_->size_exceeded();
+  data_.reset();
+  if (bare && settings_.bare_line_ending == BareLineEnding::kReject) {
+    emit(SessionEventKind::kProtocolError, "bare CR or LF in message text");
+    send(make_reply(554, "5.6.0", "Message refused: bare CR or LF in text; lines end with CRLF (RFC 5321 2.3.8)"));
+  } else if (too_big) {
+    send(make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size (RFC 1870)"));
+  } else if (too_long) {
+    emit(SessionEventKind::kProtocolError, "text line too long");
+    send(make_reply(554, "5.6.0", absl::StrCat("Message refused: a text line is longer than ",
+                                               settings_.max_text_line_octets,
+                                               " octets (RFC 5321 4.5.3.1.6)")));
+  } else {
+    send(policy_.on_message(state_, envelope_, std::move(message)));
+  }
+  reset_transaction();
+}
+
+void ServerSession::handle_bdat(const Command& command) {
+  // The chunk follows the command whatever we answer, so we always read it
+  // (RFC 3030 2) and keep the reply until it is in.
+  bdat_remaining_ = command.chunk_size;
+  bdat_last_ = command.last_chunk;
+  bdat_error_.reset();
+  if (!settings_.offer_chunking) {
+    bdat_error_ = not_implemented("BDAT");
+  } else if (!has_mail_) {
+    bdat_error_ = bad_sequence("Need MAIL command first (RFC 5321 4.1.4)");
+  } else if (envelope_.recipients.empty()) {
+    bdat_error_ = rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients")
+                                  : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)");
+  } else if (bdat_message_.size() + command.chunk_size > settings_.max_message_octets) {
+    bdat_error_ = make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size (RFC 1870)");
+  }
+  bdat_used_ = has_mail_;
+  phase_ = Phase::kBdat;
+  if (bdat_remaining_ == 0) finish_chunk();
+}
+
+void ServerSession::finish_chunk() {
+  phase_ = Phase::kCommands;
+  if (bdat_error_) {
+    // RFC 3030 2: after a failed chunk the transaction is void.
+    send_error(*std::move(bdat_error_));
+    bdat_error_.reset();
+    if (has_mail_) policy_.on_reset(state_);
+    reset_transaction();
+    return;
+  }
+  if (!bdat_last_) {
+    send(make_reply(250, "2.0.0", absl::StrCat(bdat_message_.size(), " octets received")));
+    return;
+  }
+  std::string message = std::move(bdat_message_);
+  emit(SessionEventKind::kMessageReceived, message, message.size());
+  send(policy_.on_message(state_, envelope_, std::move(message)));
+  reset_transaction();
+}
+
+void ServerSession::handle_starttls() {
+  if (!settings_.offer_starttls) {
+    send_error(not_implemented("STARTTLS"));
+    return;
+  }
+  if (state_.tls_active) {
+    send_error(bad_sequence("TLS already active (RFC 3207 4.2)"));
+    return;
+  }
+  send(make_reply(220, "2.0.0", "Ready to start TLS"));
+  // CVE-2011-0411: whatever the client pipelined behind STARTTLS arrived in
+  // plaintext and must not be executed inside the TLS session.
+  if (pos_ < in_.size()) {
+    emit(SessionEventKind::kInputDiscarded, "plaintext pipelined after STARTTLS", in_.size() - pos_);
+    pos_ = in_.size();
+  }
+  awaiting_tls_ = true;
+  emit(SessionEventKind::kTlsRequested, "STARTTLS");
+}
+
+void ServerSession::tls_established() {
+  awaiting_tls_ = false;
+  reset_transaction();
+  const std::string peer = state_.peer_address;
+  state_ = SessionState{};
+  state_.peer_address = peer;
+  state_.tls_active = true;
+  phase_ = Phase::kCommands;
+}
+
+void ServerSession::timed_out() {
+  if (closing_) return;
+  send(make_reply(421, "4.4.2", absl::StrCat(settings_.hostname, " Error: timeout exceeded")));
+}
+
+void ServerSession::handle_auth(const Command& command) {
+  if (!settings_.offer_auth) {
+    send_error(not_implemented("AUTH"));
+  } else if (!state_.esmtp) {
+    send_error(bad_sequence("Send EHLO first"));
+  } else if (!state_.authenticated_user.empty()) {
+    send_error(bad_sequence("Already authenticated (RFC 4954 4)"));
+  } else if (has_mail_) {
+    send_error(bad_sequence("AUTH not allowed during a mail transaction (RFC 4954 4)"));
+  } else if (settings_.auth_requires_tls && !state_.tls_active) {
+    send_error(make_reply(538, "5.7.11", "Encryption required for requested authentication mechanism (RFC 4954 6)"));
+  } else if (command.mechanism != "PLAIN" && command.mechanism != "LOGIN") {
+    send_error(make_reply(504, "5.5.4", "Unrecognized authentication mechanism"));
+  } else {
+    auth_mechanism_ = command.mechanism;
+    auth_login_has_user_ = false;
+    auth_login_user_.clear();
+    if (!command.initial_response) {
+      phase_ = Phase::kAuthResponse;
+      send(Reply{334, "", {std::string(auth_mechanism_ == "PLAIN" ? "" : kLoginUserPrompt)}});
+      return;
+    }
+    phase_ = Phase::kAuthResponse;
+    // RFC 4954 4: "=" is an empty initial response.
+    handle_auth_response(*command.initial_response == "=" ? "" : *command.initial_response);
+  }
+}
+
+void ServerSession::handle_auth_response(std::string_view line) {
+  phase_ = Phase::kCommands;
+  if (line == "*") {
+    send_error(make_reply(501, "5.0.0", "Authentication cancelled (RFC 4954 4)"));
+    return;
+  }
+  if (auth_mechanism_ == "PLAIN") {
+    auto creds = decode_plain(line);
+    if (!creds.ok()) {
+      send_error(make_reply(501, "5.5.2", absl::StrCat("Cannot decode response: ", creds.status().message())));
+      return;
+    }
+    complete_auth(AuthAttempt{"PLAIN", creds->authorization_id, creds->user, creds->password});
+    return;
+  }
+  auto decoded = base64_decode(line);
+  if (!decoded.ok()) {
+    send_error(make_reply(501, "5.5.2", absl::StrCat("Cannot decode response: ", decoded.status().message())));
+    return;
+  }
+  if (!auth_login_has_user_) {
+    auth_login_user_ = *std::move(decoded);
+    auth_login_has_user_ = true;
+    phase_ = Phase::kAuthResponse;
+    send(Reply{334, "", {std::string(kLoginPasswordPrompt)}});
+    return;
+  }
+  complete_auth(AuthAttempt{"LOGIN", "", auth_login_user_, *std::move(decoded)});
+}
+
+void ServerSession::complete_auth(const AuthAttempt& attempt) {
+  auto r = policy_.on_auth(state_, attempt);
+  if (!r || r->is_positive()) {
+    state_.authenticated_user = attempt.user;
+    send(r ? *std::move(r) : make_reply(235, "2.7.0", "Authentication successful"));
+    return;
+  }
+  send_error(*std::move(r));
+}
+
+void ServerSession::reset_transaction() {
+  has_mail_ = false;
+  rcpt_attempted_ = false;
+  envelope_ = Envelope{};
+  bdat_used_ = false;
+  bdat_message_.clear();
+  bdat_remaining_ = 0;
+  bdat_last_ = false;
+  bdat_error_.reset();
+}
+
+}  // namespace smtplab::smtp

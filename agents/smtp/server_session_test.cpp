@@ -1,0 +1,338 @@
+#include "agents/smtp/server_session.hpp"
+
+#include <gtest/gtest.h>
+
+#include "agents/smtp/sasl.hpp"
+#include "agents/smtp/testing/recording_policy.hpp"
+
+namespace smtplab::smtp {
+namespace {
+
+using testing::RecordingPolicy;
+
+std::vector<Reply> parse_replies(std::string_view bytes) {
+  ReplyParser parser;
+  parser.feed(bytes);
+  std::vector<Reply> out;
+  while (auto r = parser.next()) {
+    EXPECT_TRUE(r->ok()) << r->status();
+    if (r->ok()) out.push_back(**r);
+  }
+  return out;
+}
+
+class Server {
+ public:
+  explicit Server(ServerSettings settings = {}) : session_(policy, settings, "192.0.2.7:4000") {
+    session_.start();
+    greeting = parse_replies(session_.take_output());
+  }
+  std::vector<Reply> send(std::string_view bytes) {
+    session_.receive(bytes);
+    return parse_replies(session_.take_output());
+  }
+  std::vector<int> codes(std::string_view bytes) {
+    std::vector<int> out;
+    for (const Reply& r : send(bytes)) out.push_back(r.code);
+    return out;
+  }
+  int code(std::string_view bytes) {
+    auto c = codes(bytes);
+    EXPECT_EQ(c.size(), 1u) << bytes;
+    return c.empty() ? 0 : c[0];
+  }
+  ServerSession& session() { return session_; }
+
+  RecordingPolicy policy;
+  std::vector<Reply> greeting;
+
+ private:
+  ServerSession session_;
+};
+
+using Codes = std::vector<int>;
+
+// RFC 5321 4.3.1 and 4.2: greeting 220 with the server's name first.
+TEST(ServerSessionTest, GreetsWith220AndName) {
+  ServerSettings settings;
+  settings.hostname = "mx.example.org";
+  Server s(settings);
+  ASSERT_EQ(s.greeting.size(), 1u);
+  EXPECT_EQ(s.greeting[0].code, 220);
+  EXPECT_EQ(s.greeting[0].lines[0].rfind("mx.example.org ", 0), 0u);
+}
+
+// RFC 5321 4.1.1.1: the EHLO reply is multi-line and lists extensions.
+TEST(ServerSessionTest, EhloListsExtensions) {
+  Server s;
+  auto r = s.send("EHLO client.example\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code, 250);
+  const auto& lines = r[0].lines;
+  for (std::string_view ext : {"PIPELINING", "SIZE 10240000", "8BITMIME", "SMTPUTF8", "CHUNKING", "DSN",
+                               "ENHANCEDSTATUSCODES"}) {
+    EXPECT_NE(std::find(lines.begin(), lines.end(), ext), lines.end()) << ext;
+  }
+  EXPECT_EQ(std::find(lines.begin(), lines.end(), "STARTTLS"), lines.end());  // not configured
+}
+
+TEST(ServerSessionTest, HeloGetsOneLine) {
+  Server s;
+  auto r = s.send("HELO client.example\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].lines.size(), 1u);
+}
+
+TEST(ServerSessionTest, FullTransaction) {
+  Server s;
+  EXPECT_EQ(s.codes("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"),
+            (Codes{250, 250, 250, 354}));
+  EXPECT_EQ(s.codes("Subject: hi\r\n\r\n..dot\r\n.\r\n"), (Codes{250}));
+  ASSERT_EQ(s.policy.stored.size(), 1u);
+  EXPECT_EQ(s.policy.stored[0].message, "Subject: hi\r\n\r\n.dot\r\n");
+  EXPECT_EQ(s.policy.stored[0].envelope.reverse_path.mailbox.to_string(), "a@b.example");
+  EXPECT_EQ(s.code("QUIT\r\n"), 221);
+  EXPECT_TRUE(s.session().wants_close());
+}
+
+// RFC 5321 4.1.4 / 3.3: commands out of order get 503.
+TEST(ServerSessionTest, SequencingErrorsAre503) {
+  Server s;
+  EXPECT_EQ(s.code("MAIL FROM:<a@b.example>\r\n"), 503);  // before EHLO
+  s.send("EHLO c.example\r\n");
+  EXPECT_EQ(s.code("RCPT TO:<c@d.example>\r\n"), 503);    // before MAIL
+  EXPECT_EQ(s.code("DATA\r\n"), 503);                      // before MAIL
+  EXPECT_EQ(s.code("MAIL FROM:<a@b.example>\r\n"), 250);
+  EXPECT_EQ(s.code("MAIL FROM:<a@b.example>\r\n"), 503);  // nested
+  EXPECT_EQ(s.code("DATA\r\n"), 503);                      // before RCPT
+  EXPECT_EQ(s.code("RSET\r\n"), 250);
+  EXPECT_EQ(s.code("NOOP\r\n"), 250);
+}
+
+// RFC 2920 3.1: DATA with no valid recipient fails (503 or 554).
+TEST(ServerSessionTest, DataWithoutValidRecipientIs554) {
+  Server s;
+  EXPECT_EQ(s.codes("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@d.example>\r\nDATA\r\n"),
+            (Codes{250, 250, 550, 554}));
+}
+
+// RFC 2920: pipelined commands are answered in order, one reply each.
+TEST(ServerSessionTest, PipelinedRepliesInOrder) {
+  Server s;
+  s.send("EHLO c.example\r\n");
+  EXPECT_EQ(s.codes("MAIL FROM:<a@b.example>\r\nRCPT TO:<x@d.example>\r\nRCPT TO:<nobody@d.example>\r\n"
+                    "RCPT TO:<later@d.example>\r\nDATA\r\nhello\r\n.\r\nQUIT\r\n"),
+            (Codes{250, 250, 550, 450, 354, 250, 221}));
+  ASSERT_EQ(s.policy.stored.size(), 1u);
+  EXPECT_EQ(s.policy.stored[0].envelope.recipients.size(), 1u);
+}
+
+TEST(ServerSessionTest, SyntaxErrors) {
+  Server s;
+  EXPECT_EQ(s.code("FOO bar\r\n"), 500);
+  EXPECT_EQ(s.code("EHLO\r\n"), 501);
+  EXPECT_EQ(s.code("TURN\r\n"), 502);
+  EXPECT_EQ(s.code("EXPN staff\r\n"), 502);
+  EXPECT_EQ(s.code("VRFY bob\r\n"), 252);  // RFC 5321 3.5.3
+  s.send("EHLO c.example\r\n");
+  auto r = s.send("MAIL FROM:<a@b example>\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code, 501);
+  EXPECT_EQ(r[0].enhanced, "5.1.7");
+  EXPECT_NE(r[0].text().find("column"), std::string::npos);
+  EXPECT_EQ(s.code("MAIL FROM:<a@b.example> BOGUS=1\r\n"), 555);  // RFC 5321 4.2.3
+}
+
+// RFC 5321 4.5.3.1.4: command lines longer than 512 octets.
+TEST(ServerSessionTest, CommandLineLimit) {
+  Server s;
+  EXPECT_EQ(s.code("NOOP " + std::string(505, 'x') + "\r\n"), 250);  // 512 with CRLF
+  EXPECT_EQ(s.code("NOOP " + std::string(506, 'x') + "\r\n"), 500);
+  // Far longer than any buffer: discarded as it streams in, then answered once.
+  EXPECT_TRUE(s.codes(std::string(100000, 'y')).empty());
+  EXPECT_EQ(s.code("\r\n"), 500);
+  EXPECT_EQ(s.code("NOOP\r\n"), 250);
+}
+
+// RFC 5321 2.3.8: bare LF is not a line end; the default refuses it.
+TEST(ServerSessionTest, BareLfCommandRefused) {
+  Server s;
+  EXPECT_EQ(s.code("NOOP\n"), 500);
+  EXPECT_EQ(s.code(std::string("NO\0OP\r\n", 7)), 500);
+}
+
+// SMTP smuggling: "<LF>.<LF>" must not end the data and must not let the
+// text after it run as commands.
+TEST(ServerSessionTest, SmuggledCommandsAreNotExecuted) {
+  Server s;
+  s.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+  auto codes = s.codes("hello\n.\nMAIL FROM:<evil@e.example>\r\nRCPT TO:<victim@d.example>\r\nDATA\r\nevil\r\n.\r\n");
+  EXPECT_EQ(codes, (Codes{554}));  // the whole text was one (refused) message
+  EXPECT_TRUE(s.policy.stored.empty());
+}
+
+TEST(ServerSessionTest, UnsafeModeShowsTheSmuggling) {
+  ServerSettings settings;
+  settings.bare_line_ending = BareLineEnding::kAcceptAsLineEnd;
+  Server s(settings);
+  s.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+  auto codes = s.codes("hello\n.\nMAIL FROM:<evil@e.example>\r\nRCPT TO:<victim@d.example>\r\nDATA\r\nevil\r\n.\r\n");
+  EXPECT_EQ(codes, (Codes{250, 250, 250, 354, 250}));
+  ASSERT_EQ(s.policy.stored.size(), 2u);
+  EXPECT_EQ(s.policy.stored[1].envelope.reverse_path.mailbox.to_string(), "evil@e.example");
+}
+
+// RFC 1870 6: a declared SIZE over the limit is refused at MAIL; an actual
+// message over it is read to the end and refused with 552.
+TEST(ServerSessionTest, SizeLimits) {
+  ServerSettings settings;
+  settings.max_message_octets = 100;
+  Server s(settings);
+  s.send("EHLO c.example\r\n");
+  auto r = s.send("MAIL FROM:<a@b.example> SIZE=101\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code, 552);
+  EXPECT_EQ(r[0].enhanced, "5.3.4");
+  s.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+  EXPECT_EQ(s.codes(std::string(200, 'x') + "\r\n.\r\nNOOP\r\n"), (Codes{552, 250}));
+  EXPECT_TRUE(s.policy.stored.empty());
+}
+
+// RFC 5321 4.5.3.1.8/4.5.3.1.10: at least 100 recipients, then 452.
+TEST(ServerSessionTest, RecipientLimit) {
+  Server s;
+  s.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n");
+  std::string rcpts;
+  for (int i = 0; i < 101; ++i) rcpts += "RCPT TO:<u" + std::to_string(i) + "@d.example>\r\n";
+  auto codes = s.codes(rcpts);
+  ASSERT_EQ(codes.size(), 101u);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), 250), 100);
+  EXPECT_EQ(codes.back(), 452);
+}
+
+// RFC 3030: BDAT chunks, no dot-stuffing, 250 per chunk.
+TEST(ServerSessionTest, BdatChunks) {
+  Server s;
+  s.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
+  EXPECT_EQ(s.codes("BDAT 6\r\n.abc\r\n"), (Codes{250}));
+  EXPECT_EQ(s.codes("BDAT 4 LAST\r\n.\r\n"), Codes{});  // one octet still missing
+  EXPECT_EQ(s.codes("X"), (Codes{250}));
+  ASSERT_EQ(s.policy.stored.size(), 1u);
+  EXPECT_EQ(s.policy.stored[0].message, ".abc\r\n.\r\nX");
+}
+
+// RFC 3030 2: a refused BDAT still has its chunk read, so the chunk's bytes
+// are never taken as commands.
+TEST(ServerSessionTest, RefusedBdatChunkIsSkipped) {
+  Server s;
+  s.send("EHLO c.example\r\n");
+  EXPECT_EQ(s.codes("BDAT 12 LAST\r\nQUIT\r\nQUIT\r\nNOOP\r\n"), (Codes{503, 250}));
+  EXPECT_FALSE(s.session().wants_close());
+}
+
+// RFC 3207 4.2 and CVE-2011-0411: commands pipelined after STARTTLS are dropped.
+TEST(ServerSessionTest, StarttlsDiscardsPipelinedPlaintext) {
+  ServerSettings settings;
+  settings.offer_starttls = true;
+  Server s(settings);
+  s.send("EHLO c.example\r\n");
+  EXPECT_EQ(s.codes("STARTTLS\r\nMAIL FROM:<evil@e.example>\r\n"), (Codes{220}));
+  EXPECT_TRUE(s.session().awaiting_tls());
+  s.session().tls_established();
+  EXPECT_TRUE(s.session().state().tls_active);
+  // The session starts over: EHLO is needed again, and no MAIL was kept.
+  EXPECT_EQ(s.code("RCPT TO:<c@d.example>\r\n"), 503);
+  auto r = s.send("EHLO c.example\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(std::find(r[0].lines.begin(), r[0].lines.end(), "STARTTLS"), r[0].lines.end());
+  EXPECT_EQ(s.code("STARTTLS\r\n"), 503);
+}
+
+// RFC 4954: AUTH PLAIN with an initial response, and AUTH LOGIN step by step.
+TEST(ServerSessionTest, AuthPlainAndLogin) {
+  ServerSettings settings;
+  settings.offer_auth = true;
+  settings.auth_requires_tls = false;
+  Server s(settings);
+  s.send("EHLO c.example\r\n");
+  EXPECT_EQ(s.code("AUTH PLAIN " + encode_plain("", "alice", "wrong") + "\r\n"), 535);
+  EXPECT_EQ(s.code("AUTH PLAIN " + encode_plain("", "alice", "s3cret") + "\r\n"), 235);
+  EXPECT_EQ(s.code("AUTH PLAIN\r\n"), 503);  // already authenticated
+
+  Server t(settings);
+  t.send("EHLO c.example\r\n");
+  auto r = t.send("AUTH LOGIN\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code, 334);
+  EXPECT_EQ(r[0].text(), kLoginUserPrompt);
+  EXPECT_EQ(t.code(base64_encode("alice") + "\r\n"), 334);
+  EXPECT_EQ(t.code(base64_encode("s3cret") + "\r\n"), 235);
+  EXPECT_EQ(t.session().state().authenticated_user, "alice");
+
+  Server u(settings);
+  u.send("EHLO c.example\r\n");
+  EXPECT_EQ(u.code("AUTH PLAIN\r\n"), 334);
+  EXPECT_EQ(u.code("*\r\n"), 501);         // cancelled
+  EXPECT_EQ(u.code("AUTH CRAM-MD5\r\n"), 504);
+  EXPECT_EQ(u.code("AUTH PLAIN !!!!\r\n"), 501);
+}
+
+// RFC 4954 6 / RFC 8314: no AUTH before TLS when TLS is required for it.
+TEST(ServerSessionTest, AuthBeforeTlsRefused) {
+  ServerSettings settings;
+  settings.offer_auth = true;
+  settings.offer_starttls = true;
+  Server s(settings);
+  auto ehlo = s.send("EHLO c.example\r\n");
+  ASSERT_EQ(ehlo.size(), 1u);
+  EXPECT_EQ(std::find(ehlo[0].lines.begin(), ehlo[0].lines.end(), "AUTH PLAIN LOGIN"), ehlo[0].lines.end());
+  auto r = s.send("AUTH PLAIN " + encode_plain("", "alice", "s3cret") + "\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code, 538);
+  EXPECT_EQ(r[0].enhanced, "5.7.11");
+}
+
+// RFC 5321 3.1: a 554 greeting, then 503 to everything but QUIT.
+TEST(ServerSessionTest, RefusedConnectionOnlyAllowsQuit) {
+  struct Refuser : RecordingPolicy {
+    std::optional<Reply> on_connect(const SessionState&) override {
+      return make_reply(554, "", "No SMTP service here");
+    }
+  } policy;
+  ServerSession session(policy, {}, "peer");
+  session.start();
+  EXPECT_EQ(session.take_output(), "554 No SMTP service here\r\n");
+  session.receive("EHLO c.example\r\n");
+  EXPECT_EQ(parse_replies(session.take_output())[0].code, 503);
+  session.receive("QUIT\r\n");
+  EXPECT_EQ(parse_replies(session.take_output())[0].code, 221);
+  EXPECT_TRUE(session.wants_close());
+}
+
+// Postfix smtpd_hard_error_limit: a client that only sends junk is cut off.
+TEST(ServerSessionTest, TooManyErrorsCloses) {
+  ServerSettings settings;
+  settings.max_errors = 3;
+  Server s(settings);
+  EXPECT_EQ(s.codes("a\r\nb\r\nc\r\nd\r\n"), (Codes{500, 500, 500, 421}));
+  EXPECT_TRUE(s.session().wants_close());
+}
+
+// RFC 5321 4.1.4: a second EHLO resets the transaction.
+TEST(ServerSessionTest, EhloResetsTransaction) {
+  Server s;
+  s.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
+  EXPECT_EQ(s.codes("EHLO c.example\r\nDATA\r\n"), (Codes{250, 503}));
+}
+
+TEST(ServerSessionTest, TimeoutSends421) {
+  Server s;
+  s.session().timed_out();
+  auto r = parse_replies(s.session().take_output());
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code, 421);
+  EXPECT_TRUE(s.session().wants_close());
+}
+
+}  // namespace
+}  // namespace smtplab::smtp

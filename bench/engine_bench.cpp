@@ -1,0 +1,94 @@
+// Microbenchmarks of the sans-I/O engine: how fast it parses commands,
+// unstuffs DATA, and runs whole transactions with no I/O at all.
+// Run: build/bin/smtplab_engine_bench
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "agents/smtp/command.hpp"
+#include "agents/smtp/data_framing.hpp"
+#include "agents/smtp/server_session.hpp"
+
+namespace {
+
+using namespace smtplab::smtp;
+
+void BM_ParseCommands(benchmark::State& state) {
+  const std::string lines[] = {
+      "EHLO client.example.org",
+      "MAIL FROM:<alice@example.org> SIZE=1024 BODY=8BITMIME",
+      "RCPT TO:<bob@example.net> NOTIFY=SUCCESS,FAILURE",
+      "RCPT TO:<\"quoted name\"@[192.0.2.1]>",
+      "DATA",
+      "QUIT",
+  };
+  for (auto _ : state) {
+    for (const auto& line : lines) benchmark::DoNotOptimize(parse_command(line));
+  }
+  state.SetItemsProcessed(state.iterations() * std::size(lines));
+  state.SetLabel("items = commands");
+}
+BENCHMARK(BM_ParseCommands);
+
+// A 1 MiB message of 76-column lines, a tenth of them starting with a dot.
+std::string stuffed_message() {
+  std::string message;
+  for (int i = 0; message.size() < (1 << 20); ++i) {
+    message += (i % 10 == 0 ? "." : "x") + std::string(74, 'a' + i % 26) + "\r\n";
+  }
+  std::string wire;
+  append_dot_stuffed(wire, message);
+  return wire;
+}
+
+void BM_UnstuffData(benchmark::State& state) {
+  const std::string wire = stuffed_message();
+  for (auto _ : state) {
+    DataReader reader(DataLimits{.max_message_octets = 2 << 20});
+    benchmark::DoNotOptimize(reader.feed(wire));
+    benchmark::DoNotOptimize(reader.take_message());
+  }
+  state.SetBytesProcessed(state.iterations() * wire.size());
+}
+BENCHMARK(BM_UnstuffData);
+
+void BM_StuffData(benchmark::State& state) {
+  std::string message;
+  for (int i = 0; message.size() < (1 << 20); ++i) message += (i % 10 == 0 ? "." : "x") + std::string(74, 'q') + "\r\n";
+  for (auto _ : state) {
+    std::string wire;
+    append_dot_stuffed(wire, message);
+    benchmark::DoNotOptimize(wire);
+  }
+  state.SetBytesProcessed(state.iterations() * message.size());
+}
+BENCHMARK(BM_StuffData);
+
+class NullPolicy : public ServerPolicy {
+ public:
+  Reply on_message(const SessionState&, const Envelope&, std::string) override {
+    return make_reply(250, "2.0.0", "Ok");
+  }
+};
+
+// One pipelined 1 KiB transaction through a server session, as smtp-source sends it.
+void BM_ServerTransaction(benchmark::State& state) {
+  std::string input = "EHLO client.example.org\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n";
+  std::string body;
+  while (body.size() < 1024) body += std::string(78, 'b') + "\r\n";
+  input += body + ".\r\nQUIT\r\n";
+  NullPolicy policy;
+  for (auto _ : state) {
+    ServerSession session(policy, {}, "127.0.0.1:1");
+    session.start();
+    session.receive(input);
+    benchmark::DoNotOptimize(session.take_output());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("items = sessions (EHLO..QUIT, 1 KiB message)");
+}
+BENCHMARK(BM_ServerTransaction);
+
+}  // namespace
+
+BENCHMARK_MAIN();

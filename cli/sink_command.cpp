@@ -1,0 +1,103 @@
+// smtplab sink: a capture server (like Mailpit or Postfix's smtp-sink) that
+// accepts mail for anyone and files it into a Maildir, printing the transcript.
+#include <atomic>
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "agents/capture_sink.hpp"
+#include "agents/maildir_store.hpp"
+#include "agents/smtp_server_endpoint.hpp"
+#include "cli/subcommand.hpp"
+#include "cli/transcript_printer.hpp"
+#include "sim/loopback/loopback_runtime.hpp"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:2525", "Address to listen on, HOST:PORT (port 0 picks a free port)");
+ABSL_FLAG(std::string, maildir, "", "Maildir to store messages in (created if missing); required");
+ABSL_FLAG(bool, no_fsync, false,
+          "Do not fsync before answering 250 (benchmarks only: acknowledged mail can be lost in a crash)");
+ABSL_FLAG(int64_t, max_message_size, 10240000, "Largest message accepted, in octets (advertised with SIZE)");
+ABSL_FLAG(std::string, hostname, "smtplab.localhost", "Name in the greeting and Received headers");
+ABSL_FLAG(int, threads, 1, "Threads serving connections");
+ABSL_FLAG(int, max_connections, 100, "Simultaneous connections; more get 421 4.7.0");
+ABSL_FLAG(bool, quiet, false, "Do not print the transcript");
+ABSL_FLAG(std::string, bare_lf, "reject",
+          "Bare CR/LF handling: reject (RFC 5321), normalize (Postfix), accept (UNSAFE: open to SMTP smuggling)");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Minutes(5), "Close a silent client after this (RFC 5321 4.5.3.2.7)");
+
+namespace smtplab::cli {
+
+int run_sink(std::vector<char*> args) {
+  parse_subcommand_flags(*find_subcommand("sink"), args,
+                         "smtplab sink --maildir DIR [--listen 127.0.0.1:2525] [flags]\n\n"
+                         "Accepts mail for any recipient and stores each message in DIR/new/ with\n"
+                         "Return-Path and Received headers, fsynced before the 250 reply.");
+  const std::string maildir = absl::GetFlag(FLAGS_maildir);
+  if (maildir.empty()) {
+    std::fprintf(stderr, "smtplab sink: --maildir DIR is required\n");
+    return 2;
+  }
+  std::string host;
+  int port = 0;
+  if (auto s = sim::split_host_port(absl::GetFlag(FLAGS_listen), host, port); !s.ok()) {
+    std::fprintf(stderr, "smtplab sink: --listen: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  agents::ServerEndpointSettings settings;
+  settings.session.hostname = absl::GetFlag(FLAGS_hostname);
+  if (absl::GetFlag(FLAGS_max_message_size) <= 0) {
+    std::fprintf(stderr, "smtplab sink: --max_message_size must be positive\n");
+    return 2;
+  }
+  settings.session.max_message_octets = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_message_size));
+  settings.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  const std::string bare = absl::GetFlag(FLAGS_bare_lf);
+  if (bare == "reject") {
+    settings.session.bare_line_ending = smtp::BareLineEnding::kReject;
+  } else if (bare == "normalize") {
+    settings.session.bare_line_ending = smtp::BareLineEnding::kNormalize;
+  } else if (bare == "accept") {
+    settings.session.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd;
+  } else {
+    std::fprintf(stderr, "smtplab sink: --bare_lf must be reject, normalize or accept\n");
+    return 2;
+  }
+
+  auto store = agents::MaildirStore::open(
+      {.root = maildir, .fsync = !absl::GetFlag(FLAGS_no_fsync), .hostname = settings.session.hostname});
+  if (!store.ok()) {
+    std::fprintf(stderr, "smtplab sink: %s\n", std::string(store.status().message()).c_str());
+    return 1;
+  }
+  agents::CaptureSink sink(**store, {.hostname = settings.session.hostname,
+                                     .max_connections = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_connections))});
+  const bool quiet = absl::GetFlag(FLAGS_quiet);
+  std::atomic<unsigned long> connection_number{0};
+
+  sim::LoopbackRuntime runtime(absl::GetFlag(FLAGS_threads));
+  auto bound = runtime.listen(host, port, [&](const sim::ConnectionInfo& info) {
+    const unsigned long n = ++connection_number;
+    std::unique_ptr<smtp::SessionObserver> printer;
+    if (!quiet) {
+      printer = std::make_unique<TranscriptPrinter>(stderr, absl::StrCat("[", n, "] "), false);
+      std::fprintf(stderr, "[%lu] ** connection from %s\n", n, info.peer_address.c_str());
+    }
+    return std::make_unique<agents::SmtpServerEndpoint>(sink, settings, info, std::move(printer),
+                                                        sink.admit(info.active_connections));
+  });
+  if (!bound.ok()) {
+    std::fprintf(stderr, "smtplab sink: %s\n", std::string(bound.status().message()).c_str());
+    return 1;
+  }
+  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::fprintf(stderr, "smtplab sink: listening on %s:%d, storing into %s/new%s\n", shown_host.c_str(), *bound,
+               maildir.c_str(), absl::GetFlag(FLAGS_no_fsync) ? " (no fsync)" : "");
+  std::fflush(stderr);
+  runtime.run_until_signal();
+  std::fprintf(stderr, "smtplab sink: stopped after storing %zu messages\n", sink.delivered());
+  return 0;
+}
+
+}  // namespace smtplab::cli

@@ -1,0 +1,27 @@
+// The git-style subcommands of `smtplab`. Each lives in its own file with its
+// own flags; main.cpp only dispatches.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace smtplab::cli {
+
+struct Subcommand {
+  std::string_view name;
+  std::string_view summary;
+  std::string_view source_file;  // whose flags `smtplab NAME --help` lists
+  int (*run)(std::vector<char*> args);  // args[0] is "smtplab NAME"
+};
+
+int run_sink(std::vector<char*> args);
+int run_send(std::vector<char*> args);
+int run_demo(std::vector<char*> args);
+
+// Parses abseil flags for one subcommand (with --help limited to its own
+// flags) and returns the positional arguments.
+std::vector<char*> parse_subcommand_flags(const Subcommand& command, std::vector<char*>& args,
+                                          std::string_view usage);
+const Subcommand* find_subcommand(std::string_view name);
+
+}  // namespace smtplab::cli

@@ -1,0 +1,45 @@
+// One byte-stream connection, as the agents see it. A link (in-process, or
+// loopback TCP) implements Connection; whoever speaks over it implements
+// ConnectionHandler. Agents never learn which kind of link they are on.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+
+namespace smtplab::sim {
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Queues bytes; they are written in order after the current callback returns.
+  virtual void send(std::string_view bytes) = 0;
+  // Closes once every queued byte is written.
+  virtual void close() = 0;
+  // How long the handler waits for the peer before on_timeout() (RFC 5321 4.5.3.2).
+  virtual void set_timeout(absl::Duration timeout) = 0;
+  virtual std::string peer_address() const = 0;   // "127.0.0.1:54321"
+  virtual std::string local_address() const = 0;
+};
+
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // The connection is up; `connection` stays valid until on_closed().
+  virtual void on_open(Connection& connection) = 0;
+  virtual void on_bytes(std::string_view bytes) = 0;
+  // The peer said nothing for the whole timeout.
+  virtual void on_timeout() = 0;
+  // Called once, last: closed by either side, failed to connect, or reset.
+  virtual void on_closed(std::string_view why) = 0;
+};
+
+struct ConnectionInfo {
+  std::string peer_address;
+  std::string local_address;
+  std::size_t active_connections = 0;  // including this one
+};
+
+}  // namespace smtplab::sim

@@ -1,0 +1,54 @@
+// Real TCP sockets on loopback, with Boost.Asio and Beast's tcp_stream for
+// timeouts. Asio stays inside the .cpp so that including this header is cheap.
+// Each connection runs on its own strand: its handler is never called from two
+// threads at once, whatever the thread count.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sim/connection.hpp"
+
+namespace smtplab::sim {
+
+using HandlerFactory = std::function<std::unique_ptr<ConnectionHandler>(const ConnectionInfo&)>;
+
+struct ListenerSettings {
+  // Stop reading from a peer that does not read our replies once this much
+  // output is waiting (a pipelining flood must not grow memory without bound).
+  std::size_t max_pending_output = 1 << 20;
+  absl::Duration initial_timeout = absl::Minutes(5);  // RFC 5321 4.5.3.2.7 server timeout
+};
+
+class LoopbackRuntime {
+ public:
+  explicit LoopbackRuntime(int threads = 1);
+  ~LoopbackRuntime();
+  LoopbackRuntime(const LoopbackRuntime&) = delete;
+  LoopbackRuntime& operator=(const LoopbackRuntime&) = delete;
+
+  // Listens on host:port (port 0 picks a free one); returns the bound port.
+  absl::StatusOr<int> listen(const std::string& host, int port, HandlerFactory factory,
+                             ListenerSettings settings = {});
+  // Connects to host:port; the handler gets on_open, or on_closed on failure.
+  void connect(const std::string& host, int port, std::unique_ptr<ConnectionHandler> handler,
+               absl::Duration connect_timeout = absl::Seconds(30));
+
+  // Runs until stop(), or until there is no more work when `until_idle`.
+  void run(bool until_idle = false);
+  // Also stops on SIGINT or SIGTERM.
+  void run_until_signal();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "127.0.0.1:2525" or "[::1]:2525" into host and port.
+absl::Status split_host_port(const std::string& text, std::string& host, int& port);
+
+}  // namespace smtplab::sim

@@ -1,0 +1,311 @@
+"""Start and stop the SMTP peers that smtplab's interop tests and bench talk to.
+
+Everything listens on 127.0.0.1 only. Every wait is bounded in time, and every
+server is stopped by the PID we hold (never by name), so a failing test cannot
+leave a stray process or hang the run.
+
+Peers:
+  * `smtplab sink`      - the server under test (reports its port on stderr).
+  * aiosmtpd            - a real Python SMTP server; a handler written here saves
+                          each envelope and the raw message bytes for comparison.
+  * Postfix smtp-sink   - a fast C sink; optionally dumps each message to a file.
+
+Python 3.11 standard library only; run with /usr/bin/python3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PYTHON = "/usr/bin/python3"  # the Debian python, which has aiosmtpd installed
+SMTP_SINK = "/usr/sbin/smtp-sink"
+START_TIMEOUT = 10.0  # seconds to wait for any server to come up
+STOP_TIMEOUT = 5.0  # seconds to wait after SIGTERM (and again after SIGKILL)
+
+
+@dataclass
+class Server:
+    """A running peer. `workdir` holds its logs and whatever it stores."""
+
+    name: str
+    proc: subprocess.Popen
+    port: int
+    stderr_path: Path
+    workdir: Path
+    extra: dict = field(default_factory=dict)
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+    def stderr_text(self) -> str:
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    # `with start_xxx(...) as server:` stops it however the block ends.
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (the kernel picks it). There is a small
+    race until the server binds it; start_* notice when the server dies."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    """Terminate one process we started, by its PID; kill it if it lingers."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=STOP_TIMEOUT)
+
+
+def _spawn(argv: list[str], stderr_path: Path, **kwargs) -> subprocess.Popen:
+    # stderr goes to a file, not a pipe: a pipe nobody reads fills up and blocks
+    # a chatty server. The parent's copy of the fd is closed right away.
+    with open(stderr_path, "wb") as err:
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err, **kwargs
+        )
+
+
+def _died(proc: subprocess.Popen, stderr_path: Path, what: str) -> RuntimeError:
+    text = stderr_path.read_text(errors="replace") if stderr_path.exists() else ""
+    return RuntimeError(f"{what} exited with status {proc.returncode}:\n{text[-2000:]}")
+
+
+def wait_for_banner(proc: subprocess.Popen, port: int, stderr_path: Path, what: str,
+                    timeout: float = START_TIMEOUT) -> None:
+    """Wait until 127.0.0.1:port answers with a 220 greeting. Reading the banner
+    (not just connecting) proves the SMTP server is the one answering."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise _died(proc, stderr_path, what)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+                s.settimeout(2.0)
+                if s.recv(512).startswith(b"220"):
+                    s.sendall(b"QUIT\r\n")
+                    return
+        except OSError as e:  # refused: not listening yet
+            last_error = e
+        time.sleep(0.05)
+    stop(proc)
+    raise TimeoutError(f"{what} did not answer on 127.0.0.1:{port} within "
+                       f"{timeout} s (last error: {last_error})")
+
+
+# --------------------------------------------------------------------------
+# smtplab sink
+# --------------------------------------------------------------------------
+
+def smtplab_path() -> str:
+    """The binary under test, from $SMTPLAB; the tests fail loudly, not skip."""
+    path = os.environ.get("SMTPLAB")
+    if not path:
+        raise RuntimeError("set SMTPLAB to the smtplab binary, e.g. SMTPLAB="
+                           "build/bin/smtplab /usr/bin/python3 -m unittest ...")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"SMTPLAB={path} is not an executable file")
+    return path
+
+
+
+LISTENING_RE = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+
+
+def start_smtplab_sink(smtplab_path: str | os.PathLike, maildir: str | os.PathLike,
+                       extra_args: list[str] | tuple[str, ...] = ()) -> Server:
+    """Run `SMTPLAB sink --listen 127.0.0.1:0 --maildir DIR ...extra`.
+
+    Port 0 lets the kernel choose, so there is no race; the sink must print a
+    line containing `listening on 127.0.0.1:PORT` on stderr (also with --quiet),
+    which is how we learn the port."""
+    maildir = Path(maildir)
+    maildir.mkdir(parents=True, exist_ok=True)
+    stderr_path = maildir.parent / f"{maildir.name}.smtplab-sink.stderr"
+    argv = [str(smtplab_path), "sink", "--listen", "127.0.0.1:0",
+            "--maildir", str(maildir), *extra_args]
+    proc = _spawn(argv, stderr_path)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        m = LISTENING_RE.search(stderr_path.read_bytes())
+        if m:
+            return Server("smtplab sink", proc, int(m.group(1)), stderr_path,
+                          maildir.parent, {"maildir": maildir, "argv": argv})
+        if proc.poll() is not None:
+            raise _died(proc, stderr_path, " ".join(argv))
+        time.sleep(0.05)
+    stop(proc)
+    raise TimeoutError(f"no 'listening on 127.0.0.1:PORT' line on stderr of "
+                       f"{' '.join(argv)} within {START_TIMEOUT} s:\n"
+                       f"{stderr_path.read_text(errors='replace')[-2000:]}")
+
+
+# --------------------------------------------------------------------------
+# aiosmtpd with a handler that saves what arrives
+# --------------------------------------------------------------------------
+
+HANDLER_MODULE = "smtplab_capture"
+HANDLER_SOURCE = '''\
+"""aiosmtpd handler written by smtplab's tests/interop/peers.py.
+
+For message N it writes N.eml (the raw bytes as received, dot-unstuffed, CRLF
+kept) and then N.json (the envelope). Both are written to a temporary name and
+renamed, so a reader that waits for N.json sees complete files.
+"""
+import itertools
+import json
+import os
+import sys
+
+
+class SaveHandler:
+    def __init__(self, outdir):
+        self.outdir = outdir
+        self.counter = itertools.count(1)
+        os.makedirs(outdir, exist_ok=True)
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        # `python3 -m aiosmtpd -c smtplab_capture.SaveHandler OUTDIR`
+        if len(args) != 1:
+            parser.error("SaveHandler takes one argument: the output directory")
+        return cls(args[0])
+
+    def _write(self, name, data):
+        tmp = os.path.join(self.outdir, "." + name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, os.path.join(self.outdir, name))
+
+    async def handle_DATA(self, server, session, envelope):
+        n = "%06d" % next(self.counter)
+        # original_content: bytes exactly as on the wire after unstuffing
+        # (aiosmtpd >= 1.4); content is the same bytes when decode_data=False.
+        raw = getattr(envelope, "original_content", None)
+        if raw is None:
+            raw = envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        self._write(n + ".eml", raw)
+        meta = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "mail_options": list(envelope.mail_options),
+            "peer": list(session.peer) if session.peer else None,
+        }
+        self._write(n + ".json", json.dumps(meta).encode())
+        return "250 OK saved as " + n
+'''
+
+
+def start_aiosmtpd(workdir: str | os.PathLike) -> Server:
+    """Start aiosmtpd on a free port; messages land in WORKDIR/messages/."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / f"{HANDLER_MODULE}.py").write_text(HANDLER_SOURCE)
+    messages = workdir / "messages"
+    messages.mkdir(exist_ok=True)
+    port = free_port()
+    stderr_path = workdir / "aiosmtpd.stderr"
+    argv = [PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+            "-c", f"{HANDLER_MODULE}.SaveHandler", str(messages)]
+    env = dict(os.environ, PYTHONPATH=str(workdir), PYTHONDONTWRITEBYTECODE="1")
+    proc = _spawn(argv, stderr_path, env=env)
+    wait_for_banner(proc, port, stderr_path, "aiosmtpd")
+    return Server("aiosmtpd", proc, port, stderr_path, workdir,
+                  {"messages": messages})
+
+
+def aiosmtpd_messages(server: Server) -> list[tuple[dict, bytes]]:
+    """All messages saved so far, oldest first, as (envelope, raw bytes)."""
+    out = []
+    for meta in sorted(server.extra["messages"].glob("*.json")):
+        raw = meta.with_suffix(".eml").read_bytes()
+        out.append((json.loads(meta.read_text()), raw))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Postfix smtp-sink
+# --------------------------------------------------------------------------
+
+def _let_nobody_through(path: Path) -> None:
+    """smtp-sink runs as nobody and must reach the dump dir. tempfile.mkdtemp()
+    makes 0700 directories, so add search (x, not read) permission for others
+    on the directories below the temp root; refuse to touch anything else."""
+    tmp_root = Path(tempfile.gettempdir()).resolve()
+    path = path.resolve()
+    for d in [path, *path.parents]:
+        if d == tmp_root or d == d.parent:
+            break
+        mode = os.stat(d).st_mode
+        if mode & 0o001:
+            continue
+        if tmp_root not in d.parents:
+            raise PermissionError(f"{d} is not searchable by nobody; smtp-sink "
+                                  f"(run as nobody) could not write its dump there")
+        os.chmod(d, mode | 0o011)
+
+
+def start_smtp_sink(workdir: str | os.PathLike, dump: bool = True,
+                    extra_args: list[str] | tuple[str, ...] = ()) -> Server:
+    """Start Postfix smtp-sink on a free port, backlog 256.
+
+    With dump=True each transaction is written to WORKDIR/dump/HHMMSS.<random hex>
+    (`-d` template expanded by strftime). smtp-sink's dump uses LF line endings
+    and starts with its own X-Client-Addr:/X-Mail-Args:/X-Rcpt-Args:/Received:
+    lines (see smtp-sink(1), DUMP FILE FORMAT).
+
+    As root smtp-sink insists on `-u nobody` (it drops privileges after binding),
+    so the dump directory must be writable by nobody and its parents searchable.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [SMTP_SINK]
+    if os.geteuid() == 0:
+        argv += ["-u", "nobody"]
+    dump_dir = workdir / "dump"
+    if dump:
+        dump_dir.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            os.chown(dump_dir, nobody.pw_uid, nobody.pw_gid)
+            _let_nobody_through(workdir)
+        argv += ["-d", f"{dump_dir}/%H%M%S."]
+    port = free_port()
+    argv += [*extra_args, f"127.0.0.1:{port}", "256"]
+    stderr_path = workdir / "smtp-sink.stderr"
+    proc = _spawn(argv, stderr_path)
+    wait_for_banner(proc, port, stderr_path, "smtp-sink")
+    return Server("smtp-sink", proc, port, stderr_path, workdir,
+                  {"dump": dump_dir if dump else None, "argv": argv})
+
+
+def smtp_sink_dumps(server: Server) -> list[Path]:
+    """Dump files written so far (names sort by time only to the second)."""
+    d = server.extra.get("dump")
+    return sorted(d.iterdir()) if d and d.exists() else []
