@@ -69,7 +69,8 @@ absl::StatusOr<std::string> MaildirStore::deliver(std::string_view prefix, std::
   // Modern Maildir names: seconds.M<microseconds>P<pid>Q<counter>.host
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-  const std::string name = absl::StrCat(micros / 1000000, ".M", micros % 1000000, "P", ::getpid(), "Q",
+  static const pid_t pid = ::getpid();
+  const std::string name = absl::StrCat(micros / 1000000, ".M", micros % 1000000, "P", pid, "Q",
                                         counter_.fetch_add(1) + 1, ".", options_.hostname);
   const std::string tmp_path = absl::StrCat(options_.root, "/tmp/", name);
   const std::string new_path = absl::StrCat(options_.root, "/new/", name);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -41,5 +43,8 @@ struct ConnectionInfo {
   std::string local_address;
   std::size_t active_connections = 0;  // including this one
 };
+
+// Makes the handler for each accepted connection (of a listener).
+using HandlerFactory = std::function<std::unique_ptr<ConnectionHandler>(const ConnectionInfo&)>;
 
 }  // namespace smtplab::sim

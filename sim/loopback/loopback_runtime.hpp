@@ -14,8 +14,6 @@
 
 namespace smtplab::sim {
 
-using HandlerFactory = std::function<std::unique_ptr<ConnectionHandler>(const ConnectionInfo&)>;
-
 struct ListenerSettings {
   // Stop reading from a peer that does not read our replies once this much
   // output is waiting (a pipelining flood must not grow memory without bound).

@@ -1,0 +1,94 @@
+// In-process links in virtual time: hosts with addresses, listeners, and
+// connections that carry bytes with latency and bandwidth, plus the faults a
+// scenario can inject (hosts going down, partitions that heal, resets).
+// Connections implement the same sim::Connection as loopback TCP, so agents
+// cannot tell the difference.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "sim/connection.hpp"
+#include "sim/scheduler.hpp"
+#include "sim/trace/trace.hpp"
+
+namespace smtplab::sim {
+
+struct LinkProperties {
+  absl::Duration latency = absl::Milliseconds(10);  // one way
+  double bytes_per_second = 0;                      // 0: no bandwidth limit
+};
+
+class SimNetwork {
+ public:
+  SimNetwork(Scheduler& scheduler, Trace* trace = nullptr);
+  ~SimNetwork();
+
+  absl::Status add_host(const std::string& name, const std::string& address);
+  absl::Status listen(const std::string& host, int port, HandlerFactory factory);
+  void stop_listening(const std::string& host, int port);
+
+  // Opens a connection from `from_host` to address:port. The handler gets
+  // on_open after one round trip; or on_closed("connection refused") when
+  // nothing listens there; or on_closed("connection timed out") after
+  // `timeout` when the host is down or the path is partitioned.
+  void connect(const std::string& from_host, const std::string& address, int port,
+               std::unique_ptr<ConnectionHandler> handler, absl::Duration timeout = absl::Seconds(30));
+
+  void set_default_link(const LinkProperties& link) { default_link_ = link; }
+  void set_link(const std::string& a, const std::string& b, const LinkProperties& link);
+
+  // A host that goes down loses its connections (its peers see a reset) and
+  // accepts nothing until it comes back.
+  void set_host_up(const std::string& host, bool up);
+  bool host_up(const std::string& host) const;
+  // While two hosts are partitioned nothing crosses between them: bytes wait
+  // (as TCP retransmits would) and are delivered when the partition heals.
+  void partition(const std::string& a, const std::string& b);
+  void heal(const std::string& a, const std::string& b);
+  // Resets every open connection of `host` (both ends see "connection reset").
+  void reset_connections(const std::string& host);
+  // Resets one connection once it has carried `after_bytes` more bytes in
+  // either direction: "the link died mid-DATA".
+  void reset_connection_after(std::uint64_t connection_id, std::uint64_t after_bytes);
+
+  std::string host_of_address(const std::string& address) const;
+  std::string address_of(const std::string& host) const;
+  std::size_t open_connections() const { return connections_.size(); }
+
+ private:
+  class Endpoint;
+  struct Pair;
+  friend class Endpoint;
+
+  const LinkProperties& link(const std::string& a, const std::string& b) const;
+  bool partitioned(const std::string& a, const std::string& b) const;
+  void trace(std::string kind, const std::string& host, const std::string& peer, std::uint64_t conn,
+             std::string text, std::string explain);
+  void deliver(std::uint64_t pair_id, int to_side, std::string bytes);
+  void deliver_close(std::uint64_t pair_id, int to_side);
+  void reset_pair(std::uint64_t pair_id, const std::string& why);
+  void retire_if_done(std::uint64_t pair_id);
+
+  Scheduler& scheduler_;
+  Trace* trace_;
+  LinkProperties default_link_;
+  std::map<std::pair<std::string, std::string>, LinkProperties> links_;
+  std::map<std::string, std::string> address_to_host_;
+  std::map<std::string, std::string> host_to_address_;
+  std::set<std::string> down_;
+  std::set<std::pair<std::string, std::string>> partitions_;
+  std::map<std::pair<std::string, int>, HandlerFactory> listeners_;
+  std::map<std::pair<std::string, int>, std::size_t> active_per_listener_;
+  absl::flat_hash_map<std::uint64_t, std::unique_ptr<Pair>> connections_;
+  std::uint64_t next_connection_ = 1;
+};
+
+}  // namespace smtplab::sim

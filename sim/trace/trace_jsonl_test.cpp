@@ -1,0 +1,98 @@
+#include "sim/trace/trace_jsonl.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "sim/trace/trace.hpp"
+
+namespace smtplab::sim {
+namespace {
+
+TraceEvent sample() {
+  TraceEvent e;
+  e.time_us = 300000000;
+  e.sequence = 7;
+  e.kind = "smtp.reply";
+  e.host = "mx.example.net";
+  e.agent = "mta";
+  e.connection = 3;
+  e.message = "Q1";
+  e.peer = "relay.example.org";
+  e.text = "451 4.7.1 Greylisted, try again in 300 seconds";
+  e.code = 451;
+  e.explain = "reply.451.greylisted";
+  e.details = {{"recipient", "bob@example.net"}, {"delay_s", "300"}};
+  return e;
+}
+
+TEST(TraceJsonlTest, RoundTripKeepsEveryField) {
+  const TraceEvent e = sample();
+  const std::string line = to_json_line(e);
+  EXPECT_EQ(line.rfind(R"({"t":300000000,"seq":7,"kind":"smtp.reply","host":"mx.example.net")", 0), 0u) << line;
+  auto back = parse_json_line(line, 1);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, e);
+}
+
+TEST(TraceJsonlTest, EmptyFieldsAreOmitted) {
+  TraceEvent e;
+  e.kind = "timer";
+  EXPECT_EQ(to_json_line(e), R"({"t":0,"seq":0,"kind":"timer"})");
+}
+
+TEST(TraceJsonlTest, BinaryTextDoesNotBreakTheFile) {
+  TraceEvent e = sample();
+  e.text = std::string("bad \xff\xfe utf8", 12);
+  auto back = parse_json_line(to_json_line(e), 1);
+  ASSERT_TRUE(back.ok());
+  EXPECT_NE(back->text.find("utf8"), std::string::npos);
+}
+
+TEST(TraceJsonlTest, ErrorsNameLineAndColumn) {
+  auto bad = parse_json_line(R"({"t":1,"seq":1,"kind":)", 12);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().substr(0, 19), "line 12, column 23:") << bad.status();
+  auto missing = parse_json_line(R"({"t":1,"seq":1})", 3);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing \"kind\""), std::string::npos);
+  auto wrong = parse_json_line(R"({"t":"soon","seq":1,"kind":"x"})", 4);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("\"t\" has the wrong type"), std::string::npos);
+}
+
+TEST(TraceJsonlTest, FileRoundTripAndTruncation) {
+  const auto path = (std::filesystem::temp_directory_path() / "smtplab_trace_test.jsonl").string();
+  std::vector<TraceEvent> events = {sample(), sample()};
+  events[1].sequence = 8;
+  ASSERT_TRUE(write_jsonl(events, path).ok());
+  auto read = read_jsonl(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, events);
+  // Cut the file in the middle of the second line.
+  const auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, size - 20);
+  auto truncated = read_jsonl(path);
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.status().message().find(path + ": line 2, column"), std::string::npos) << truncated.status();
+  std::filesystem::remove(path);
+}
+
+TEST(TraceTest, MessageLevelKeepsOnlyMessageEvents) {
+  Scheduler clock;
+  Trace trace(clock, TraceLevel::kMessages);
+  TraceEvent line;
+  line.kind = "smtp.command";
+  trace.record(line);
+  TraceEvent queued;
+  queued.kind = "queue.enqueue";
+  trace.record(queued);
+  ASSERT_EQ(trace.events().size(), 1u);
+  EXPECT_EQ(trace.events()[0].kind, "queue.enqueue");
+  EXPECT_EQ(trace.events()[0].sequence, 1u);
+}
+
+}  // namespace
+}  // namespace smtplab::sim
