@@ -30,7 +30,7 @@ std::string compose_message(const MessageDraft& draft) {
   // RFC 6152: 8-bit text is marked as such (and sent with BODY=8BITMIME).
   absl::StrAppend(&out, "Content-Transfer-Encoding: ", eight_bit ? "8bit" : "7bit", "\r\n\r\n");
   std::string body = smtp::normalize_to_crlf(draft.body);
-  if (!body.empty() && body.substr(body.size() - 2) != "\r\n") body += "\r\n";
+  if (!body.empty() && (body.size() < 2 || body.compare(body.size() - 2, 2, "\r\n") != 0)) body += "\r\n";
   out += body;
   return out;
 }

@@ -27,5 +27,12 @@ TEST(MessageComposerTest, EightBitText) {
   EXPECT_NE(m.find("Content-Transfer-Encoding: 8bit"), std::string::npos);
 }
 
+// A one-character body without a line end still ends with CRLF.
+TEST(MessageComposerTest, ShortBodyGetsCrlf) {
+  MessageDraft d{"a@a.example", {"b@b.example"}, "s", "y", absl::FromUnixSeconds(0), "x@y"};
+  const std::string m = compose_message(d);
+  EXPECT_EQ(m.substr(m.size() - 7), "\r\n\r\ny\r\n");
+}
+
 }  // namespace
 }  // namespace smtplab::agents

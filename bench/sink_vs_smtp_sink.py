@@ -114,6 +114,10 @@ def main() -> int:
                          "On a disk, creating a file per message can cost more than the SMTP "
                          "conversation; /dev/shm measures the server instead of the disk")
     args = ap.parse_args()
+    if args.maildir_root:
+        # Everything temporary (and smtp-sink's dump permissions, see peers.py)
+        # lives under the chosen root.
+        tempfile.tempdir = args.maildir_root
     if args.runs < 1 or args.messages < 1 or args.fsync_messages < 1:
         ap.error("--runs, --messages and --fsync-messages must be >= 1")
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,8 @@ class Connection {
   virtual void set_timeout(absl::Duration timeout) = 0;
   virtual std::string peer_address() const = 0;   // "127.0.0.1:54321"
   virtual std::string local_address() const = 0;
+  // Unique within a run and the same at both ends: ties trace events together.
+  virtual std::uint64_t id() const = 0;
 };
 
 class ConnectionHandler {
@@ -42,6 +45,8 @@ struct ConnectionInfo {
   std::string peer_address;
   std::string local_address;
   std::size_t active_connections = 0;  // including this one
+  std::uint64_t connection_id = 0;
+  std::string peer_host;  // the peer's host name where the link knows it (the simulator does)
 };
 
 // Makes the handler for each accepted connection (of a listener).

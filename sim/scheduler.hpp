@@ -12,23 +12,25 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "sim/clock.hpp"
 
 namespace smtplab::sim {
 
-using TimerId = std::uint64_t;
-
-class Scheduler {
+class Scheduler : public Clock {
  public:
-  explicit Scheduler(std::uint64_t seed = 1) : rng_(seed) {}
+  // `epoch` is the wall-clock time the run pretends to start at (Date headers).
+  explicit Scheduler(std::uint64_t seed = 1, absl::Time epoch = absl::FromUnixSeconds(1767225600))  // 2026-01-01
+      : rng_(seed), epoch_(epoch) {}
 
   // Virtual time since the start of the run.
-  absl::Duration now() const { return now_; }
+  absl::Duration now() const override { return now_; }
+  absl::Time epoch() const override { return epoch_; }
   std::int64_t now_micros() const { return absl::ToInt64Microseconds(now_); }
 
-  TimerId schedule(absl::Duration delay, std::function<void()> callback);
+  TimerId schedule(absl::Duration delay, std::function<void()> callback) override;
   TimerId schedule_at(absl::Duration when, std::function<void()> callback);
   // False if the timer already ran or was cancelled.
-  bool cancel(TimerId id);
+  bool cancel(TimerId id) override;
 
   // Runs the next event; false when there is none.
   bool run_one();
@@ -59,6 +61,7 @@ class Scheduler {
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
   absl::flat_hash_map<TimerId, std::function<void()>> callbacks_;
   std::mt19937_64 rng_;
+  absl::Time epoch_;
 };
 
 }  // namespace smtplab::sim

@@ -26,6 +26,7 @@ class SimNetwork::Endpoint final : public Connection {
   }
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
+  std::uint64_t id() const override { return pair_id_; }
 
   void open(std::unique_ptr<ConnectionHandler> handler) {
     handler_ = std::move(handler);
@@ -222,7 +223,7 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
     const std::string server_address = absl::StrCat(address, ":", port);
     pair->side[0] = std::make_unique<Endpoint>(*this, id, 0, from_host, to_host, client_address, server_address);
     pair->side[1] = std::make_unique<Endpoint>(*this, id, 1, to_host, from_host, server_address, client_address);
-    ConnectionInfo info{client_address, server_address, ++active_per_listener_[pair->listener]};
+    ConnectionInfo info{client_address, server_address, ++active_per_listener_[pair->listener], id, from_host};
     Endpoint* server = pair->side[1].get();
     connections_[id] = std::move(pair);
     trace("conn.open", from_host, to_host, id, absl::StrCat(client_address, " -> ", server_address), "conn.open");

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "sim/connection.hpp"
+#include "sim/network.hpp"
 #include "sim/scheduler.hpp"
 #include "sim/trace/trace.hpp"
 
@@ -26,13 +27,13 @@ struct LinkProperties {
   double bytes_per_second = 0;                      // 0: no bandwidth limit
 };
 
-class SimNetwork {
+class SimNetwork : public Network {
  public:
   SimNetwork(Scheduler& scheduler, Trace* trace = nullptr);
   ~SimNetwork();
 
   absl::Status add_host(const std::string& name, const std::string& address);
-  absl::Status listen(const std::string& host, int port, HandlerFactory factory);
+  absl::Status listen(const std::string& host, int port, HandlerFactory factory) override;
   void stop_listening(const std::string& host, int port);
 
   // Opens a connection from `from_host` to address:port. The handler gets
@@ -40,7 +41,7 @@ class SimNetwork {
   // nothing listens there; or on_closed("connection timed out") after
   // `timeout` when the host is down or the path is partitioned.
   void connect(const std::string& from_host, const std::string& address, int port,
-               std::unique_ptr<ConnectionHandler> handler, absl::Duration timeout = absl::Seconds(30));
+               std::unique_ptr<ConnectionHandler> handler, absl::Duration timeout = absl::Seconds(30)) override;
 
   void set_default_link(const LinkProperties& link) { default_link_ = link; }
   void set_link(const std::string& a, const std::string& b, const LinkProperties& link);

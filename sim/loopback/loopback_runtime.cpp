@@ -33,6 +33,11 @@ std::string endpoint_text(const tcp::endpoint& e) {
 
 std::chrono::steady_clock::duration to_chrono(absl::Duration d) { return absl::ToChronoMicroseconds(d); }
 
+std::uint64_t next_connection_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+
 // One TCP connection driven by its handler. Reads, writes, the idle timer and
 // the handler's callbacks all happen on the connection's strand.
 //
@@ -44,7 +49,7 @@ std::chrono::steady_clock::duration to_chrono(absl::Duration d) { return absl::T
 class TcpConnection final : public Connection, public std::enable_shared_from_this<TcpConnection> {
  public:
   TcpConnection(tcp::socket socket, std::unique_ptr<ConnectionHandler> handler, const ListenerSettings& settings,
-                std::function<void()> on_finish, std::string peer, std::string local)
+                std::function<void()> on_finish, std::string peer, std::string local, std::uint64_t id)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         handler_(std::move(handler)),
@@ -52,7 +57,8 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
         timeout_(to_chrono(settings.initial_timeout)),
         on_finish_(std::move(on_finish)),
         peer_(std::move(peer)),
-        local_(std::move(local)) {}
+        local_(std::move(local)),
+        id_(id) {}
 
   void start() {
     last_activity_ = Clock::now();
@@ -72,6 +78,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   }
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
+  std::uint64_t id() const override { return id_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -175,6 +182,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   std::function<void()> on_finish_;
   std::string peer_;
   std::string local_;
+  std::uint64_t id_;
   Clock::time_point last_activity_;
   Clock::time_point deadline_;
   std::array<char, 16 * 1024> buffer_;  // not zeroed: read_some fills what it reports
@@ -220,12 +228,13 @@ struct LoopbackRuntime::Impl {
           info.peer_address = endpoint_text(*peer);
           info.local_address = local;
           info.active_connections = ++*active;
+          info.connection_id = next_connection_id();
           auto executor = socket.get_executor();
           auto handler = factory(info);
           auto connection =
               std::make_shared<TcpConnection>(std::move(socket), std::move(handler), settings,
                                               [counter = active] { --*counter; }, info.peer_address,
-                                              info.local_address);
+                                              info.local_address, info.connection_id);
           asio::dispatch(executor, [connection] { connection->start(); });
           accept(acceptor, factory, settings, active, local);
         });
@@ -281,7 +290,8 @@ void LoopbackRuntime::connect(const std::string& host, int port, std::unique_ptr
           std::string peer = endpoint_text(stream->socket().remote_endpoint(ignored));
           std::string local = endpoint_text(stream->socket().local_endpoint(ignored));
           auto connection = std::make_shared<TcpConnection>(stream->release_socket(), std::move(*owned),
-                                                            ListenerSettings{}, [] {}, std::move(peer), std::move(local));
+                                                            ListenerSettings{}, [] {}, std::move(peer), std::move(local),
+                                                            next_connection_id());
           connection->start();
         });
       });

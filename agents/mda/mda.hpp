@@ -1,0 +1,57 @@
+// The mail delivery agent: the last hop. It accepts mail for its users over
+// SMTP from its MTA and files each message into the user's mailbox, with a
+// Return-Path and Received header. Unknown users get 550 5.1.1; a full
+// mailbox 452 4.2.2 (try later) or 552 5.2.2 (give up), as configured.
+// In the simulator mailboxes live in memory with exactly the bytes a Maildir
+// file would hold.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "agents/host_context.hpp"
+#include "agents/smtp/server_policy.hpp"
+#include "agents/smtp_server_endpoint.hpp"
+
+namespace smtplab::agents {
+
+struct MailboxSettings {
+  std::size_t quota_octets = 0;  // 0: no quota
+};
+
+struct MdaSettings {
+  int port = 24;  // the LMTP port; we speak SMTP on it (see docs/architecture.md)
+  std::vector<std::string> domains;                // whose users live here
+  std::map<std::string, MailboxSettings> users;    // local part (lower case) -> settings
+  bool quota_is_permanent = false;                 // 552 5.2.2 instead of 452 4.2.2
+  ServerEndpointSettings endpoint;
+};
+
+struct StoredMessage {
+  std::string content;     // Return-Path + Received + the message as received
+  std::string message_id;  // from the Message-ID header
+  absl::Duration delivered_at;
+};
+
+class Mda : public smtp::ServerPolicy {
+ public:
+  Mda(HostContext context, MdaSettings settings);
+  absl::Status start();
+
+  std::optional<smtp::Reply> on_rcpt(const smtp::SessionState&, const smtp::Envelope&, const smtp::Command&) override;
+  smtp::Reply on_message(const smtp::SessionState&, const smtp::Envelope&, std::string message) override;
+
+  const std::map<std::string, std::vector<StoredMessage>>& mailboxes() const { return mailboxes_; }
+  const std::vector<StoredMessage>& mailbox(const std::string& user) const;
+  std::size_t used_octets(const std::string& user) const;
+
+ private:
+  HostContext context_;
+  MdaSettings settings_;
+  std::map<std::string, std::vector<StoredMessage>> mailboxes_;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace smtplab::agents

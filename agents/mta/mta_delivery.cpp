@@ -1,0 +1,279 @@
+// The sending side of the MTA: the queue manager. Each attempt groups the
+// pending recipients by next hop, routes each group (MDA, smarthost, or MX),
+// tries the hops in order, and settles every recipient as relayed, bounced or
+// deferred. Deferred messages come back on the retry schedule until their
+// queue lifetime ends.
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "agents/mta/dsn.hpp"
+#include "agents/mta/mta.hpp"
+#include "base/absl_string_view.hpp"
+
+namespace smtplab::agents {
+
+struct Mta::Group {
+  std::string destination;            // the domain, the smarthost, or the MDA host
+  enum class Kind { kMda, kSmarthost, kMx } kind = Kind::kMx;
+  std::vector<std::size_t> recipients;  // indexes into the message's recipients
+  Route route;
+  smtp::Reply last_error;
+};
+
+struct Mta::Attempt {
+  std::string id;
+  std::size_t groups_left = 0;
+  std::vector<std::size_t> bounced;  // recipients given up on in this attempt
+};
+
+void Mta::schedule_attempt(const std::string& id, absl::Duration delay) {
+  if (auto it = timers_.find(id); it != timers_.end()) context_.clock.cancel(it->second);
+  timers_[id] = context_.clock.schedule(delay, [this, id] {
+    timers_.erase(id);
+    start_attempt(id);
+  });
+}
+
+void Mta::start_attempt(const std::string& id) {
+  auto it = queue_.find(id);
+  if (it == queue_.end() || it->second.in_flight || !it->second.has_pending()) return;
+  QueuedMessage& m = it->second;
+  m.in_flight = true;
+  ++m.attempts;
+  ++attempts_started_;
+  if (m.attempts > 1) trace("queue.retry", m, absl::StrCat("attempt ", m.attempts, " for ", m.id), "queue.retry",
+                            {{"attempt", std::to_string(m.attempts)}});
+  auto attempt = std::make_shared<Attempt>();
+  attempt->id = id;
+  // Group pending recipients by where they go next.
+  std::map<std::string, std::shared_ptr<Group>> groups;
+  for (std::size_t i = 0; i < m.recipients.size(); ++i) {
+    if (m.recipients[i].state != QueuedRecipient::State::kPending) continue;
+    const smtp::Path& p = m.recipients[i].path;
+    auto group = std::make_shared<Group>();
+    if (p.is_postmaster || is_local_domain(p.mailbox.domain)) {
+      group->kind = Group::Kind::kMda;
+      group->destination = settings_.mda_host;
+    } else if (!settings_.smarthost.empty()) {
+      group->kind = Group::Kind::kSmarthost;
+      group->destination = settings_.smarthost;
+    } else {
+      group->destination = absl::AsciiStrToLower(p.mailbox.domain);
+    }
+    auto [g, inserted] = groups.emplace(group->destination, group);
+    g->second->recipients.push_back(i);
+  }
+  attempt->groups_left = groups.size();
+  for (auto& [destination, group] : groups) deliver_group(attempt, group);
+}
+
+void Mta::deliver_group(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group) {
+  auto routed = [this, attempt, group](Route route) {
+    auto it = queue_.find(attempt->id);
+    if (it == queue_.end()) return;
+    if (route.kind != Route::Kind::kHops) {
+      for (std::size_t i : group->recipients) settle(attempt, i, route.failure, "");
+      group_done(attempt);
+      return;
+    }
+    group->route = std::move(route);
+    try_hop(attempt, group, 0);
+  };
+  if (group->kind == Group::Kind::kMda) {
+    Route r;
+    r.hops.push_back({settings_.mda_host, settings_.mda_address, 0});
+    routed(std::move(r));
+  } else if (router_ == nullptr) {
+    Route r;
+    r.kind = Route::Kind::kTemporaryFailure;
+    r.failure = smtp::make_reply(451, "4.3.5", "No DNS resolver configured");
+    routed(std::move(r));
+  } else if (group->kind == Group::Kind::kSmarthost) {
+    router_->route_to_host(group->destination, routed);
+  } else {
+    router_->route(group->destination, routed);
+  }
+}
+
+void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group, std::size_t hop_index) {
+  auto it = queue_.find(attempt->id);
+  if (it == queue_.end()) return;
+  QueuedMessage& m = it->second;
+  if (hop_index >= group->route.hops.size()) {
+    // Every host failed before a transaction: defer (RFC 5321 4.5.4.1).
+    for (std::size_t i : group->recipients) settle(attempt, i, group->last_error, "");
+    group_done(attempt);
+    return;
+  }
+  const NextHop hop = group->route.hops[hop_index];
+  const int port = group->kind == Group::Kind::kMda ? settings_.mda_port : settings_.remote_port;
+  trace("queue.attempt", m,
+        absl::StrCat("connecting to ", hop.host, " [", hop.address, "]:", port,
+                     group->route.hops.size() > 1 ? absl::StrCat(" (MX ", hop.preference, ")") : ""),
+        "queue.attempt", {{"next_hop", hop.host}, {"address", hop.address}}, 0, hop.host);
+
+  smtp::ClientSettings client;
+  client.helo_domain = context_.host;
+  auto session = std::make_shared<smtp::ClientSession>(client);
+  smtp::OutgoingMessage out;
+  out.reverse_path = m.reverse_path;
+  out.params = m.params;
+  out.params.size.reset();  // the session declares the real size
+  for (std::size_t i : group->recipients) out.recipients.push_back({m.recipients[i].path, m.recipients[i].params});
+  out.content = m.content;
+  session->enqueue(std::move(out));
+  session->finish();
+
+  auto on_done = [this, attempt, group, hop_index, hop, session](std::string_view why) {
+    auto it = queue_.find(attempt->id);
+    if (it == queue_.end()) return;
+    const smtp::TransactionResult& r = session->results()[0];
+    if (!r.mail_reply) {
+      // No transaction happened: refused, timed out, or turned away before
+      // MAIL. Try the next MX host (RFC 5321 5.1).
+      const auto deciding = r.deciding_reply();
+      group->last_error = deciding ? *deciding
+                                   : smtp::make_reply(451, "4.4.1", absl::StrCat("connect to ", hop.host, ": ", av(why)));
+      trace("queue.hop_failed", it->second, absl::StrCat(hop.host, ": ", group->last_error.code, " ",
+                                                         group->last_error.text()),
+            "queue.hop_failed", {{"next_hop", hop.host}}, 0, hop.host);
+      try_hop(attempt, group, hop_index + 1);
+      return;
+    }
+    if (r.maybe_delivered) {
+      // RFC 1047: the dot went out but no reply came back. The next hop may
+      // have the message; retrying may deliver it twice.
+      trace("queue.rfc1047", it->second, absl::StrCat("no reply after the final dot from ", hop.host,
+                                                      ": a retry may duplicate the message"),
+            "queue.rfc1047", {{"next_hop", hop.host}}, 0, hop.host);
+    }
+    for (std::size_t k = 0; k < group->recipients.size(); ++k) {
+      const std::size_t i = group->recipients[k];
+      if (r.recipient_accepted(k)) {
+        settle(attempt, i, *r.final_reply, hop.host);
+        continue;
+      }
+      std::optional<smtp::Reply> reply = r.rcpt_replies[k] && !r.rcpt_replies[k]->is_positive()
+                                             ? r.rcpt_replies[k]
+                                             : r.deciding_reply();
+      if (!reply || reply->is_positive()) {
+        reply = smtp::make_reply(451, "4.4.2", absl::StrCat("lost connection with ", hop.host, ": ",
+                                                            r.error.empty() ? std::string(why) : r.error));
+      }
+      settle(attempt, i, *reply, hop.host);
+    }
+    group_done(attempt);
+  };
+  context_.network.connect(context_.host, hop.address, port,
+                           std::make_unique<SmtpClientEndpoint>(*session, settings_.client_timeouts, on_done),
+                           settings_.connect_timeout);
+}
+
+void Mta::settle(std::shared_ptr<Attempt> attempt, std::size_t i, const smtp::Reply& reply, const std::string& host) {
+  QueuedMessage& m = queue_.at(attempt->id);
+  QueuedRecipient& r = m.recipients[i];
+  r.last_reply = reply;
+  r.last_host = host;
+  const std::string rcpt = r.path.mailbox.to_string();
+  const std::string said = absl::StrCat(reply.code, reply.enhanced.empty() ? "" : " ", reply.enhanced, " ", reply.text());
+  if (reply.is_positive()) {
+    r.state = QueuedRecipient::State::kDelivered;
+    trace("queue.relay", m, absl::StrCat("<", rcpt, "> handed to ", host, ": ", said), "queue.relay",
+          {{"recipient", rcpt}, {"next_hop", host}, {"reply", said}}, 0, host);
+  } else if (reply.is_permanent_failure()) {
+    r.state = QueuedRecipient::State::kBounced;
+    attempt->bounced.push_back(i);
+    trace("queue.bounce", m, absl::StrCat("<", rcpt, "> refused", host.empty() ? "" : " by " + host, ": ", said),
+          absl::StrCat("queue.bounce"), {{"recipient", rcpt}, {"reply", said}}, 0, host);
+  } else {
+    trace("queue.defer", m, absl::StrCat("<", rcpt, "> deferred", host.empty() ? "" : " by " + host, ": ", said),
+          "queue.defer", {{"recipient", rcpt}, {"reply", said}}, 0, host);
+  }
+}
+
+void Mta::group_done(std::shared_ptr<Attempt> attempt) {
+  if (--attempt->groups_left == 0) finish_attempt(attempt);
+}
+
+void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
+  auto it = queue_.find(attempt->id);
+  if (it == queue_.end()) return;
+  QueuedMessage& m = it->second;
+  m.in_flight = false;
+  if (!attempt->bounced.empty()) send_dsn(m, attempt->bounced, false);
+  if (m.has_pending()) {
+    const absl::Duration lifetime =
+        m.is_bounce ? settings_.retry.bounce_queue_lifetime : settings_.retry.maximal_queue_lifetime;
+    const absl::Duration age = context_.clock.now() - m.arrival;
+    if (age >= lifetime) {
+      // RFC 3463 4.4.7: delivery time expired; the message is returned.
+      std::vector<std::size_t> expired;
+      for (std::size_t i = 0; i < m.recipients.size(); ++i) {
+        QueuedRecipient& r = m.recipients[i];
+        if (r.state != QueuedRecipient::State::kPending) continue;
+        r.state = QueuedRecipient::State::kBounced;
+        expired.push_back(i);
+        trace("queue.expire", m,
+              absl::StrCat("<", r.path.mailbox.to_string(), "> given up after ", absl::FormatDuration(age),
+                           " in the queue"),
+              "queue.expire", {{"recipient", r.path.mailbox.to_string()}});
+      }
+      send_dsn(m, expired, true);
+    } else {
+      const absl::Duration delay = retry_delay(settings_.retry, m.attempts);
+      const absl::Duration next = std::min(delay, lifetime - age);
+      trace("queue.wait", m, absl::StrCat(m.id, " waits ", absl::FormatDuration(next), " before attempt ",
+                                          m.attempts + 1),
+            "queue.wait",
+            {{"next_attempt_us", std::to_string(absl::ToInt64Microseconds(context_.clock.now() + next))},
+             {"attempt", std::to_string(m.attempts + 1)}});
+      schedule_attempt(m.id, next);
+      return;
+    }
+  }
+  trace("queue.done", m, absl::StrCat(m.id, " leaves the queue"), "queue.done");
+  queue_.erase(it);
+}
+
+void Mta::send_dsn(const QueuedMessage& m, const std::vector<std::size_t>& recipients, bool expired) {
+  if (m.reverse_path.is_null) {
+    // RFC 5321 4.5.5 / RFC 3464: never bounce a bounce (that way lie loops).
+    trace("queue.bounce_dropped", m, "the message has the null sender <>: no notification is sent",
+          "queue.bounce_dropped");
+    return;
+  }
+  DsnInput in;
+  in.reporting_mta = context_.host;
+  in.original_sender = m.reverse_path.mailbox.to_string();
+  in.original_message = m.content;
+  in.arrival_date = context_.clock.epoch() + m.arrival;
+  in.now = context_.clock.wall_now();
+  QueuedMessage dsn;
+  dsn.id = next_queue_id();
+  in.dsn_message_id = absl::StrCat(dsn.id, ".dsn@", context_.host);
+  for (std::size_t i : recipients) {
+    const QueuedRecipient& r = m.recipients[i];
+    DsnRecipient d;
+    d.final_recipient = r.path.mailbox.to_string();
+    const smtp::Reply reply = r.last_reply.value_or(smtp::make_reply(550, "5.0.0", "failed"));
+    d.status = expired ? "4.4.7" : (reply.enhanced.empty() ? absl::StrCat(reply.klass(), ".0.0") : reply.enhanced);
+    d.remote_mta = r.last_host;
+    d.diagnostic = absl::StrCat(reply.code, " ", reply.enhanced.empty() ? "" : reply.enhanced + " ", reply.text());
+    if (expired) d.diagnostic = absl::StrCat("delivery time expired; last error: ", d.diagnostic);
+    in.recipients.push_back(d);
+  }
+  dsn.content = compose_dsn(in);
+  dsn.message_id = in.dsn_message_id;
+  dsn.reverse_path.is_null = true;  // RFC 3464 / RFC 5321 4.5.5: bounces go out with MAIL FROM:<>
+  dsn.is_bounce = true;
+  dsn.recipients.push_back({m.reverse_path, {}});
+  dsn.arrival = context_.clock.now();
+  trace("message.dsn", m, absl::StrCat("bounce ", dsn.id, " to ", m.reverse_path.to_string(), " for ",
+                                       recipients.size(), " recipient(s)"),
+        "message.dsn", {{"dsn_queue_id", dsn.id}, {"dsn_message_id", dsn.message_id}});
+  enqueue(std::move(dsn), 0, "dsn");
+}
+
+}  // namespace smtplab::agents

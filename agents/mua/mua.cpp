@@ -1,0 +1,73 @@
+#include "agents/mua/mua.hpp"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace smtplab::agents {
+
+std::string Mua::submit(const Submission& s, std::function<void(const smtp::TransactionResult&)> done) {
+  const std::string message_id = absl::StrCat(next_id_++, ".", absl::ToInt64Microseconds(context_.clock.now()), "@",
+                                              context_.host);
+  smtp::OutgoingMessage out;
+  auto from = smtp::parse_path("<" + s.from + ">", {.allow_utf8 = true, .allow_null = true});
+  if (from.ok()) out.reverse_path = *from;
+  for (const auto& t : s.to) {
+    auto path = smtp::parse_path("<" + t + ">", {.allow_utf8 = true, .allow_postmaster = true});
+    if (path.ok()) out.recipients.push_back({*path, {}});
+  }
+  out.content = compose_message({s.from, s.to, s.subject, s.body, context_.clock.wall_now(), message_id});
+
+  auto trace = [this, message_id](std::string kind, std::string text, std::string explain,
+                                  std::vector<std::pair<std::string, std::string>> details) {
+    if (context_.trace == nullptr) return;
+    sim::TraceEvent e;
+    e.kind = std::move(kind);
+    e.host = context_.host;
+    e.agent = "mua";
+    e.message = message_id;
+    e.peer = settings_.msa_host;
+    e.text = std::move(text);
+    e.explain = std::move(explain);
+    e.details = std::move(details);
+    context_.trace->record(std::move(e));
+  };
+  trace("message.submit", absl::StrCat("submitting \"", s.subject, "\" from <", s.from, "> to ",
+                                       absl::StrJoin(s.to, ", "), " via ", settings_.msa_host),
+        "message.submit", {{"from", s.from}, {"to", absl::StrJoin(s.to, ",")}});
+
+  smtp::ClientSettings client;
+  client.helo_domain = context_.host;
+  client.auth = settings_.credentials;
+  client.pipelining = settings_.pipelining;
+  auto session = std::make_shared<smtp::ClientSession>(client);
+  session->enqueue(std::move(out));
+  session->finish();
+  auto on_done = [session, trace, to = s.to, done = std::move(done)](std::string_view) {
+    const smtp::TransactionResult& r = session->results()[0];
+    std::vector<std::pair<std::string, std::string>> details;
+    for (std::size_t i = 0; i < to.size(); ++i) {
+      const auto& reply = i < r.rcpt_replies.size() ? r.rcpt_replies[i] : std::nullopt;
+      details.emplace_back(to[i], r.recipient_accepted(i) ? "accepted"
+                                  : reply ? absl::StrCat(reply->code, " ", reply->text())
+                                          : "not attempted");
+    }
+    const auto deciding = r.deciding_reply();
+    if (r.accepted()) {
+      trace("message.submitted", "the MSA accepted the message", "message.submitted", details);
+    } else {
+      trace("message.rejected",
+            absl::StrCat("submission failed: ",
+                         deciding ? absl::StrCat(deciding->code, " ", deciding->text()) : r.error),
+            "message.rejected", details);
+    }
+    if (done) done(r);
+  };
+  context_.network.connect(context_.host, settings_.msa_address, settings_.msa_port,
+                           std::make_unique<SmtpClientEndpoint>(*session, settings_.timeouts, on_done),
+                           absl::Seconds(30));
+  return message_id;
+}
+
+}  // namespace smtplab::agents

@@ -1,0 +1,115 @@
+#include "sim/dns/sim_dns.hpp"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/absl_string_view.hpp"
+
+namespace smtplab::sim {
+namespace {
+
+std::string normalise(const std::string& name) {
+  std::string n = absl::AsciiStrToLower(name);
+  if (!n.empty() && n.back() == '.') n.pop_back();  // "example.org." is "example.org"
+  return n;
+}
+
+std::string describe(const DnsAnswer& a, DnsType type) {
+  if (a.status != DnsStatus::kOk) return std::string(dns_status_name(a.status));
+  if (type == DnsType::kMx) {
+    std::vector<std::string> parts;
+    for (const auto& mx : a.mx) parts.push_back(absl::StrCat(mx.preference, " ", mx.exchange));
+    return absl::StrJoin(parts, ", ");
+  }
+  return absl::StrJoin(a.records, ", ");
+}
+
+}  // namespace
+
+std::string_view dns_type_name(DnsType type) {
+  switch (type) {
+    case DnsType::kMx: return "MX";
+    case DnsType::kA: return "A";
+    case DnsType::kAaaa: return "AAAA";
+    case DnsType::kTxt: return "TXT";
+  }
+  return "?";
+}
+
+std::string_view dns_status_name(DnsStatus status) {
+  switch (status) {
+    case DnsStatus::kOk: return "NOERROR";
+    case DnsStatus::kNoData: return "NODATA";
+    case DnsStatus::kNxDomain: return "NXDOMAIN";
+    case DnsStatus::kServFail: return "SERVFAIL";
+    case DnsStatus::kTimeout: return "TIMEOUT";
+  }
+  return "?";
+}
+
+SimDns::SimDns(Clock& clock, Trace* trace, DnsSettings settings)
+    : clock_(clock), trace_(trace), settings_(settings) {}
+
+void SimDns::set(const std::string& name, DnsRecords records) { zone_[normalise(name)] = std::move(records); }
+void SimDns::remove(const std::string& name) { zone_.erase(normalise(name)); }
+
+DnsRecords* SimDns::find(const std::string& name) {
+  auto it = zone_.find(normalise(name));
+  return it == zone_.end() ? nullptr : &it->second;
+}
+
+DnsAnswer SimDns::answer(const std::string& name, DnsType type) const {
+  DnsAnswer a;
+  auto it = zone_.find(normalise(name));
+  if (it == zone_.end()) {
+    a.status = DnsStatus::kNxDomain;
+    return a;
+  }
+  const DnsRecords& r = it->second;
+  switch (r.failure) {
+    case DnsFailure::kNxDomain: a.status = DnsStatus::kNxDomain; return a;
+    case DnsFailure::kServFail: a.status = DnsStatus::kServFail; return a;
+    case DnsFailure::kTimeout: a.status = DnsStatus::kTimeout; return a;
+    case DnsFailure::kNone: break;
+  }
+  switch (type) {
+    case DnsType::kMx: a.mx = r.mx; break;
+    case DnsType::kA: a.records = r.a; break;
+    case DnsType::kAaaa: a.records = r.aaaa; break;
+    case DnsType::kTxt: a.records = r.txt; break;
+  }
+  if (a.mx.empty() && a.records.empty()) a.status = DnsStatus::kNoData;
+  return a;
+}
+
+void SimDns::query(const std::string& asker, const std::string& name, DnsType type,
+                   std::function<void(const DnsAnswer&)> done) {
+  DnsAnswer a = answer(name, type);
+  const std::string question = absl::StrCat(av(dns_type_name(type)), " ", normalise(name), "?");
+  if (trace_ != nullptr && trace_->wants("dns.query")) {
+    TraceEvent e;
+    e.kind = "dns.query";
+    e.host = asker;
+    e.agent = "dns";
+    e.text = question;
+    e.explain = absl::StrCat("dns.query.", absl::AsciiStrToLower(av(dns_type_name(type))));
+    trace_->record(std::move(e));
+  }
+  const absl::Duration delay = a.status == DnsStatus::kTimeout ? settings_.timeout : settings_.latency;
+  clock_.schedule(delay, [this, asker, question, type, a = std::move(a), done = std::move(done)] {
+    if (trace_ != nullptr && trace_->wants("dns.answer")) {
+      TraceEvent e;
+      e.kind = "dns.answer";
+      e.host = asker;
+      e.agent = "dns";
+      e.text = absl::StrCat(question, " ", describe(a, type));
+      const bool null_mx = type == DnsType::kMx && a.mx.size() == 1 && a.mx[0].exchange == ".";
+      e.explain = null_mx ? "dns.null_mx"
+                          : absl::StrCat("dns.", absl::AsciiStrToLower(av(dns_status_name(a.status))));
+      trace_->record(std::move(e));
+    }
+    done(a);
+  });
+}
+
+}  // namespace smtplab::sim

@@ -1,0 +1,80 @@
+// A simulated DNS: the zone data a scenario gives (MX, A, AAAA, TXT) and the
+// ways resolution fails (NXDOMAIN, SERVFAIL, timeout). Answers arrive after a
+// latency through the Clock, and every query and answer goes into the trace.
+// Agents use it for MX routing (RFC 5321 5.1) whatever link they run on.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "sim/clock.hpp"
+#include "sim/trace/trace.hpp"
+
+namespace smtplab::sim {
+
+struct MxRecord {
+  int preference = 10;
+  std::string exchange;  // "." is the null MX of RFC 7505
+  friend bool operator==(const MxRecord&, const MxRecord&) = default;
+};
+
+enum class DnsFailure { kNone, kNxDomain, kServFail, kTimeout };
+
+// Everything the zone says about one name.
+struct DnsRecords {
+  std::vector<MxRecord> mx;
+  std::vector<std::string> a;
+  std::vector<std::string> aaaa;
+  std::vector<std::string> txt;
+  DnsFailure failure = DnsFailure::kNone;  // every query for the name fails this way
+};
+
+enum class DnsType { kMx, kA, kAaaa, kTxt };
+std::string_view dns_type_name(DnsType type);
+
+enum class DnsStatus {
+  kOk,        // records of the type asked for
+  kNoData,    // the name exists, but has no records of that type
+  kNxDomain,  // the name does not exist (a permanent answer)
+  kServFail,  // the server failed (try again later)
+  kTimeout,   // no answer in time (try again later)
+};
+std::string_view dns_status_name(DnsStatus status);
+
+struct DnsAnswer {
+  DnsStatus status = DnsStatus::kOk;
+  std::vector<MxRecord> mx;          // for MX queries
+  std::vector<std::string> records;  // for A, AAAA, TXT queries
+};
+
+struct DnsSettings {
+  absl::Duration latency = absl::Milliseconds(2);  // one query's round trip
+  absl::Duration timeout = absl::Seconds(5);       // glibc resolver's default per try
+};
+
+class SimDns {
+ public:
+  SimDns(Clock& clock, Trace* trace, DnsSettings settings = {});
+
+  // Replaces what the zone says about `name` (case-insensitive).
+  void set(const std::string& name, DnsRecords records);
+  void remove(const std::string& name);
+  DnsRecords* find(const std::string& name);
+
+  // Answers through the clock; `asker` is the host asking (for the trace).
+  void query(const std::string& asker, const std::string& name, DnsType type,
+             std::function<void(const DnsAnswer&)> done);
+  // The same answer, right now (for tests and validation).
+  DnsAnswer answer(const std::string& name, DnsType type) const;
+
+ private:
+  Clock& clock_;
+  Trace* trace_;
+  DnsSettings settings_;
+  std::map<std::string, DnsRecords> zone_;
+};
+
+}  // namespace smtplab::sim
