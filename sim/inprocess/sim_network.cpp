@@ -24,6 +24,7 @@ class SimNetwork::Endpoint final : public Connection {
     timeout_ = timeout;
     arm_idle_timer();
   }
+  // Receiving counts as activity; so does sending (a peer that reads is alive).
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
   std::uint64_t id() const override { return pair_id_; }
@@ -52,11 +53,27 @@ class SimNetwork::Endpoint final : public Connection {
   const std::string& peer_host() const { return peer_host_; }
 
  private:
+  // One timer per endpoint, moved only when it fires early: activity just
+  // records the time. (Cancelling and re-adding a timer on every packet
+  // filled the scheduler's heap with dead entries.)
   void arm_idle_timer() {
     if (finished_) return;
+    last_activity_ = net_.scheduler_.now();
+    const absl::Duration deadline = last_activity_ + timeout_;
+    if (idle_timer_ != 0 && timer_due_ <= deadline) return;  // fires in time, then looks again
     net_.scheduler_.cancel(idle_timer_);
-    idle_timer_ = net_.scheduler_.schedule(timeout_, [this] {
+    schedule_idle_check(deadline);
+  }
+  void schedule_idle_check(absl::Duration when) {
+    timer_due_ = when;
+    idle_timer_ = net_.scheduler_.schedule_at(when, [this] {
+      idle_timer_ = 0;
       if (finished_) return;
+      const absl::Duration deadline = last_activity_ + timeout_;
+      if (net_.scheduler_.now() < deadline) {
+        schedule_idle_check(deadline);
+        return;
+      }
       handler_->on_timeout();
       close();
     });
@@ -69,6 +86,8 @@ class SimNetwork::Endpoint final : public Connection {
   std::unique_ptr<ConnectionHandler> handler_;
   absl::Duration timeout_ = absl::Minutes(5);
   TimerId idle_timer_ = 0;
+  absl::Duration timer_due_ = absl::ZeroDuration();
+  absl::Duration last_activity_ = absl::ZeroDuration();
   absl::Duration busy_until_ = absl::ZeroDuration();  // the link is sending our earlier bytes until then
   absl::Duration last_arrival_ = absl::ZeroDuration();
   bool close_sent_ = false;
@@ -219,6 +238,12 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
     }
     auto pair = std::make_unique<Pair>();
     pair->listener = {to_host, port};
+    if (reset_probability_ > 0 && reset_max_bytes_ > 0) {
+      std::uniform_real_distribution<double> chance(0.0, 1.0);
+      if (chance(scheduler_.rng()) < reset_probability_) {
+        pair->reset_after_bytes = 1 + scheduler_.rng()() % reset_max_bytes_;
+      }
+    }
     const std::string client_address = absl::StrCat(address_of(from_host), ":", 40000 + id % 20000);
     const std::string server_address = absl::StrCat(address, ":", port);
     pair->side[0] = std::make_unique<Endpoint>(*this, id, 0, from_host, to_host, client_address, server_address);

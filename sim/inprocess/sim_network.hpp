@@ -59,6 +59,12 @@ class SimNetwork : public Network {
   // Resets one connection once it has carried `after_bytes` more bytes in
   // either direction: "the link died mid-DATA".
   void reset_connection_after(std::uint64_t connection_id, std::uint64_t after_bytes);
+  // Chaos for soak tests: each new connection, with this probability, is
+  // reset after a random number (1..max_bytes) of bytes. Uses the run's seed.
+  void set_random_resets(double probability, std::uint64_t max_bytes) {
+    reset_probability_ = probability;
+    reset_max_bytes_ = max_bytes;
+  }
 
   std::string host_of_address(const std::string& address) const;
   std::string address_of(const std::string& host) const;
@@ -90,6 +96,8 @@ class SimNetwork : public Network {
   std::map<std::pair<std::string, int>, std::size_t> active_per_listener_;
   absl::flat_hash_map<std::uint64_t, std::unique_ptr<Pair>> connections_;
   std::uint64_t next_connection_ = 1;
+  double reset_probability_ = 0;
+  std::uint64_t reset_max_bytes_ = 0;
 };
 
 }  // namespace smtplab::sim

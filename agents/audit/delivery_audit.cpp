@@ -1,0 +1,140 @@
+#include "agents/audit/delivery_audit.hpp"
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace smtplab::agents {
+namespace {
+
+std::string detail(const sim::TraceEvent& e, std::string_view name) {
+  const std::string* v = e.detail(name);
+  return v == nullptr ? std::string() : *v;
+}
+
+struct Copy {  // one hop's responsibility for one recipient of one message
+  std::string host, queue_id, message, recipient;
+  std::int64_t since = 0;
+};
+
+}  // namespace
+
+std::string AuditReport::summary() const {
+  return absl::StrCat(accepted, " accepted, ", relayed, " relayed, ", delivered, " delivered, ", bounced,
+                      " bounced, ", still_queued, " still queued, ", duplicates, " duplicates (RFC 1047); ",
+                      problems.empty() ? "nothing lost" : absl::StrCat(problems.size(), " problem(s)"));
+}
+
+AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool drained) {
+  AuditReport report;
+  // Keyed by (host, queue id, recipient).
+  using Key = std::tuple<std::string, std::string, std::string>;
+  std::map<Key, Copy> open;                 // accepted, not yet settled
+  std::map<Key, std::string> outcome;       // how it was settled
+  std::map<std::pair<std::string, std::string>, std::string> last_event;  // (host, queue id) -> kind
+  // Arrivals per (host, message-id, recipient), to match relays and count copies.
+  std::map<Key, int> arrivals;
+  std::set<std::string> rfc1047_messages;
+  std::set<std::pair<std::string, std::string>> dsn_sent;  // (host, queue id)
+  std::vector<std::pair<Key, std::string>> relays;          // (host, qid, rcpt) -> next hop, for matching
+  std::map<Key, std::string> relay_message;                 // message id of a relay
+  std::map<std::pair<std::string, std::string>, std::int64_t> next_attempt;  // (host, queue id) -> time
+  std::int64_t end_time = events.empty() ? 0 : events.back().time_us;
+
+  for (const auto& e : events) {
+    const std::string qid = detail(e, "queue_id");
+    if (e.kind == "queue.enqueue") {
+      for (const auto& rcpt : absl::StrSplit(detail(e, "to"), ',', absl::SkipEmpty())) {
+        Key k{e.host, qid, std::string(rcpt)};
+        open[k] = Copy{e.host, qid, e.message, std::string(rcpt), e.time_us};
+        ++report.accepted;
+        ++arrivals[{e.host, e.message, std::string(rcpt)}];
+      }
+      last_event[{e.host, qid}] = e.kind;
+    } else if (e.kind == "mailbox.deliver") {
+      ++report.delivered;
+      ++arrivals[{e.host, e.message, detail(e, "recipient")}];
+    } else if (e.kind == "queue.relay" || e.kind == "queue.bounce" || e.kind == "queue.expire") {
+      Key k{e.host, qid, detail(e, "recipient")};
+      auto it = open.find(k);
+      if (it == open.end()) {
+        report.problems.push_back(absl::StrCat(e.host, " ", qid, ": ", e.kind, " for <", std::get<2>(k),
+                                               "> which it never accepted (or settled twice)"));
+        continue;
+      }
+      open.erase(it);
+      outcome[k] = e.kind;
+      if (e.kind == "queue.relay") {
+        ++report.relayed;
+        relays.emplace_back(k, detail(e, "next_hop"));
+        relay_message[k] = e.message;
+      } else {
+        ++report.bounced;
+      }
+      last_event[{e.host, qid}] = e.kind;
+    } else if (e.kind == "message.dsn" || e.kind == "queue.bounce_dropped") {
+      dsn_sent.insert({e.host, qid});
+    } else if (e.kind == "queue.rfc1047") {
+      rfc1047_messages.insert(e.message);
+    } else if (e.kind == "queue.wait" || e.kind == "queue.attempt" || e.kind == "queue.retry" ||
+               e.kind == "queue.done") {
+      last_event[{e.host, qid}] = e.kind;
+      if (e.kind == "queue.wait") {
+        std::int64_t t = 0;
+        if (absl::SimpleAtoi(detail(e, "next_attempt_us"), &t)) next_attempt[{e.host, qid}] = t;
+      }
+    }
+  }
+
+  // Every relay must have arrived at the next hop ("250" means it has it).
+  for (const auto& [k, next_hop] : relays) {
+    const auto& [host, qid, rcpt] = k;
+    if (arrivals[{next_hop, relay_message[k], rcpt}] == 0) {
+      report.problems.push_back(absl::StrCat(host, " ", qid, ": relayed <", rcpt, "> to ", next_hop,
+                                             ", which has no record of it: LOST"));
+    }
+  }
+  // Every bounce must have produced a DSN (or been a bounce itself).
+  for (const auto& [k, how] : outcome) {
+    const auto& [host, qid, rcpt] = k;
+    if (how != "queue.relay" && !dsn_sent.count({host, qid})) {
+      report.problems.push_back(absl::StrCat(host, " ", qid, ": gave up on <", rcpt, "> without telling the sender"));
+    }
+  }
+  // What is still open must still be queued with a retry scheduled in the
+  // future. A drained run has no future: there, everything must be settled
+  // (every message is delivered, bounced, or expires after its lifetime).
+  for (const auto& [k, copy] : open) {
+    const std::pair<std::string, std::string> q{copy.host, copy.queue_id};
+    const std::string& last = last_event[q];
+    const bool retry_ahead = last == "queue.wait" && next_attempt.count(q) && next_attempt[q] >= end_time;
+    const bool in_flight = last == "queue.enqueue" || last == "queue.attempt" || last == "queue.retry";
+    const bool waiting = !drained && (retry_ahead || in_flight);
+    if (waiting) {
+      ++report.still_queued;
+    } else {
+      report.problems.push_back(absl::StrCat(copy.host, " ", copy.queue_id, ": <", copy.recipient,
+                                             "> accepted but neither relayed, delivered, bounced nor queued (last: ",
+                                             last.empty() ? "nothing" : last, "): LOST"));
+    }
+  }
+  // More than one copy at a hop: only inside an RFC 1047 window.
+  for (const auto& [k, n] : arrivals) {
+    if (n <= 1) continue;
+    const auto& [host, message, rcpt] = k;
+    if (rfc1047_messages.count(message)) {
+      report.duplicates += n - 1;
+    } else {
+      report.problems.push_back(absl::StrCat(host, ": ", n, " copies of ", message, " for <", rcpt,
+                                             "> without a lost reply to explain them"));
+    }
+  }
+  return report;
+}
+
+}  // namespace smtplab::agents

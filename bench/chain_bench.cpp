@@ -1,0 +1,71 @@
+// How fast the simulator pushes mail through the whole chain in virtual time:
+// N messages of about 1 KiB from the MUA through MSA -> MTA -> MTA -> MDA.
+// Prints wall time, messages/s, trace events/s and peak memory for each N.
+// Each N runs in a child process so its peak memory is its own.
+//
+// Run: build/bin/smtplab_chain_bench [N ...]   (default 1000 10000 100000)
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "agents/testing/mail_world.hpp"
+
+namespace {
+
+using smtplab::agents::testing::MailWorld;
+
+void run_one(long n) {
+  MailWorld world({.seed = 1, .trace_level = smtplab::sim::TraceLevel::kMessages, .keep_trace = false});
+  std::string body;
+  while (body.size() < 1024) body += "The quick brown fox jumps over the lazy dog, again and again.\r\n";
+  // One message every 10 ms of virtual time: the queues stay short, as in a
+  // steady flow of mail, and the cost measured is per message. Each send
+  // schedules the next, so the event queue does not hold N future sends.
+  long sent = 0;
+  std::function<void()> send_next = [&] {
+    world.send({sent % 2 ? "bob@example.net" : "carol@example.net"}, "bench", body);
+    if (++sent < n) world.scheduler.schedule(absl::Milliseconds(10), send_next);
+  };
+  world.scheduler.schedule(absl::ZeroDuration(), send_next);
+  const auto start = std::chrono::steady_clock::now();
+  world.run();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::size_t delivered = world.net_mda->mailbox("bob").size() + world.net_mda->mailbox("carol").size();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("%10ld %10zu %10.2f %12.0f %14.0f %12.0f %10.1f\n", n, delivered, seconds, n / seconds,
+              world.scheduler.events_run() / seconds, world.trace.count() / seconds, usage.ru_maxrss / 1024.0);
+  std::fflush(stdout);
+  if (delivered != static_cast<std::size_t>(n)) std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<long> sizes;
+  for (int i = 1; i < argc; ++i) sizes.push_back(std::atol(argv[i]));
+  if (sizes.empty()) sizes = {1000, 10000, 100000};
+  std::printf("MUA -> MSA -> MTA -> MTA -> MDA, ~1 KiB messages, virtual time, message-level trace\n");
+  std::printf("%10s %10s %10s %12s %14s %12s %10s\n", "messages", "delivered", "wall s", "messages/s",
+              "sched events/s", "trace ev/s", "peak MiB");
+  int status = 0;
+  std::fflush(stdout);  // or the child would print the header again
+  for (long n : sizes) {
+    const pid_t child = fork();
+    if (child == 0) {
+      run_one(n);
+      std::_Exit(0);
+    }
+    int child_status = 0;
+    waitpid(child, &child_status, 0);
+    if (!WIFEXITED(child_status) || WEXITSTATUS(child_status) != 0) status = 1;
+  }
+  return status;
+}
