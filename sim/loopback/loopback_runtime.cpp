@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -197,10 +198,50 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
 
 }  // namespace
 
+// Timers on the io_context, in scaled real time.
+class RealTimeClock final : public Clock {
+ public:
+  explicit RealTimeClock(asio::io_context& io) : io_(io), start_(std::chrono::steady_clock::now()) {}
+  absl::Duration now() const override {
+    const auto elapsed = std::chrono::steady_clock::now() - start_;
+    return absl::FromChrono(elapsed) * scale_;
+  }
+  absl::Time epoch() const override { return epoch_; }
+  TimerId schedule(absl::Duration delay, std::function<void()> callback) override {
+    const TimerId id = next_id_++;
+    auto timer = std::make_shared<asio::steady_timer>(io_);
+    timer->expires_after(to_chrono(delay / scale_));
+    timers_[id] = timer;
+    timer->async_wait([this, id, timer, callback = std::move(callback)](beast::error_code ec) {
+      if (ec) return;  // cancelled
+      timers_.erase(id);
+      callback();
+    });
+    return id;
+  }
+  bool cancel(TimerId id) override {
+    auto it = timers_.find(id);
+    if (it == timers_.end()) return false;
+    it->second->cancel();
+    timers_.erase(it);
+    return true;
+  }
+  void set_scale(double scale) { scale_ = scale > 0 ? scale : 1; }
+
+ private:
+  asio::io_context& io_;
+  std::chrono::steady_clock::time_point start_;
+  absl::Time epoch_ = absl::Now();
+  double scale_ = 1;
+  TimerId next_id_ = 1;
+  std::map<TimerId, std::shared_ptr<asio::steady_timer>> timers_;
+};
+
 struct LoopbackRuntime::Impl {
-  explicit Impl(int n) : io(n), threads(n) {}
+  explicit Impl(int n) : io(n), threads(n), clock(io) {}
   asio::io_context io;
   int threads;
+  RealTimeClock clock;
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
 
   // `active` counts this listener's open connections (for connection limits).
@@ -264,37 +305,62 @@ absl::StatusOr<int> LoopbackRuntime::listen(const std::string& host, int port, H
   return bound;
 }
 
+Clock& LoopbackRuntime::clock() { return impl_->clock; }
+void LoopbackRuntime::set_time_scale(double scale) { impl_->clock.set_scale(scale); }
+
 void LoopbackRuntime::connect(const std::string& host, int port, std::unique_ptr<ConnectionHandler> handler,
-                              absl::Duration connect_timeout) {
+                              absl::Duration connect_timeout, const std::string& source_address) {
   auto stream = std::make_shared<beast::tcp_stream>(asio::make_strand(impl_->io));
-  auto resolver = std::make_shared<tcp::resolver>(impl_->io);
+  if (!source_address.empty()) {
+    beast::error_code ec;
+    const auto local = asio::ip::make_address(source_address, ec);
+    if (!ec) stream->socket().open(local.is_v6() ? tcp::v6() : tcp::v4(), ec);
+    if (!ec) stream->socket().bind(tcp::endpoint(local, 0), ec);
+    if (ec) {
+      auto owned = std::make_shared<std::unique_ptr<ConnectionHandler>>(std::move(handler));
+      asio::post(impl_->io, [owned, why = ec.message()] { (*owned)->on_closed("cannot bind: " + why); });
+      return;
+    }
+  }
   auto owned = std::make_shared<std::unique_ptr<ConnectionHandler>>(std::move(handler));
-  resolver->async_resolve(
-      host, std::to_string(port),
-      [stream, resolver, owned, connect_timeout](beast::error_code ec, tcp::resolver::results_type results) {
-        if (ec) {
-          (*owned)->on_closed(absl::StrCat("cannot resolve: ", ec.message()));
-          return;
-        }
-        stream->expires_after(to_chrono(connect_timeout));
-        stream->async_connect(results, [stream, owned](beast::error_code ec, const tcp::endpoint&) {
-          if (ec) {
-            (*owned)->on_closed(absl::StrCat("cannot connect: ", ec.message()));
-            return;
-          }
-          // Beast's tcp_stream bounds the connect; the connection then runs on
-          // the plain socket with its own idle timer.
-          stream->expires_never();
-          beast::error_code ignored;
-          stream->socket().set_option(tcp::no_delay(true), ignored);
-          std::string peer = endpoint_text(stream->socket().remote_endpoint(ignored));
-          std::string local = endpoint_text(stream->socket().local_endpoint(ignored));
-          auto connection = std::make_shared<TcpConnection>(stream->release_socket(), std::move(*owned),
-                                                            ListenerSettings{}, [] {}, std::move(peer), std::move(local),
-                                                            next_connection_id());
-          connection->start();
-        });
-      });
+  auto on_connected = [stream, owned](beast::error_code ec) {
+    if (ec) {
+      (*owned)->on_closed(absl::StrCat("cannot connect: ", ec.message()));
+      return;
+    }
+    // Beast's tcp_stream bounds the connect; the connection then runs on
+    // the plain socket with its own idle timer.
+    stream->expires_never();
+    beast::error_code ignored;
+    stream->socket().set_option(tcp::no_delay(true), ignored);
+    std::string peer = endpoint_text(stream->socket().remote_endpoint(ignored));
+    std::string local = endpoint_text(stream->socket().local_endpoint(ignored));
+    auto connection = std::make_shared<TcpConnection>(stream->release_socket(), std::move(*owned), ListenerSettings{},
+                                                      [] {}, std::move(peer), std::move(local), next_connection_id());
+    connection->start();
+  };
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    // A numeric address: connect directly, keeping any source binding (a
+    // range connect would reopen the socket and lose it).
+    stream->expires_after(to_chrono(connect_timeout));
+    stream->async_connect(tcp::endpoint(address, static_cast<unsigned short>(port)), on_connected);
+    return;
+  }
+  auto resolver = std::make_shared<tcp::resolver>(impl_->io);
+  resolver->async_resolve(host, std::to_string(port),
+                          [stream, resolver, owned, connect_timeout, on_connected](
+                              beast::error_code ec, tcp::resolver::results_type results) {
+                            if (ec) {
+                              (*owned)->on_closed(absl::StrCat("cannot resolve: ", ec.message()));
+                              return;
+                            }
+                            stream->expires_after(to_chrono(connect_timeout));
+                            stream->async_connect(results, [on_connected](beast::error_code ec, const tcp::endpoint&) {
+                              on_connected(ec);
+                            });
+                          });
 }
 
 void LoopbackRuntime::run(bool until_idle) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sim/clock.hpp"
 #include "sim/connection.hpp"
 
 namespace smtplab::sim {
@@ -32,8 +33,15 @@ class LoopbackRuntime {
   absl::StatusOr<int> listen(const std::string& host, int port, HandlerFactory factory,
                              ListenerSettings settings = {});
   // Connects to host:port; the handler gets on_open, or on_closed on failure.
+  // `source_address` binds the local end (a 127.0.0.x address of one host).
   void connect(const std::string& host, int port, std::unique_ptr<ConnectionHandler> handler,
-               absl::Duration connect_timeout = absl::Seconds(30));
+               absl::Duration connect_timeout = absl::Seconds(30), const std::string& source_address = {});
+
+  // Real time as a sim::Clock, so agents run here unchanged. With a
+  // `time_scale` of 60, a 5-minute retry takes 5 seconds; now() reports
+  // the scaled (virtual) time since the runtime started.
+  Clock& clock();
+  void set_time_scale(double scale);
 
   // Runs until stop(), or until there is no more work when `until_idle`.
   void run(bool until_idle = false);

@@ -25,7 +25,7 @@ bool Trace::wants(std::string_view kind) const {
 void Trace::record(TraceEvent event) {
   if (level_ == TraceLevel::kNone) return;
   if (level_ == TraceLevel::kMessages && !is_message_level(event)) return;
-  event.time_us = clock_.now_micros();
+  event.time_us = absl::ToInt64Microseconds(clock_.now());
   event.sequence = ++sequence_;
   for (const auto& l : listeners_) l(event);
   if (keep_) events_.push_back(std::move(event));

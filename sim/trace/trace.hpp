@@ -7,7 +7,7 @@
 #include <functional>
 #include <vector>
 
-#include "sim/scheduler.hpp"
+#include "sim/clock.hpp"
 #include "sim/trace/trace_event.hpp"
 
 namespace smtplab::sim {
@@ -16,7 +16,7 @@ enum class TraceLevel { kFull, kMessages, kNone };
 
 class Trace {
  public:
-  explicit Trace(const Scheduler& clock, TraceLevel level = TraceLevel::kFull, bool keep_in_memory = true)
+  explicit Trace(const Clock& clock, TraceLevel level = TraceLevel::kFull, bool keep_in_memory = true)
       : clock_(clock), level_(level), keep_(keep_in_memory) {}
 
   // Stamps the event with the current virtual time and a sequence number.
@@ -30,7 +30,7 @@ class Trace {
   TraceLevel level() const { return level_; }
 
  private:
-  const Scheduler& clock_;
+  const Clock& clock_;
   TraceLevel level_;
   bool keep_;
   std::uint64_t sequence_ = 0;

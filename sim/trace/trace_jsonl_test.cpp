@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/scheduler.hpp"
 #include "sim/trace/trace.hpp"
 
 namespace smtplab::sim {
