@@ -43,6 +43,14 @@ TEST(MailChainTest, OneMessageTravelsTheWholeChain) {
   EXPECT_TRUE(w.mx1->queue().empty());
   // The MX lookup happened on the hop that needed it.
   EXPECT_FALSE(events_of(w.trace, "dns.query", "mx.example.org").empty());
+  // The queue entry names the connection it came in on, whose 250 said so.
+  const auto* enqueued = events_of(w.trace, "queue.enqueue", "mx1.example.net").at(0);
+  ASSERT_NE(enqueued->connection, 0u);
+  bool acknowledged = false;
+  for (const auto* e : events_of(w.trace, "smtp.reply", "mx1.example.net")) {
+    acknowledged |= e->connection == enqueued->connection && e->text.find("queued as Q000001") != std::string::npos;
+  }
+  EXPECT_TRUE(acknowledged);
   // Every SMTP line is in the trace, seen from the server side.
   bool saw_auth = false;
   for (const auto* e : events_of(w.trace, "smtp.reply", "submit.example.org")) saw_auth |= e->code == 235;

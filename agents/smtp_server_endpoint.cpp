@@ -9,7 +9,9 @@ SmtpServerEndpoint::SmtpServerEndpoint(smtp::ServerPolicy& policy, const ServerE
     : observer_(std::move(observer)),
       session_(policy, settings.session, info.peer_address, observer_.get()),
       idle_timeout_(settings.idle_timeout),
-      refusal_(std::move(refusal)) {}
+      refusal_(std::move(refusal)) {
+  session_.set_connection_id(info.connection_id);
+}
 
 void SmtpServerEndpoint::on_open(sim::Connection& connection) {
   connection_ = &connection;

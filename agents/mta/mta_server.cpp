@@ -27,8 +27,9 @@ absl::Status Mta::start() {
   endpoint.session.hostname = context_.host;
   if (settings_.submission) {
     endpoint.session.offer_auth = true;
-    // Until TLS lands on in-process links, submission accepts AUTH in the clear.
-    endpoint.session.auth_requires_tls = !endpoint.session.offer_starttls ? false : endpoint.session.auth_requires_tls;
+    // Until TLS lands on in-process links, submission without STARTTLS
+    // accepts AUTH in the clear (RFC 4954 would rather it did not).
+    if (!endpoint.session.offer_starttls) endpoint.session.auth_requires_tls = false;
   }
   return listen_smtp(context_, settings_.port, *this, endpoint, settings_.agent_name);
 }
@@ -115,7 +116,7 @@ smtp::Reply Mta::on_message(const smtp::SessionState& state, const smtp::Envelop
   q.is_bounce = envelope.reverse_path.is_null;
   for (const auto& r : envelope.recipients) q.recipients.push_back({r.path, r.params});
   q.arrival = context_.clock.now();
-  QueuedMessage& queued = enqueue(std::move(q), 0, state.helo_domain);
+  QueuedMessage& queued = enqueue(std::move(q), state.connection_id, state.helo_domain);
   if (!trusted(state)) {
     for (const auto& h : hooks_) h->on_accepted(state, envelope);
   }

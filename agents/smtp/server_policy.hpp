@@ -5,6 +5,7 @@
 // (a 4xx or 5xx refuses; 421 also closes the connection, RFC 5321 3.8).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,7 +17,8 @@ namespace smtplab::smtp {
 
 // What the session knows about the client so far.
 struct SessionState {
-  std::string peer_address;  // "127.0.0.1:54321", or a simulated host name
+  std::string peer_address;  // "127.0.0.1:54321", or a simulated address
+  std::uint64_t connection_id = 0;  // the link's id for this connection, for the trace
   std::string helo_domain;   // argument of the last EHLO/HELO
   bool esmtp = false;        // EHLO (not HELO) was used
   bool tls_active = false;

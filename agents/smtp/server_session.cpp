@@ -461,10 +461,11 @@ void ServerSession::handle_starttls() {
 void ServerSession::tls_established() {
   awaiting_tls_ = false;
   reset_transaction();
-  const std::string peer = state_.peer_address;
-  state_ = SessionState{};
-  state_.peer_address = peer;
-  state_.tls_active = true;
+  SessionState fresh;
+  fresh.peer_address = state_.peer_address;
+  fresh.connection_id = state_.connection_id;
+  fresh.tls_active = true;
+  state_ = std::move(fresh);
   phase_ = Phase::kCommands;
 }
 

@@ -46,6 +46,8 @@ class ServerSession {
   void timed_out();
 
   const SessionState& state() const { return state_; }
+  // Lets policies and the trace tie what they record to the connection.
+  void set_connection_id(std::uint64_t id) { state_.connection_id = id; }
   const ServerSettings& settings() const { return settings_; }
 
  private:
