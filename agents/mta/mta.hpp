@@ -20,6 +20,7 @@
 #include "agents/host_context.hpp"
 #include "agents/mta/mail_queue.hpp"
 #include "agents/mta/mx_router.hpp"
+#include "agents/mta/queue_store.hpp"
 #include "agents/mta/retry_schedule.hpp"
 #include "agents/policies/policy_hook.hpp"
 #include "agents/smtp/client_session.hpp"
@@ -58,6 +59,10 @@ class Mta : public smtp::ServerPolicy {
   ~Mta() override;
   absl::Status start();
 
+  // Keep the queue in `store` (call before start(): start() reloads what the
+  // store holds, as a restarted MTA resumes its queue).
+  void use_store(QueueStore& store) { store_ = &store; }
+
   // Policy pieces (greylisting, rate limits, faults), asked in order.
   void add_policy(std::shared_ptr<PolicyHook> hook) { hooks_.push_back(std::move(hook)); }
 
@@ -81,6 +86,8 @@ class Mta : public smtp::ServerPolicy {
   bool is_local_domain(const std::string& domain) const;
   std::string next_queue_id();
   QueuedMessage& enqueue(QueuedMessage message, std::uint64_t connection, const std::string& origin);
+  absl::Status persist(const QueuedMessage& message);
+  absl::Status recover();
 
   void schedule_attempt(const std::string& id, absl::Duration delay);
   void start_attempt(const std::string& id);
@@ -104,6 +111,7 @@ class Mta : public smtp::ServerPolicy {
   std::map<std::string, sim::TimerId> timers_;
   std::uint64_t next_id_ = 1;
   std::size_t attempts_started_ = 0;
+  QueueStore* store_ = nullptr;
 };
 
 }  // namespace smtplab::agents

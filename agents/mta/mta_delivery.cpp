@@ -229,11 +229,13 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
             "queue.wait",
             {{"next_attempt_us", std::to_string(absl::ToInt64Microseconds(context_.clock.now() + next))},
              {"attempt", std::to_string(m.attempts + 1)}});
+      (void)persist(m);  // keeps attempts and recipient states across a restart
       schedule_attempt(m.id, next);
       return;
     }
   }
   trace("queue.done", m, absl::StrCat(m.id, " leaves the queue"), "queue.done");
+  if (store_ != nullptr) (void)store_->remove(m.id);
   queue_.erase(it);
 }
 
@@ -273,6 +275,7 @@ void Mta::send_dsn(const QueuedMessage& m, const std::vector<std::size_t>& recip
   trace("message.dsn", m, absl::StrCat("bounce ", dsn.id, " to ", m.reverse_path.to_string(), " for ",
                                        recipients.size(), " recipient(s)"),
         "message.dsn", {{"dsn_queue_id", dsn.id}, {"dsn_message_id", dsn.message_id}});
+  (void)persist(dsn);  // before the original leaves the queue: a crash now loses neither
   enqueue(std::move(dsn), 0, "dsn");
 }
 

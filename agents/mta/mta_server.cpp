@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agents/message_composer.hpp"
@@ -31,7 +32,32 @@ absl::Status Mta::start() {
     // accepts AUTH in the clear (RFC 4954 would rather it did not).
     if (!endpoint.session.offer_starttls) endpoint.session.auth_requires_tls = false;
   }
+  if (auto s = recover(); !s.ok()) return s;
   return listen_smtp(context_, settings_.port, *this, endpoint, settings_.agent_name);
+}
+
+absl::Status Mta::persist(const QueuedMessage& message) {
+  if (store_ == nullptr) return absl::OkStatus();
+  return store_->save(message, context_.clock.epoch() + message.arrival);
+}
+
+absl::Status Mta::recover() {
+  if (store_ == nullptr) return absl::OkStatus();
+  auto loaded = store_->load();
+  if (!loaded.ok()) return loaded.status();
+  for (auto& [message, arrival_wall] : *loaded) {
+    // Queue ids continue after the highest one found.
+    std::uint64_t n = 0;
+    if (message.id.size() > 1 && absl::SimpleAtoi(message.id.substr(1), &n) && n >= next_id_) next_id_ = n + 1;
+    message.arrival = arrival_wall - context_.clock.epoch();
+    message.in_flight = false;
+    trace("queue.recover", message, absl::StrCat("found ", message.id, " in the spool after a restart"),
+          "queue.recover");
+    const std::string id = message.id;
+    queue_.emplace(id, std::move(message));
+    schedule_attempt(id, absl::ZeroDuration());
+  }
+  return absl::OkStatus();
 }
 
 bool Mta::trusted(const smtp::SessionState& state) const {
@@ -116,6 +142,10 @@ smtp::Reply Mta::on_message(const smtp::SessionState& state, const smtp::Envelop
   q.is_bounce = envelope.reverse_path.is_null;
   for (const auto& r : envelope.recipients) q.recipients.push_back({r.path, r.params});
   q.arrival = context_.clock.now();
+  if (auto stored = persist(q); !stored.ok()) {
+    // Not stored, not accepted: a 4xx keeps the message with the client (RFC 5321 4.2.5).
+    return smtp::make_reply(451, "4.3.0", absl::StrCat("Error: queue file write error: ", stored.message()));
+  }
   QueuedMessage& queued = enqueue(std::move(q), state.connection_id, state.helo_domain);
   if (!trusted(state)) {
     for (const auto& h : hooks_) h->on_accepted(state, envelope);
