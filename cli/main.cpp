@@ -17,6 +17,13 @@ namespace smtplab::cli {
 namespace {
 
 constexpr Subcommand kSubcommands[] = {
+    {"step", "Step through a scenario event by event, with explanations (default: greylisting)",
+     "cli/scenario_commands.cpp", run_step},
+    {"run", "Run a scenario to the end and check its expectations", "cli/scenario_commands.cpp", run_run},
+    {"validate", "Check scenario files without running them", "cli/scenario_commands.cpp", run_validate},
+    {"list", "List the scenario library", "cli/scenario_commands.cpp", run_list},
+    {"explain", "Explain a reply code (451), an enhanced code (5.7.1) or a trace event", "cli/scenario_commands.cpp",
+     run_explain},
     {"demo", "Start a capture server, send it one message, show the transcript and the stored file",
      "cli/demo_command.cpp", run_demo},
     {"sink", "Run an SMTP capture server that stores every message in a Maildir",

@@ -17,6 +17,11 @@ struct Subcommand {
 int run_sink(std::vector<char*> args);
 int run_send(std::vector<char*> args);
 int run_demo(std::vector<char*> args);
+int run_run(std::vector<char*> args);
+int run_step(std::vector<char*> args);
+int run_validate(std::vector<char*> args);
+int run_list(std::vector<char*> args);
+int run_explain(std::vector<char*> args);
 
 // Parses abseil flags for one subcommand (with --help limited to its own
 // flags) and returns the positional arguments.

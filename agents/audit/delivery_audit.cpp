@@ -41,8 +41,8 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
   std::map<Key, int> arrivals;
   std::set<std::string> rfc1047_messages;
   std::set<std::pair<std::string, std::string>> dsn_sent;  // (host, queue id)
-  std::vector<std::pair<Key, std::string>> relays;          // (host, qid, rcpt) -> next hop, for matching
-  std::map<Key, std::string> relay_message;                 // message id of a relay
+  // Hand-offs per (next hop, message-id, recipient): a 250 from the next hop.
+  std::map<Key, int> relayed_to;
   std::map<std::pair<std::string, std::string>, std::int64_t> next_attempt;  // (host, queue id) -> time
   std::int64_t end_time = events.empty() ? 0 : events.back().time_us;
 
@@ -71,12 +71,17 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
       outcome[k] = e.kind;
       if (e.kind == "queue.relay") {
         ++report.relayed;
-        relays.emplace_back(k, detail(e, "next_hop"));
-        relay_message[k] = e.message;
+        ++relayed_to[{detail(e, "next_hop"), e.message, std::get<2>(k)}];
       } else {
         ++report.bounced;
       }
       last_event[{e.host, qid}] = e.kind;
+    } else if (e.kind == "message.submitted") {
+      // A submission is a hand-off to the MSA like any relay; its details
+      // name each recipient and whether it was accepted.
+      for (const auto& [rcpt, verdict] : e.details) {
+        if (verdict == "accepted") ++relayed_to[{e.peer, e.message, rcpt}];
+      }
     } else if (e.kind == "message.dsn" || e.kind == "queue.bounce_dropped") {
       dsn_sent.insert({e.host, qid});
     } else if (e.kind == "queue.rfc1047") {
@@ -91,14 +96,6 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
     }
   }
 
-  // Every relay must have arrived at the next hop ("250" means it has it).
-  for (const auto& [k, next_hop] : relays) {
-    const auto& [host, qid, rcpt] = k;
-    if (arrivals[{next_hop, relay_message[k], rcpt}] == 0) {
-      report.problems.push_back(absl::StrCat(host, " ", qid, ": relayed <", rcpt, "> to ", next_hop,
-                                             ", which has no record of it: LOST"));
-    }
-  }
   // Every bounce must have produced a DSN (or been a bounce itself).
   for (const auto& [k, how] : outcome) {
     const auto& [host, qid, rcpt] = k;
@@ -123,15 +120,29 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
                                              last.empty() ? "nothing" : last, "): LOST"));
     }
   }
-  // More than one copy at a hop: only inside an RFC 1047 window.
-  for (const auto& [k, n] : arrivals) {
-    if (n <= 1) continue;
+  // Each hand-off ("250" from the next hop) must match an arrival there, and
+  // an arrival with no hand-off to explain it is a duplicate, allowed only in
+  // an RFC 1047 window. (A message that loops passes a host more than once,
+  // with a hand-off each time: not a duplicate.)
+  std::set<Key> keys;
+  for (const auto& [k, n] : relayed_to) keys.insert(k);
+  for (const auto& [k, n] : arrivals) keys.insert(k);
+  for (const auto& k : keys) {
     const auto& [host, message, rcpt] = k;
-    if (rfc1047_messages.count(message)) {
-      report.duplicates += n - 1;
-    } else {
-      report.problems.push_back(absl::StrCat(host, ": ", n, " copies of ", message, " for <", rcpt,
-                                             "> without a lost reply to explain them"));
+    const int handed = relayed_to.count(k) ? relayed_to[k] : 0;
+    const int arrived = arrivals.count(k) ? arrivals[k] : 0;
+    if (arrived < handed) {
+      report.problems.push_back(absl::StrCat(host, " acknowledged ", message, " for <", rcpt, "> ", handed,
+                                             " time(s) but has ", arrived, " record(s) of it: LOST"));
+    } else if (arrived > std::max(handed, 1)) {
+      // One arrival needs no hand-off (mail injected from outside, or a
+      // submission whose reply was lost); more than that needs one each.
+      if (rfc1047_messages.count(message)) {
+        report.duplicates += arrived - std::max(handed, 1);
+      } else {
+        report.problems.push_back(absl::StrCat(host, ": ", arrived, " copies of ", message, " for <", rcpt,
+                                               "> but only ", handed, " hand-off(s), and no lost reply to explain them"));
+      }
     }
   }
   return report;

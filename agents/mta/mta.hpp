@@ -39,9 +39,13 @@ struct MtaSettings {
   int mda_port = 24;
   // Send everything that is not local here instead of looking up MX (Postfix relayhost).
   std::string smarthost;
+  // Per-domain next hops, checked before the smarthost (Postfix transport_maps).
+  std::map<std::string, std::string> transport;
   int remote_port = 25;  // the port of next hops found by MX
   // Client addresses allowed to relay (Postfix mynetworks), e.g. our MSA.
   std::vector<std::string> relay_clients;
+  // Relay for anyone: the misconfiguration spammers look for. For teaching only.
+  bool open_relay = false;
   // Mail submission agent mode (RFC 6409).
   bool submission = false;
   std::map<std::string, std::string> users;  // user -> password, for AUTH

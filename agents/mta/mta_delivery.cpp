@@ -56,6 +56,10 @@ void Mta::start_attempt(const std::string& id) {
     if (p.is_postmaster || is_local_domain(p.mailbox.domain)) {
       group->kind = Group::Kind::kMda;
       group->destination = settings_.mda_host;
+    } else if (auto t = settings_.transport.find(absl::AsciiStrToLower(p.mailbox.domain));
+               t != settings_.transport.end()) {
+      group->kind = Group::Kind::kSmarthost;
+      group->destination = t->second;
     } else if (!settings_.smarthost.empty()) {
       group->kind = Group::Kind::kSmarthost;
       group->destination = settings_.smarthost;

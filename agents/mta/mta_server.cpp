@@ -61,7 +61,7 @@ absl::Status Mta::recover() {
 }
 
 bool Mta::trusted(const smtp::SessionState& state) const {
-  if (!state.authenticated_user.empty()) return true;
+  if (settings_.open_relay || !state.authenticated_user.empty()) return true;
   const std::string client = client_address(state);
   return std::find(settings_.relay_clients.begin(), settings_.relay_clients.end(), client) !=
          settings_.relay_clients.end();

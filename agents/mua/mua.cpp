@@ -10,7 +10,8 @@ namespace smtplab::agents {
 std::string Mua::submit(const Submission& s, std::function<void(const smtp::TransactionResult&)> done) {
   // Unique within the run; no clock in it, so a run in virtual time and the
   // same run on real sockets give the same bytes.
-  const std::string message_id = absl::StrCat(next_id_++, ".mua@", context_.host);
+  const std::string message_id = absl::StrCat(
+      next_id_++, settings_.message_id_tag.empty() ? "" : "." + settings_.message_id_tag, ".mua@", context_.host);
   smtp::OutgoingMessage out;
   auto from = smtp::parse_path("<" + s.from + ">", {.allow_utf8 = true, .allow_null = true});
   if (from.ok()) out.reverse_path = *from;

@@ -22,6 +22,8 @@ struct MuaSettings {
   std::optional<smtp::ClientCredentials> credentials;
   smtp::PipeliningMode pipelining = smtp::PipeliningMode::kAuto;
   ClientTimeouts timeouts;
+  // Tells apart Message-IDs of several MUAs on one host ("1.<tag>.mua@host").
+  std::string message_id_tag;
 };
 
 struct Submission {

@@ -1,0 +1,63 @@
+#include "cli/scenario_cli.hpp"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "scenarios/scenario_loader.hpp"
+
+namespace smtplab::cli {
+
+std::string library_dir() {
+  if (const char* env = std::getenv("SMTPLAB_LIBRARY")) return env;
+  return SMTPLAB_LIBRARY_DIR;
+}
+
+std::string default_scenario_path() { return library_dir() + "/greylisting.yaml"; }
+
+std::optional<scenarios::Scenario> load_or_report(const std::string& path) {
+  scenarios::LoadResult r = scenarios::load_scenario_file(path);
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s\n", r.error_text().c_str());
+    std::fprintf(stderr, "%zu error(s); see docs/scenario-reference.md for every key.\n", r.errors.size());
+    return std::nullopt;
+  }
+  return *std::move(r.scenario);
+}
+
+std::string format_virtual_time(std::int64_t micros) {
+  const std::int64_t ms = micros / 1000;
+  const std::int64_t days = ms / 86400000;
+  const std::int64_t rest = ms % 86400000;
+  const std::string clock = absl::StrFormat("%02d:%02d:%02d.%03d", rest / 3600000, rest / 60000 % 60, rest / 1000 % 60,
+                                            rest % 1000);
+  return days > 0 ? absl::StrCat(days, "d ", clock) : clock;
+}
+
+bool print_verdict(const scenarios::Scenario& s, const scenarios::ScenarioWorld& world,
+                   const scenarios::RunSummary& summary, const Style& style) {
+  std::printf("\n%s\n", style.bold("Summary").c_str());
+  std::printf("  messages submitted   %zu\n", summary.submitted);
+  std::printf("  copies delivered     %zu\n", summary.delivered);
+  std::printf("  recipients bounced   %zu\n", summary.bounced);
+  std::printf("  deferrals (4xx)      %zu\n", summary.deferrals);
+  std::printf("  still queued         %zu\n", summary.still_queued);
+  std::printf("  virtual time         %s%s\n", format_virtual_time(absl::ToInt64Microseconds(summary.ended_at)).c_str(),
+              summary.drained ? "" : " (stopped at max_duration)");
+  bool all = true;
+  const auto results = scenarios::check_expectations(s, world);
+  if (!results.empty()) std::printf("\n%s\n", style.bold("Expectations").c_str());
+  for (const auto& r : results) {
+    all = all && r.met;
+    const std::string mark = r.met ? style.green("PASS") : style.red("FAIL");
+    std::printf("  %s  %s\n        %s (%s:%d)\n", mark.c_str(), r.expected.c_str(), r.found.c_str(), s.file.c_str(),
+                r.spec->where.line);
+  }
+  if (!s.lesson_after.empty()) std::printf("\n%s\n%s", style.bold("What happened").c_str(),
+                                           wrap_paragraph(s.lesson_after, "  ").c_str());
+  std::printf("\n%s\n", all ? style.green(style.bold("Verdict: PASS").c_str()).c_str()
+                            : style.red(style.bold("Verdict: FAIL").c_str()).c_str());
+  return all;
+}
+
+}  // namespace smtplab::cli

@@ -1,0 +1,134 @@
+#include "scenarios/expectations.hpp"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/absl_string_view.hpp"
+
+namespace smtplab::scenarios {
+namespace {
+
+std::string when(std::int64_t us) { return absl::FormatDuration(absl::Microseconds(us)); }
+
+bool in_window(const ExpectSpec& e, std::int64_t t) {
+  if (e.by && t > absl::ToInt64Microseconds(*e.by)) return false;
+  if (e.after && t < absl::ToInt64Microseconds(*e.after)) return false;
+  return true;
+}
+
+std::string window_text(const ExpectSpec& e) {
+  std::string out;
+  if (e.after) absl::StrAppend(&out, " after ", absl::FormatDuration(*e.after));
+  if (e.by) absl::StrAppend(&out, " by ", absl::FormatDuration(*e.by));
+  return out;
+}
+
+bool count_ok(const ExpectSpec& e, std::size_t n) { return e.count == 0 ? n > 0 : n == static_cast<std::size_t>(e.count); }
+
+std::string times(const ExpectSpec& e) { return e.count == 0 ? "" : absl::StrCat(" exactly ", e.count, " time(s)"); }
+
+bool same_address(const std::string* a, const std::string& b) {
+  return a != nullptr && absl::EqualsIgnoreCase(av(*a), av(b));
+}
+
+}  // namespace
+
+std::vector<ExpectationResult> check_expectations(const Scenario& scenario, const ScenarioWorld& world) {
+  const auto& events = world.trace.events();
+  std::set<std::string> dsn_ids;
+  for (const auto& e : events) {
+    if (e.kind == "message.dsn") {
+      if (const auto* id = e.detail("dsn_message_id")) dsn_ids.insert(*id);
+    }
+  }
+  std::vector<ExpectationResult> results;
+  for (const auto& spec : scenario.expects) {
+    ExpectationResult r;
+    r.spec = &spec;
+    std::size_t n = 0;
+    std::int64_t first = -1;
+    auto seen = [&](const sim::TraceEvent& e) {
+      if (!in_window(spec, e.time_us)) return;
+      if (first < 0) first = e.time_us;
+      ++n;
+    };
+    switch (spec.kind) {
+      case ExpectSpec::Kind::kDelivered:
+      case ExpectSpec::Kind::kNotDelivered:
+        for (const auto& e : events) {
+          if (e.kind == "mailbox.deliver" && same_address(e.detail("recipient"), spec.to) && !dsn_ids.count(e.message)) {
+            seen(e);
+          }
+        }
+        if (spec.kind == ExpectSpec::Kind::kDelivered) {
+          r.expected = absl::StrCat(spec.to, " receives a message", window_text(spec), times(spec));
+          r.met = count_ok(spec, n);
+        } else {
+          r.expected = absl::StrCat(spec.to, " receives nothing", window_text(spec));
+          r.met = n == 0;
+        }
+        r.found = n == 0 ? "no delivery" : absl::StrCat(n, " delivered, the first at ", when(first));
+        break;
+      case ExpectSpec::Kind::kBounced:
+        for (const auto& e : events) {
+          if (e.kind == "mailbox.deliver" && same_address(e.detail("recipient"), spec.to) && dsn_ids.count(e.message)) {
+            seen(e);
+          }
+        }
+        r.expected = absl::StrCat("a bounce (DSN) reaches ", spec.to, window_text(spec), times(spec));
+        r.met = count_ok(spec, n);
+        r.found = n == 0 ? "no bounce in the mailbox" : absl::StrCat(n, " bounce(s), the first at ", when(first));
+        break;
+      case ExpectSpec::Kind::kReply:
+        for (const auto& e : events) {
+          if (e.kind == "smtp.reply" && e.code == spec.code && (spec.host.empty() || e.host == spec.host) &&
+              (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
+            seen(e);
+          }
+        }
+        r.expected = absl::StrCat("a ", spec.code, " reply", spec.host.empty() ? "" : " from " + spec.host,
+                                  spec.text.empty() ? "" : " saying \"" + spec.text + "\"", window_text(spec), times(spec));
+        r.met = count_ok(spec, n);
+        r.found = n == 0 ? "none" : absl::StrCat(n, " seen, the first at ", when(first));
+        break;
+      case ExpectSpec::Kind::kDeferred:
+        for (const auto& e : events) {
+          if (e.kind == "queue.defer" && (spec.to.empty() || same_address(e.detail("recipient"), spec.to)) &&
+              (spec.host.empty() || e.host == spec.host) && (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
+            seen(e);
+          }
+        }
+        r.expected = absl::StrCat("delivery is deferred", spec.to.empty() ? "" : " for " + spec.to,
+                                  spec.host.empty() ? "" : " at " + spec.host, times(spec));
+        r.met = count_ok(spec, n);
+        r.found = n == 0 ? "never deferred" : absl::StrCat(n, " deferral(s), the first at ", when(first));
+        break;
+      case ExpectSpec::Kind::kQueueEmpty: {
+        const std::size_t queued = world.queued_messages();
+        r.expected = "every queue is empty at the end";
+        r.met = queued == 0;
+        r.found = queued == 0 ? "all queues empty" : absl::StrCat(queued, " message(s) still queued");
+        break;
+      }
+      case ExpectSpec::Kind::kEvent:
+        for (const auto& e : events) {
+          if (e.kind == spec.event_kind && (spec.host.empty() || e.host == spec.host) &&
+              (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
+            seen(e);
+          }
+        }
+        r.expected = absl::StrCat("a ", spec.event_kind, " event", spec.host.empty() ? "" : " at " + spec.host,
+                                  spec.text.empty() ? "" : " mentioning \"" + spec.text + "\"", window_text(spec),
+                                  times(spec));
+        r.met = count_ok(spec, n);
+        r.found = n == 0 ? "none" : absl::StrCat(n, " seen, the first at ", when(first));
+        break;
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace smtplab::scenarios

@@ -1,0 +1,227 @@
+#include "scenarios/explanations.hpp"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "base/absl_string_view.hpp"
+
+namespace smtplab::scenarios {
+namespace {
+
+const std::map<int, std::string>& reply_codes() {
+  static const auto* codes = new std::map<int, std::string>{
+      {211, "System status or help reply (RFC 5321 4.2.3)."},
+      {214, "Help message, for people (RFC 5321 4.2.3)."},
+      {220, "Service ready: the server's greeting, or its go-ahead for the TLS handshake after STARTTLS (RFC 5321 4.2.3, RFC 3207 4)."},
+      {221, "Service closing the connection, the answer to QUIT (RFC 5321 4.2.3)."},
+      {235, "Authentication succeeded (RFC 4954 6)."},
+      {250, "Requested action okay, completed. After the message text it means the server has taken responsibility for the message: it is stored and will be delivered or bounced (RFC 5321 4.2.3, 6.1)."},
+      {251, "User not local; the server will forward the message (RFC 5321 4.2.3)."},
+      {252, "Cannot verify the user, but the server will accept the message and try to deliver it (RFC 5321 3.5.3)."},
+      {334, "A SASL challenge: the server waits for the next piece of the authentication exchange, base64-encoded (RFC 4954 4)."},
+      {354, "Start mail input: send the message, then a line with a single dot (RFC 5321 4.1.1.4)."},
+      {421, "Service not available, closing the connection. A temporary condition: the client tries again later (RFC 5321 3.8, 4.2.3)."},
+      {450, "Mailbox unavailable for now (busy, or a policy like greylisting): try again later (RFC 5321 4.2.3)."},
+      {451, "Requested action aborted: local error in processing, or a temporary policy refusal such as greylisting. The sender keeps the message and retries later (RFC 5321 4.2.3, 4.5.4.1)."},
+      {452, "Insufficient system storage, a full mailbox, or too many recipients: try again later (RFC 5321 4.2.3, 4.5.3.1.10)."},
+      {454, "Temporary failure of TLS or of authentication (RFC 3207 4, RFC 4954 6)."},
+      {455, "The server cannot accommodate the parameters right now (RFC 5321 4.2.3)."},
+      {500, "Syntax error, command unrecognized (or a line too long) (RFC 5321 4.2.3)."},
+      {501, "Syntax error in parameters or arguments, such as a malformed address (RFC 5321 4.2.3)."},
+      {502, "Command not implemented (RFC 5321 4.2.3)."},
+      {503, "Bad sequence of commands: this command is not allowed at this point (RFC 5321 4.1.4, 4.2.3)."},
+      {504, "Command parameter not implemented (RFC 5321 4.2.3)."},
+      {521, "The host does not accept mail (RFC 7504)."},
+      {530, "Authentication required: log in (AUTH) before sending (RFC 4954 6)."},
+      {534, "The authentication mechanism is too weak (RFC 4954 6)."},
+      {535, "Authentication credentials invalid: wrong user name or password (RFC 4954 6)."},
+      {538, "Encryption required for the requested authentication mechanism: use STARTTLS first (RFC 4954 6)."},
+      {550, "Requested action not taken: mailbox unavailable (no such user, no access, or policy). Permanent: the sender gives up and bounces (RFC 5321 4.2.3)."},
+      {551, "User not local (RFC 5321 4.2.3)."},
+      {552, "Exceeded storage allocation: the message is too large, or the mailbox is full for good (RFC 5321 4.2.3, RFC 1870)."},
+      {553, "Mailbox name not allowed (bad address syntax, or non-ASCII without SMTPUTF8) (RFC 5321 4.2.3, RFC 6531)."},
+      {554, "Transaction failed, or (as a greeting) no SMTP service here. Permanent (RFC 5321 3.1, 4.2.3)."},
+      {555, "MAIL FROM/RCPT TO parameters not recognized or not implemented (RFC 5321 4.2.3)."},
+      {556, "The domain does not accept mail: it publishes a null MX (RFC 7504, RFC 7505)."},
+  };
+  return *codes;
+}
+
+const std::map<std::string, std::string>& enhanced_details() {
+  static const auto* details = new std::map<std::string, std::string>{
+      {"0.0", "other or undefined status"},
+      {"1.0", "other address status"}, {"1.1", "bad destination mailbox address (no such user)"},
+      {"1.2", "bad destination system address (no such domain or host)"},
+      {"1.3", "bad destination mailbox address syntax"}, {"1.4", "destination mailbox address ambiguous"},
+      {"1.5", "destination address valid"}, {"1.6", "destination mailbox has moved"},
+      {"1.7", "bad sender's mailbox address syntax"}, {"1.8", "bad sender's system address"},
+      {"1.10", "recipient address has a null MX (RFC 7505)"},
+      {"2.0", "other or undefined mailbox status"}, {"2.1", "mailbox disabled, not accepting messages"},
+      {"2.2", "mailbox full"}, {"2.3", "message length exceeds administrative limit"},
+      {"2.4", "mailing list expansion problem"},
+      {"3.0", "other or undefined mail system status"}, {"3.1", "mail system full"},
+      {"3.2", "system not accepting network messages"}, {"3.3", "system not capable of selected features"},
+      {"3.4", "message too big for system"}, {"3.5", "system incorrectly configured"},
+      {"4.0", "other or undefined network or routing status"}, {"4.1", "no answer from host"},
+      {"4.2", "bad connection"}, {"4.3", "directory server failure (DNS)"}, {"4.4", "unable to route"},
+      {"4.5", "mail system congestion"}, {"4.6", "routing loop detected"}, {"4.7", "delivery time expired"},
+      {"5.0", "other or undefined protocol status"}, {"5.1", "invalid command"}, {"5.2", "syntax error"},
+      {"5.3", "too many recipients"}, {"5.4", "invalid command arguments"}, {"5.5", "wrong protocol version"},
+      {"5.6", "authentication exchange line too long (RFC 4954)"},
+      {"6.0", "other or undefined media error"}, {"6.1", "media not supported"},
+      {"6.2", "conversion required and prohibited"}, {"6.3", "conversion required but not supported"},
+      {"6.4", "conversion with loss performed"}, {"6.5", "conversion failed"},
+      {"6.7", "non-ASCII addresses not permitted for that sender or recipient (RFC 6531)"},
+      {"7.0", "other or undefined security status"}, {"7.1", "delivery not authorized, message refused (policy)"},
+      {"7.2", "mailing list expansion prohibited"}, {"7.3", "security conversion required but not possible"},
+      {"7.4", "security features not supported"}, {"7.5", "cryptographic failure"},
+      {"7.6", "cryptographic algorithm not supported"}, {"7.7", "message integrity failure"},
+      {"7.8", "authentication credentials invalid (RFC 4954)"}, {"7.9", "authentication mechanism too weak (RFC 4954)"},
+      {"7.10", "encryption needed (RFC 5248)"}, {"7.11", "encryption required for requested authentication mechanism (RFC 4954)"},
+  };
+  return *details;
+}
+
+const std::map<std::string, std::string>& commands() {
+  static const auto* c = new std::map<std::string, std::string>{
+      {"ehlo", "The client says who it is and asks which extensions the server offers; the server lists them in a multi-line 250 reply (RFC 5321 4.1.1.1)."},
+      {"helo", "The old greeting without extensions, used by clients (and servers) that predate ESMTP (RFC 5321 4.1.1.1)."},
+      {"mail", "MAIL FROM starts a transaction and gives the envelope sender: where bounces go. It need not match the From: header (RFC 5321 4.1.1.2)."},
+      {"rcpt", "RCPT TO names one envelope recipient; each gets its own reply, so some can be accepted and others refused (RFC 5321 4.1.1.3)."},
+      {"data", "DATA asks to send the message itself; after 354 the text follows, ended by a line with a single dot (RFC 5321 4.1.1.4)."},
+      {"bdat", "BDAT sends the message in chunks of a stated size, with no dot-stuffing (RFC 3030 CHUNKING)."},
+      {"rset", "RSET abandons the current transaction (RFC 5321 4.1.1.5)."},
+      {"noop", "NOOP does nothing; it checks the connection is alive (RFC 5321 4.1.1.9)."},
+      {"quit", "QUIT ends the session; the server answers 221 and closes (RFC 5321 4.1.1.10)."},
+      {"vrfy", "VRFY asks whether an address exists; most servers answer 252 so as not to help spammers (RFC 5321 3.5.3)."},
+      {"expn", "EXPN asks for a mailing list's members; usually refused (RFC 5321 3.5.2)."},
+      {"auth", "AUTH logs in with a SASL mechanism; PLAIN and LOGIN send the password in base64, so it must only happen over TLS (RFC 4954)."},
+      {"starttls", "STARTTLS upgrades the connection to TLS; afterwards the client says EHLO again and the server forgets everything from before (RFC 3207)."},
+  };
+  return *c;
+}
+
+std::string detail(const sim::TraceEvent& e, const char* name) {
+  const std::string* v = e.detail(name);
+  return v == nullptr ? std::string() : *v;
+}
+
+}  // namespace
+
+std::optional<std::string> explain_reply_code(int code) {
+  auto it = reply_codes().find(code);
+  if (it != reply_codes().end()) return it->second;
+  if (code >= 200 && code < 600) {
+    static const char* classes[] = {"", "", "Positive completion", "Positive intermediate", "Transient negative: try again later",
+                                    "Permanent negative: do not repeat"};
+    return absl::StrCat(classes[code / 100], " reply (RFC 5321 4.2.1).");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> explain_enhanced_code(const std::string& code) {
+  const std::vector<std::string> parts = absl::StrSplit(code, '.');
+  if (parts.size() != 3 || (parts[0] != "2" && parts[0] != "4" && parts[0] != "5")) return std::nullopt;
+  const char* klass = parts[0] == "2" ? "Success" : parts[0] == "4" ? "Persistent transient failure (may succeed later)"
+                                                                     : "Permanent failure";
+  auto it = enhanced_details().find(parts[1] + "." + parts[2]);
+  const std::string what = it != enhanced_details().end() ? it->second : "a status RFC 3463 does not list";
+  return absl::StrCat(code, ": ", klass, "; ", what, " (RFC 3463 3).");
+}
+
+std::optional<std::string> explain_query(const std::string& what) {
+  int code = 0;
+  if (absl::SimpleAtoi(what, &code)) {
+    auto text = explain_reply_code(code);
+    if (!text) return std::nullopt;
+    return absl::StrCat(code, ": ", *text);
+  }
+  if (auto enhanced = explain_enhanced_code(what)) return enhanced;
+  sim::TraceEvent e;
+  e.kind = what;
+  const std::string text = explain_event(e);
+  if (!text.empty()) return absl::StrCat(what, ": ", text);
+  return std::nullopt;
+}
+
+std::string explain_event(const sim::TraceEvent& e) {
+  const std::string& k = e.kind;
+  if (k == "smtp.reply") {
+    std::string out = explain_reply_code(e.code).value_or("");
+    // "451 4.7.1 ..." -> the enhanced code, when the reply has one.
+    const std::vector<std::string> words = absl::StrSplit(e.text, ' ');
+    if (words.size() > 1 && words[0].size() == 3 && words[1].size() >= 5) {
+      std::string enhanced = words[1];
+      if (auto en = explain_enhanced_code(enhanced)) absl::StrAppend(&out, " ", *en);
+    }
+    if (e.code == 451 && absl::StrContains(e.text, "Greylisted")) {
+      absl::StrAppend(&out, " This is greylisting: the server refuses the first attempt from an unknown "
+                            "(client, sender, recipient) triplet. A real mail server keeps the message and retries; "
+                            "many spam senders never do (RFC 6647).");
+    }
+    return out;
+  }
+  if (k == "smtp.command") {
+    const std::string verb = absl::AsciiStrToLower(e.text.substr(0, e.text.find(' ')));
+    auto it = commands().find(verb);
+    return it == commands().end() ? "A line the server did not recognize as a command." : it->second;
+  }
+  if (k == "smtp.data") return "The message text, dot-stuffed on the wire (a line starting with '.' gets a second one) and ended by '.' alone on a line (RFC 5321 4.5.2).";
+  if (k == "smtp.starttls") return "The server agreed to STARTTLS: the TLS handshake starts now (RFC 3207).";
+  if (k == "smtp.discarded") return "Commands sent in plaintext right behind STARTTLS are thrown away, so an attacker cannot inject them into the encrypted session (CVE-2011-0411).";
+  if (k == "smtp.error") return "The client broke the protocol (a bad line, a bare LF); the server refused it and carries on.";
+  if (k == "conn.open") return "A TCP connection opens. Nothing has been said yet: the server speaks first, with its greeting (RFC 5321 3.1).";
+  if (k == "conn.close") return "The connection closes.";
+  if (k == "conn.reset") return "The connection was reset in mid-conversation. Whatever was not acknowledged with 250 is still the sender's responsibility; it will try again.";
+  if (k == "conn.refused") return "Nothing listens on that port (the server is not running): the connection is refused. The sender tries the next MX host, or later.";
+  if (k == "conn.timeout") return "No answer at all: the host is down or unreachable. The sender gives up on this host for now (RFC 5321 4.5.3.2).";
+  if (k == "dns.query") return "A DNS lookup. To deliver mail for a domain, an MTA asks for its MX records, then for the address of each mail exchanger (RFC 5321 5.1).";
+  if (k == "dns.answer") {
+    if (e.explain == "dns.nxdomain") return "NXDOMAIN: the name does not exist. For a mail domain that is permanent: the message bounces (RFC 5321 5.1).";
+    if (e.explain == "dns.servfail") return "SERVFAIL: the DNS server failed. That is temporary: the message waits in the queue and is tried again.";
+    if (e.explain == "dns.timeout") return "No DNS answer in time. Temporary: the message waits in the queue.";
+    if (e.explain == "dns.nodata") return "The name exists but has no records of that type. A domain with no MX but an address is its own mail server (the implicit MX, RFC 5321 5.1).";
+    if (e.explain == "dns.null_mx") return "A null MX ('MX 0 .'): the domain says it accepts no mail at all, so the message bounces at once (RFC 7505).";
+    return "The DNS answer. MX records are tried in order of preference, lowest first (RFC 5321 5.1).";
+  }
+  if (k == "message.submit") return "The mail client (MUA) submits the message to its submission server (MSA) on port 587, logging in first (RFC 6409).";
+  if (k == "message.submitted") return "The submission server accepted the message: from now on it is responsible for it.";
+  if (k == "message.rejected") return "The submission server refused the message; the mail client shows the error to its user.";
+  if (k == "queue.enqueue") return "The server answered 250 and stored the message in its queue: store-and-forward. From now on it is responsible for delivering or bouncing it (RFC 5321 6.1).";
+  if (k == "queue.attempt") return "A delivery attempt: the MTA connects to the next hop (an MX host, a smarthost, or the mailbox server).";
+  if (k == "queue.hop_failed") return "This host could not be reached or turned us away before the transaction; the next MX host in preference order is tried (RFC 5321 5.1).";
+  if (k == "queue.relay") return "The next hop answered 250: it now has the message, and this MTA's job for that recipient is done.";
+  if (k == "queue.defer") return "A temporary failure (4xx, or no answer): the message stays in the queue and will be retried later (RFC 5321 4.5.4.1).";
+  if (k == "queue.wait") {
+    std::int64_t next = 0;
+    if (absl::SimpleAtoi(detail(e, "next_attempt_us"), &next)) {
+      return absl::StrCat("The queue will retry in ", absl::FormatDuration(absl::Microseconds(next - e.time_us)),
+                          ". The wait doubles after each failure, from 300 s up to 4000 s, and the message is returned "
+                          "after 5 days (Postfix's minimal_backoff_time, maximal_backoff_time, maximal_queue_lifetime).");
+    }
+    return "The message waits in the queue for its next attempt.";
+  }
+  if (k == "queue.retry") return "The retry time has come: a new delivery attempt starts.";
+  if (k == "queue.bounce") return "A permanent failure (5xx): the MTA gives up on this recipient and returns the message to the envelope sender with a delivery status notification (RFC 5321 4.2.5, RFC 3464).";
+  if (k == "queue.expire") return "The message spent longer in the queue than allowed (5 days by default) and is returned to its sender with status 4.4.7 (RFC 3463).";
+  if (k == "message.dsn") return "A bounce: a delivery status notification (RFC 3464), sent with the null sender <> so that it can never bounce in turn.";
+  if (k == "queue.bounce_dropped") return "The failed message was itself a bounce (null sender <>), so no notification is sent: bouncing a bounce could loop forever (RFC 5321 4.5.5).";
+  if (k == "queue.rfc1047") return "The connection died after the final dot but before the reply: the next hop may have the message. Retrying may deliver it twice, which is better than losing it (RFC 1047).";
+  if (k == "queue.done") return "Every recipient is settled; the message leaves the queue.";
+  if (k == "queue.recover") return "After a restart the MTA found the message in its spool on disk and carries on with it.";
+  if (k == "mailbox.deliver") return "The delivery agent (MDA) filed the message into the user's mailbox, adding Return-Path (the envelope sender) and a last Received header (RFC 5321 4.4). The journey is over.";
+  if (k == "host.down") return "The host goes down: its connections are cut and it answers nothing until it comes back. Mail it had accepted stays in its queue.";
+  if (k == "host.up") return "The host is back; queued mail can flow again.";
+  if (k == "net.partition") return "The network between two hosts fails: nothing gets through until it heals.";
+  if (k == "net.heal") return "The network between the two hosts works again.";
+  if (k == "fault.dns") return "The scenario changes DNS from here on.";
+  if (k == "fault.reply") return "The scenario makes a server answer a chosen reply at a chosen step.";
+  return {};
+}
+
+}  // namespace smtplab::scenarios

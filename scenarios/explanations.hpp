@@ -1,0 +1,23 @@
+// Plain-language explanations, each with the RFC section it comes from: of
+// reply codes (RFC 5321 4.2), enhanced status codes (RFC 3463) and every kind
+// of trace event. One source for the stepper, `smtplab explain` and the
+// visualizer.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "sim/trace/trace_event.hpp"
+
+namespace smtplab::scenarios {
+
+// "451": what the code means; nullopt for a code no RFC defines.
+std::optional<std::string> explain_reply_code(int code);
+// "4.7.1" (or "5.1.1"...): class, subject and detail of RFC 3463.
+std::optional<std::string> explain_enhanced_code(const std::string& code);
+// For `smtplab explain WHAT`: a reply code, an enhanced code, or a trace event kind.
+std::optional<std::string> explain_query(const std::string& what);
+// One paragraph about this event: what happened and why, with the RFC.
+std::string explain_event(const sim::TraceEvent& event);
+
+}  // namespace smtplab::scenarios

@@ -1,0 +1,123 @@
+// A scenario as an instructor writes it (YAML, see docs/scenario-reference.md),
+// after loading and validation: domains with their users and mail servers,
+// extra hosts, timed actions, and the expectations that make it a test.
+// Every piece remembers where in the file it came from, for error messages.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace smtplab::scenarios {
+
+struct Where {
+  int line = 0;    // 1-based; 0 when not from a file
+  int column = 0;
+};
+
+struct UserSpec {
+  std::string name;
+  std::string password = "secret";
+  std::size_t quota = 0;  // octets; 0: none
+};
+
+struct MxSpec {
+  int preference = 10;
+  std::string host;
+};
+
+struct DomainSpec {
+  std::string name;
+  Where where;
+  std::vector<UserSpec> users;
+  std::vector<MxSpec> mx;       // empty: one MTA, mx.<domain>
+  bool null_mx = false;         // RFC 7505: the domain takes no mail
+  std::string dns_failure;      // "", "nxdomain", "servfail", "timeout"
+  std::string smarthost;        // the domain's MTA sends everything through this host
+  std::optional<absl::Duration> greylisting;  // on the domain's inbound MTAs
+  std::optional<std::pair<int, absl::Duration>> rate_limit;  // messages per window
+  std::optional<std::size_t> max_message_size;
+  bool quota_permanent = false;   // 552 5.2.2 instead of 452 4.2.2
+  bool pipelining = true;         // its servers offer PIPELINING
+  std::vector<std::string> relay_from;  // other hosts its MTAs relay for
+};
+
+struct HostSpec {
+  std::string name;
+  Where where;
+  std::vector<std::string> relay_from;  // hosts allowed to relay through it
+  std::string smarthost;
+  std::map<std::string, std::string> transport;  // domain -> next hop host (Postfix transport_maps)
+  std::vector<std::string> local_domains;  // it delivers these domains' mail to their MDA
+  bool open_relay = false;                 // relays for anyone (never do this)
+};
+
+struct SendSpec {
+  std::string from;
+  std::vector<std::string> to;
+  std::string subject = "Hello";
+  std::string body = "Hello,\r\nthis message was sent by a smtplab scenario.\r\n";
+  bool authenticate = true;  // AUTH at the MSA with the sender's password
+  std::string via;           // connect here instead of the sender's MSA ("host" or "host:port")
+  int count = 1;             // send this many, `interval` apart
+  absl::Duration interval = absl::Seconds(1);
+  bool pipelining = true;
+};
+
+struct FaultSpec {
+  std::string host;
+  std::string step;  // "connect", "mail", "rcpt", "data"
+  int code = 421;
+  std::string enhanced;
+  std::string text;
+  int skip = 0;
+  int times = 1;
+};
+
+struct ActionSpec {
+  enum class Kind { kSend, kHostDown, kHostUp, kPartition, kHeal, kDns, kFault };
+  Kind kind = Kind::kSend;
+  Where where;
+  absl::Duration at = absl::ZeroDuration();
+  SendSpec send;
+  std::vector<std::string> hosts;  // host_down/up: one; partition/heal: two
+  std::string dns_name;            // dns: the name ...
+  std::vector<MxSpec> dns_mx;      // ... its new MX records, or
+  std::string dns_failure;         // ... its failure mode ("" = answers again)
+  FaultSpec fault;
+};
+
+struct ExpectSpec {
+  enum class Kind { kDelivered, kNotDelivered, kBounced, kReply, kDeferred, kQueueEmpty, kEvent };
+  Kind kind = Kind::kDelivered;
+  Where where;
+  std::string to;                     // delivered, not_delivered, bounced, deferred
+  std::optional<absl::Duration> by;   // at or before this virtual time
+  std::optional<absl::Duration> after;
+  std::string host;                   // reply, deferred, event
+  int code = 0;                       // reply
+  std::string event_kind;             // event
+  std::string text;                   // reply, event: the text contains this
+  int count = 0;                      // 0: at least one; else exactly this many
+};
+
+struct Scenario {
+  std::string file;
+  std::string title;
+  std::string summary;  // one line, for `smtplab list`
+  std::string lesson_before;
+  std::string lesson_after;
+  std::uint64_t seed = 1;
+  absl::Duration max_duration = absl::Hours(24 * 7);  // beyond any queue lifetime
+  absl::Duration latency = absl::Milliseconds(10);
+  std::vector<DomainSpec> domains;
+  std::vector<HostSpec> hosts;
+  std::vector<ActionSpec> actions;
+  std::vector<ExpectSpec> expects;
+};
+
+}  // namespace smtplab::scenarios

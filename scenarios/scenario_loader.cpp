@@ -1,0 +1,715 @@
+#include "scenarios/scenario_loader.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agents/smtp/address.hpp"
+#include "agents/smtp/reply.hpp"
+#include "base/absl_string_view.hpp"
+
+namespace smtplab::scenarios {
+namespace {
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string suggestion(const std::string& wrong, const std::vector<std::string>& valid) {
+  std::string best;
+  std::size_t best_distance = SIZE_MAX;
+  for (const auto& v : valid) {
+    const std::size_t d = edit_distance(absl::AsciiStrToLower(wrong), v);
+    if (d < best_distance) {
+      best_distance = d;
+      best = v;
+    }
+  }
+  if (best.empty() || best_distance > std::max<std::size_t>(2, wrong.size() / 3)) return {};
+  return absl::StrCat("; did you mean '", best, "'?");
+}
+
+Where where_of(const YAML::Node& node) {
+  const YAML::Mark m = node.Mark();
+  if (m.line < 0) return {};
+  return Where{m.line + 1, m.column + 1};
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+
+  LoadResult load(const std::string& text);
+
+ private:
+  void error(const YAML::Node& node, std::string message) { errors_.push_back({file_, where_of(node), std::move(message)}); }
+  void error_at(Where w, std::string message) { errors_.push_back({file_, w, std::move(message)}); }
+
+  // Each mapping lists its keys; anything else is an error with a suggestion.
+  bool check_keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& context) {
+    if (!map.IsMap()) {
+      error(map, absl::StrCat(context, " must be a mapping (key: value lines)"));
+      return false;
+    }
+    bool ok = true;
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        error(kv.first, absl::StrCat("unknown key '", key, "' in ", context, suggestion(key, allowed),
+                                     " (valid keys: ", absl::StrJoin(allowed, ", "), ")"));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  std::optional<std::string> str(const YAML::Node& node, const std::string& what) {
+    if (!node.IsScalar()) {
+      error(node, absl::StrCat(what, " must be a single value, not a list or mapping"));
+      return std::nullopt;
+    }
+    return node.as<std::string>();
+  }
+
+  std::optional<bool> boolean(const YAML::Node& node, const std::string& what) {
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+      error(node, absl::StrCat(what, " must be true or false"));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<int> integer(const YAML::Node& node, const std::string& what, int min, int max) {
+    int value = 0;
+    if (!node.IsScalar() || !absl::SimpleAtoi(node.as<std::string>(), &value) || value < min || value > max) {
+      error(node, absl::StrCat(what, " must be a whole number from ", min, " to ", max));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<absl::Duration> duration(const YAML::Node& node, const std::string& what) {
+    auto s = str(node, what);
+    if (!s) return std::nullopt;
+    auto d = parse_scenario_duration(*s);
+    if (!d.ok()) {
+      error(node, absl::StrCat(what, ": ", d.status().message()));
+      return std::nullopt;
+    }
+    return *d;
+  }
+
+  std::optional<std::string> address(const YAML::Node& node, const std::string& what) {
+    auto s = str(node, what);
+    if (!s) return std::nullopt;
+    if (absl::EqualsIgnoreCase(av(*s), "postmaster")) return s;
+    auto m = smtp::parse_mailbox(*s, /*allow_utf8=*/true);
+    if (!m.ok()) {
+      error(node, absl::StrCat(what, " '", *s, "' is not an email address: ", m.status().message()));
+      return std::nullopt;
+    }
+    return absl::AsciiStrToLower(*s);
+  }
+
+  std::vector<std::string> address_list(const YAML::Node& node, const std::string& what) {
+    std::vector<std::string> out;
+    if (node.IsSequence()) {
+      for (const auto& item : node) {
+        if (auto a = address(item, what)) out.push_back(*a);
+      }
+    } else if (auto a = address(node, what)) {
+      out.push_back(*a);
+    }
+    if (out.empty() && node.IsSequence()) error(node, absl::StrCat(what, " needs at least one address"));
+    return out;
+  }
+
+  std::vector<std::string> host_list(const YAML::Node& node, const std::string& what) {
+    std::vector<std::string> out;
+    if (node.IsSequence()) {
+      for (const auto& item : node) {
+        if (auto h = str(item, what)) out.push_back(absl::AsciiStrToLower(*h));
+      }
+    } else if (auto h = str(node, what)) {
+      out.push_back(absl::AsciiStrToLower(*h));
+    }
+    return out;
+  }
+
+  void domain(const std::string& name, const YAML::Node& node, Scenario& s);
+  void host(const std::string& name, const YAML::Node& node, Scenario& s);
+  void action(const YAML::Node& node, Scenario& s, bool send_shorthand);
+  bool send(const YAML::Node& node, SendSpec& out);
+  void expectation(const YAML::Node& node, Scenario& s);
+  void cross_check(Scenario& s);
+
+  std::string file_;
+  std::vector<LoadError> errors_;
+  std::vector<std::pair<std::string, Where>> host_references_;  // to check after loading
+};
+
+const std::vector<std::string> kTopKeys = {"title", "summary", "lesson", "seed", "max_duration", "latency",
+                                          "domains", "hosts", "send", "actions", "expect"};
+const std::vector<std::string> kDomainKeys = {"users", "mx", "null_mx", "dns", "smarthost", "greylisting",
+                                             "rate_limit", "max_message_size", "quota_full", "pipelining",
+                                             "relay_from"};
+const std::vector<std::string> kHostKeys = {"relay_from", "smarthost", "transport", "local_domains", "open_relay"};
+const std::vector<std::string> kSendKeys = {"at", "from", "to", "subject", "body", "auth", "via", "count",
+                                           "interval", "pipelining"};
+const std::vector<std::string> kActionKinds = {"send", "host_down", "host_up", "partition", "heal", "dns", "fault"};
+const std::vector<std::string> kExpectKinds = {"delivered", "not_delivered", "bounced", "reply", "deferred",
+                                              "queue_empty", "event"};
+
+LoadResult Loader::load(const std::string& text) {
+  LoadResult result;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    result.errors.push_back({file_, {e.mark.line + 1, e.mark.column + 1}, absl::StrCat("not valid YAML: ", e.msg)});
+    return result;
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back({file_, {}, absl::StrCat("not valid YAML: ", e.what())});
+    return result;
+  }
+  Scenario s;
+  s.file = file_;
+  if (!root.IsMap()) {
+    result.errors.push_back({file_, where_of(root), "a scenario must be a mapping with keys like 'domains' and 'send'"});
+    return result;
+  }
+  try {
+    check_keys(root, kTopKeys, "the scenario");
+    if (auto n = root["title"]) s.title = str(n, "title").value_or("");
+    if (auto n = root["summary"]) s.summary = str(n, "summary").value_or("");
+    if (auto n = root["lesson"]) {
+      if (check_keys(n, {"before", "after"}, "lesson")) {
+        if (auto b = n["before"]) s.lesson_before = str(b, "lesson.before").value_or("");
+        if (auto a = n["after"]) s.lesson_after = str(a, "lesson.after").value_or("");
+      }
+    }
+    if (auto n = root["seed"]) s.seed = static_cast<std::uint64_t>(integer(n, "seed", 0, 2147483647).value_or(1));
+    if (auto n = root["max_duration"]) s.max_duration = duration(n, "max_duration").value_or(s.max_duration);
+    if (auto n = root["latency"]) s.latency = duration(n, "latency").value_or(s.latency);
+    if (auto n = root["domains"]) {
+      if (!n.IsMap()) {
+        error(n, "domains must be a mapping: each domain name, then its settings");
+      } else {
+        for (const auto& kv : n) domain(absl::AsciiStrToLower(kv.first.as<std::string>()), kv.second, s);
+      }
+    } else {
+      error(root, "a scenario needs 'domains' (at least one domain with its users)");
+    }
+    if (auto n = root["hosts"]) {
+      if (!n.IsMap()) {
+        error(n, "hosts must be a mapping: each host name, then its settings");
+      } else {
+        for (const auto& kv : n) host(absl::AsciiStrToLower(kv.first.as<std::string>()), kv.second, s);
+      }
+    }
+    if (auto n = root["send"]) {
+      if (n.IsSequence()) {
+        for (const auto& item : n) action(item, s, true);
+      } else {
+        action(n, s, true);
+      }
+    }
+    if (auto n = root["actions"]) {
+      if (!n.IsSequence()) {
+        error(n, "actions must be a list (lines starting with '- ')");
+      } else {
+        for (const auto& item : n) action(item, s, false);
+      }
+    }
+    if (auto n = root["expect"]) {
+      if (!n.IsSequence()) {
+        error(n, "expect must be a list (lines starting with '- ')");
+      } else {
+        for (const auto& item : n) expectation(item, s);
+      }
+    }
+    if (errors_.empty()) cross_check(s);
+  } catch (const YAML::Exception& e) {
+    errors_.push_back({file_, {e.mark.line + 1, e.mark.column + 1}, absl::StrCat("unexpected YAML: ", e.msg)});
+  }
+  result.errors = std::move(errors_);
+  std::sort(result.errors.begin(), result.errors.end(), [](const LoadError& a, const LoadError& b) {
+    return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
+  });
+  if (result.errors.empty()) {
+    std::stable_sort(s.actions.begin(), s.actions.end(), [](const ActionSpec& a, const ActionSpec& b) { return a.at < b.at; });
+    result.scenario = std::move(s);
+  }
+  return result;
+}
+
+void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s) {
+  DomainSpec d;
+  d.name = name;
+  d.where = where_of(node);
+  if (auto v = smtp::validate_domain_or_literal(name); !v.ok() || name.front() == '[') {
+    error_at(d.where, absl::StrCat("'", name, "' is not a domain name"));
+  }
+  if (node.IsNull()) {
+    s.domains.push_back(std::move(d));
+    return;
+  }
+  if (!check_keys(node, kDomainKeys, absl::StrCat("domain '", name, "'"))) return;
+  if (auto users = node["users"]) {
+    if (!users.IsSequence()) {
+      error(users, "users must be a list, e.g. [alice, bob]");
+    } else {
+      for (const auto& u : users) {
+        UserSpec user;
+        if (u.IsScalar()) {
+          user.name = absl::AsciiStrToLower(u.as<std::string>());
+        } else if (check_keys(u, {"name", "password", "quota"}, "a user")) {
+          if (!u["name"]) {
+            error(u, "a user needs a name");
+            continue;
+          }
+          user.name = absl::AsciiStrToLower(str(u["name"], "name").value_or(""));
+          if (auto p = u["password"]) user.password = str(p, "password").value_or(user.password);
+          if (auto q = u["quota"]) {
+            auto size = parse_scenario_size(str(q, "quota").value_or(""));
+            if (!size.ok()) error(q, absl::StrCat("quota: ", size.status().message()));
+            else user.quota = *size;
+          }
+        }
+        if (!user.name.empty() && !smtp::parse_mailbox(user.name + "@" + name).ok()) {
+          error(u, absl::StrCat("'", user.name, "' cannot be the local part of an address"));
+          continue;
+        }
+        d.users.push_back(std::move(user));
+      }
+    }
+  }
+  if (auto mx = node["mx"]) {
+    if (!mx.IsSequence()) {
+      error(mx, "mx must be a list of host names, or of {host, preference}");
+    } else {
+      int preference = 10;
+      for (const auto& m : mx) {
+        MxSpec spec;
+        if (m.IsScalar()) {
+          spec.host = absl::AsciiStrToLower(m.as<std::string>());
+          spec.preference = preference;
+        } else if (check_keys(m, {"host", "preference"}, "an MX record")) {
+          spec.host = absl::AsciiStrToLower(str(m["host"], "host").value_or(""));
+          if (auto p = m["preference"]) spec.preference = integer(p, "preference", 0, 65535).value_or(10);
+        }
+        preference = spec.preference + 10;
+        if (spec.host.empty()) error(m, "an MX record needs a host");
+        else d.mx.push_back(spec);
+      }
+    }
+  }
+  if (auto n = node["null_mx"]) d.null_mx = boolean(n, "null_mx").value_or(false);
+  if (auto n = node["dns"]) {
+    const std::string v = absl::AsciiStrToLower(str(n, "dns").value_or(""));
+    if (v != "nxdomain" && v != "servfail" && v != "timeout") {
+      error(n, absl::StrCat("dns must be nxdomain, servfail or timeout", suggestion(v, {"nxdomain", "servfail", "timeout"})));
+    } else {
+      d.dns_failure = v;
+    }
+  }
+  if (auto n = node["smarthost"]) {
+    d.smarthost = absl::AsciiStrToLower(str(n, "smarthost").value_or(""));
+    host_references_.push_back({d.smarthost, where_of(n)});
+  }
+  if (auto n = node["greylisting"]) {
+    if (n.IsScalar()) {
+      if (boolean(n, "greylisting").value_or(false)) d.greylisting = absl::Seconds(300);
+    } else if (check_keys(n, {"delay"}, "greylisting")) {
+      d.greylisting = n["delay"] ? duration(n["delay"], "greylisting.delay").value_or(absl::Seconds(300)) : absl::Seconds(300);
+    }
+  }
+  if (auto n = node["rate_limit"]) {
+    if (check_keys(n, {"messages", "per"}, "rate_limit")) {
+      if (!n["messages"]) {
+        error(n, "rate_limit needs 'messages' (how many per 'per')");
+      } else {
+        d.rate_limit = std::make_pair(integer(n["messages"], "rate_limit.messages", 1, 1000000).value_or(1),
+                                      n["per"] ? duration(n["per"], "rate_limit.per").value_or(absl::Seconds(60))
+                                               : absl::Seconds(60));
+      }
+    }
+  }
+  if (auto n = node["max_message_size"]) {
+    auto size = parse_scenario_size(str(n, "max_message_size").value_or(""));
+    if (!size.ok()) error(n, absl::StrCat("max_message_size: ", size.status().message()));
+    else d.max_message_size = *size;
+  }
+  if (auto n = node["quota_full"]) {
+    const std::string v = str(n, "quota_full").value_or("");
+    if (v != "temporary" && v != "permanent") error(n, "quota_full must be temporary (452) or permanent (552)");
+    d.quota_permanent = v == "permanent";
+  }
+  if (auto n = node["pipelining"]) d.pipelining = boolean(n, "pipelining").value_or(true);
+  if (auto n = node["relay_from"]) {
+    d.relay_from = host_list(n, "relay_from");
+    for (const auto& h : d.relay_from) host_references_.push_back({h, where_of(n)});
+  }
+  s.domains.push_back(std::move(d));
+}
+
+void Loader::host(const std::string& name, const YAML::Node& node, Scenario& s) {
+  HostSpec h;
+  h.name = name;
+  h.where = where_of(node);
+  if (!smtp::validate_domain_or_literal(name).ok()) error_at(h.where, absl::StrCat("'", name, "' is not a host name"));
+  if (!node.IsNull() && check_keys(node, kHostKeys, absl::StrCat("host '", name, "'"))) {
+    if (auto n = node["relay_from"]) {
+      h.relay_from = host_list(n, "relay_from");
+      for (const auto& r : h.relay_from) host_references_.push_back({r, where_of(n)});
+    }
+    if (auto n = node["smarthost"]) {
+      h.smarthost = absl::AsciiStrToLower(str(n, "smarthost").value_or(""));
+      host_references_.push_back({h.smarthost, where_of(n)});
+    }
+    if (auto n = node["transport"]) {
+      if (!n.IsMap()) {
+        error(n, "transport must be a mapping from domain to next-hop host, e.g. {example.net: relay2.example.com}");
+      } else {
+        for (const auto& kv : n) {
+          const std::string next = absl::AsciiStrToLower(str(kv.second, "transport").value_or(""));
+          h.transport[absl::AsciiStrToLower(kv.first.as<std::string>())] = next;
+          host_references_.push_back({next, where_of(kv.second)});
+        }
+      }
+    }
+    if (auto n = node["local_domains"]) h.local_domains = host_list(n, "local_domains");
+    if (auto n = node["open_relay"]) h.open_relay = boolean(n, "open_relay").value_or(false);
+  }
+  s.hosts.push_back(std::move(h));
+}
+
+bool Loader::send(const YAML::Node& n, SendSpec& out) {
+  if (!check_keys(n, kSendKeys, "send")) return false;
+  if (!n["from"] || !n["to"]) {
+    error(n, "send needs 'from' and 'to'");
+    return false;
+  }
+  out.from = address(n["from"], "from").value_or("");
+  out.to = address_list(n["to"], "to");
+  if (auto v = n["subject"]) out.subject = str(v, "subject").value_or(out.subject);
+  if (auto v = n["body"]) out.body = str(v, "body").value_or(out.body);
+  if (auto v = n["auth"]) out.authenticate = boolean(v, "auth").value_or(true);
+  if (auto v = n["via"]) {
+    out.via = absl::AsciiStrToLower(str(v, "via").value_or(""));
+    host_references_.push_back({out.via.substr(0, out.via.find(':')), where_of(v)});
+  }
+  if (auto v = n["count"]) out.count = integer(v, "count", 1, 1000000).value_or(1);
+  if (auto v = n["interval"]) out.interval = duration(v, "interval").value_or(out.interval);
+  if (auto v = n["pipelining"]) out.pipelining = boolean(v, "pipelining").value_or(true);
+  return !out.from.empty() && !out.to.empty();
+}
+
+void Loader::action(const YAML::Node& node, Scenario& s, bool send_shorthand) {
+  ActionSpec a;
+  a.where = where_of(node);
+  if (!node.IsMap()) {
+    error(node, "each action is a mapping, e.g. '- at: 10m' with 'host_down: mx.example.net'");
+    return;
+  }
+  if (send_shorthand) {
+    a.kind = ActionSpec::Kind::kSend;
+    if (auto at = node["at"]) a.at = duration(at, "at").value_or(absl::ZeroDuration());
+    if (send(node, a.send)) s.actions.push_back(std::move(a));
+    return;
+  }
+  std::vector<std::string> allowed = kActionKinds;
+  allowed.push_back("at");
+  if (!check_keys(node, allowed, "an action")) return;
+  if (auto at = node["at"]) a.at = duration(at, "at").value_or(absl::ZeroDuration());
+  std::vector<std::string> kinds;
+  for (const auto& k : kActionKinds) {
+    if (node[k]) kinds.push_back(k);
+  }
+  if (kinds.size() != 1) {
+    error(node, absl::StrCat("an action needs exactly one of: ", absl::StrJoin(kActionKinds, ", "),
+                             kinds.empty() ? "" : absl::StrCat(" (found ", absl::StrJoin(kinds, ", "), ")")));
+    return;
+  }
+  const std::string kind = kinds[0];
+  const YAML::Node v = node[kind];
+  if (kind == "send") {
+    a.kind = ActionSpec::Kind::kSend;
+    if (!send(v, a.send)) return;
+  } else if (kind == "host_down" || kind == "host_up") {
+    a.kind = kind == "host_down" ? ActionSpec::Kind::kHostDown : ActionSpec::Kind::kHostUp;
+    a.hosts = host_list(v, kind);
+    if (a.hosts.size() != 1) {
+      error(v, absl::StrCat(kind, " takes one host name"));
+      return;
+    }
+    host_references_.push_back({a.hosts[0], where_of(v)});
+  } else if (kind == "partition" || kind == "heal") {
+    a.kind = kind == "partition" ? ActionSpec::Kind::kPartition : ActionSpec::Kind::kHeal;
+    a.hosts = host_list(v, kind);
+    if (a.hosts.size() != 2) {
+      error(v, absl::StrCat(kind, " takes two host names: [a, b]"));
+      return;
+    }
+    for (const auto& h : a.hosts) host_references_.push_back({h, where_of(v)});
+  } else if (kind == "dns") {
+    a.kind = ActionSpec::Kind::kDns;
+    if (!check_keys(v, {"name", "mx", "failure"}, "dns") || !v["name"]) {
+      if (v.IsMap() && !v["name"]) error(v, "dns needs 'name'");
+      return;
+    }
+    a.dns_name = absl::AsciiStrToLower(str(v["name"], "name").value_or(""));
+    if (auto mx = v["mx"]) {
+      int preference = 10;
+      for (const auto& m : mx) {
+        MxSpec spec{preference, absl::AsciiStrToLower(m.IsScalar() ? m.as<std::string>() : str(m["host"], "host").value_or(""))};
+        if (m.IsMap() && m["preference"]) spec.preference = integer(m["preference"], "preference", 0, 65535).value_or(10);
+        preference = spec.preference + 10;
+        a.dns_mx.push_back(spec);
+        if (spec.host != ".") host_references_.push_back({spec.host, where_of(m)});
+      }
+    }
+    if (auto f = v["failure"]) {
+      const std::string failure = absl::AsciiStrToLower(str(f, "failure").value_or(""));
+      if (failure != "nxdomain" && failure != "servfail" && failure != "timeout" && failure != "none") {
+        error(f, "failure must be nxdomain, servfail, timeout or none");
+        return;
+      }
+      a.dns_failure = failure == "none" ? "" : failure;
+    }
+  } else if (kind == "fault") {
+    a.kind = ActionSpec::Kind::kFault;
+    if (!check_keys(v, {"host", "step", "reply", "skip", "times"}, "fault")) return;
+    if (!v["host"] || !v["reply"]) {
+      error(v, "fault needs 'host' and 'reply' (e.g. reply: 421 4.3.2 Shutting down)");
+      return;
+    }
+    a.fault.host = absl::AsciiStrToLower(str(v["host"], "host").value_or(""));
+    host_references_.push_back({a.fault.host, where_of(v["host"])});
+    a.fault.step = v["step"] ? absl::AsciiStrToLower(str(v["step"], "step").value_or("")) : "rcpt";
+    const std::vector<std::string> steps = {"connect", "mail", "rcpt", "data"};
+    if (std::find(steps.begin(), steps.end(), a.fault.step) == steps.end()) {
+      error(v["step"], absl::StrCat("step must be connect, mail, rcpt or data", suggestion(a.fault.step, steps)));
+      return;
+    }
+    smtp::ReplyParser parser;
+    parser.feed(str(v["reply"], "reply").value_or("") + "\r\n");
+    auto reply = parser.next();
+    if (!reply || !reply->ok() || (*reply)->is_positive()) {
+      error(v["reply"], "reply must be an SMTP error reply such as '421 4.3.2 Service shutting down'");
+      return;
+    }
+    a.fault.code = (*reply)->code;
+    a.fault.enhanced = (*reply)->enhanced;
+    a.fault.text = (*reply)->text();
+    if (auto n = v["skip"]) a.fault.skip = integer(n, "skip", 0, 1000000).value_or(0);
+    if (auto n = v["times"]) a.fault.times = integer(n, "times", -1, 1000000).value_or(1);
+  }
+  s.actions.push_back(std::move(a));
+}
+
+void Loader::expectation(const YAML::Node& node, Scenario& s) {
+  ExpectSpec e;
+  e.where = where_of(node);
+  if (!node.IsMap() || node.size() != 1) {
+    error(node, absl::StrCat("each expectation is one of: ", absl::StrJoin(kExpectKinds, ", "),
+                             " (e.g. '- delivered: bob@example.net')"));
+    return;
+  }
+  const std::string kind = node.begin()->first.as<std::string>();
+  const YAML::Node v = node.begin()->second;
+  auto details = [&](const std::vector<std::string>& allowed) {
+    if (!v.IsMap()) return false;
+    if (!check_keys(v, allowed, kind)) return false;
+    if (auto n = v["to"]) e.to = address(n, "to").value_or("");
+    if (auto n = v["by"]) e.by = duration(n, "by");
+    if (auto n = v["after"]) e.after = duration(n, "after");
+    if (auto n = v["host"]) {
+      e.host = absl::AsciiStrToLower(str(n, "host").value_or(""));
+      host_references_.push_back({e.host, where_of(n)});
+    }
+    if (auto n = v["code"]) e.code = integer(n, "code", 200, 599).value_or(0);
+    if (auto n = v["kind"]) e.event_kind = str(n, "kind").value_or("");
+    if (auto n = v["text"]) e.text = str(n, "text").value_or("");
+    if (auto n = v["count"]) e.count = integer(n, "count", 0, 100000000).value_or(0);
+    return true;
+  };
+  if (kind == "delivered" || kind == "not_delivered" || kind == "bounced") {
+    e.kind = kind == "delivered" ? ExpectSpec::Kind::kDelivered
+             : kind == "bounced" ? ExpectSpec::Kind::kBounced
+                                 : ExpectSpec::Kind::kNotDelivered;
+    if (v.IsScalar()) {
+      e.to = address(v, kind).value_or("");
+    } else if (!details({"to", "by", "after", "count"})) {
+      return;
+    }
+    if (e.to.empty()) {
+      error(v, absl::StrCat(kind, " needs the address ('to')"));
+      return;
+    }
+  } else if (kind == "reply") {
+    e.kind = ExpectSpec::Kind::kReply;
+    if (v.IsScalar()) {
+      e.code = integer(v, "reply", 200, 599).value_or(0);
+    } else if (!details({"code", "host", "text", "by", "after", "count"})) {
+      return;
+    }
+    if (e.code == 0) {
+      error(v, "reply needs a code, e.g. '- reply: 451' or '- reply: {code: 451, host: mx.example.net}'");
+      return;
+    }
+  } else if (kind == "deferred") {
+    e.kind = ExpectSpec::Kind::kDeferred;
+    if (v.IsScalar()) {
+      if (!boolean(v, "deferred").value_or(false)) return;
+    } else if (!details({"to", "host", "text", "count"})) {
+      return;
+    }
+  } else if (kind == "queue_empty") {
+    e.kind = ExpectSpec::Kind::kQueueEmpty;
+    if (!boolean(v, "queue_empty").value_or(false)) {
+      error(v, "queue_empty takes 'true'");
+      return;
+    }
+  } else if (kind == "event") {
+    e.kind = ExpectSpec::Kind::kEvent;
+    if (!details({"kind", "host", "text", "by", "after", "count"})) {
+      error(v, "event needs a mapping with at least 'kind', e.g. {kind: queue.defer, host: mx.example.org}");
+      return;
+    }
+    if (e.event_kind.empty()) {
+      error(v, "event needs 'kind' (a trace event kind such as queue.defer; see docs/trace.md)");
+      return;
+    }
+  } else {
+    error(node.begin()->first, absl::StrCat("unknown expectation '", kind, "'", suggestion(kind, kExpectKinds),
+                                            " (valid: ", absl::StrJoin(kExpectKinds, ", "), ")"));
+    return;
+  }
+  s.expects.push_back(std::move(e));
+}
+
+void Loader::cross_check(Scenario& s) {
+  const std::vector<std::string> hosts = scenario_host_names(s);
+  for (const auto& [host, where] : host_references_) {
+    if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) {
+      error_at(where, absl::StrCat("no host named '", host, "'", suggestion(host, hosts),
+                                   " (hosts: ", absl::StrJoin(hosts, ", "), ")"));
+    }
+  }
+  // Authenticated senders must be users of a domain of the scenario.
+  for (const auto& a : s.actions) {
+    if (a.kind != ActionSpec::Kind::kSend || !a.send.via.empty() || !a.send.authenticate) continue;
+    const auto at = a.send.from.find('@');
+    const std::string local = a.send.from.substr(0, at), domain = a.send.from.substr(at + 1);
+    const auto d = std::find_if(s.domains.begin(), s.domains.end(), [&](const DomainSpec& x) { return x.name == domain; });
+    if (d == s.domains.end()) {
+      std::vector<std::string> names;
+      for (const auto& x : s.domains) names.push_back(x.name);
+      error_at(a.where, absl::StrCat("the sender's domain '", domain, "' is not in 'domains'", suggestion(domain, names),
+                                     "; declare it, or give 'via' to send from outside"));
+    } else if (std::none_of(d->users.begin(), d->users.end(), [&](const UserSpec& u) { return u.name == local; })) {
+      error_at(a.where, absl::StrCat("'", local, "' is not a user of ", domain,
+                                     " (add it to the domain's users to let it log in to the MSA)"));
+    }
+  }
+}
+
+}  // namespace
+
+std::string LoadError::to_string() const {
+  if (where.line == 0) return absl::StrCat(file, ": ", message);
+  return absl::StrCat(file, ":", where.line, ":", where.column, ": ", message);
+}
+
+std::string LoadResult::error_text() const {
+  std::vector<std::string> lines;
+  for (const auto& e : errors) lines.push_back(e.to_string());
+  return absl::StrJoin(lines, "\n");
+}
+
+LoadResult load_scenario_text(const std::string& text, const std::string& name) { return Loader(name).load(text); }
+
+LoadResult load_scenario_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult r;
+    r.errors.push_back({path, {}, "cannot open the file"});
+    return r;
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return load_scenario_text(text, path);
+}
+
+std::vector<std::string> scenario_host_names(const Scenario& s) {
+  std::vector<std::string> out;
+  auto add = [&out](const std::string& h) {
+    if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
+  };
+  for (const auto& d : s.domains) {
+    add("laptop." + d.name);
+    add("submit." + d.name);
+    add("mail." + d.name);
+    if (d.mx.empty()) add("mx." + d.name);
+    for (const auto& m : d.mx) add(m.host);
+  }
+  for (const auto& h : s.hosts) add(h.name);
+  for (const auto& a : s.actions) {
+    // Senders from outside the scenario's domains get a host of their own.
+    if (a.kind == ActionSpec::Kind::kSend && !a.send.via.empty()) add("laptop." + a.send.from.substr(a.send.from.find('@') + 1));
+  }
+  return out;
+}
+
+absl::StatusOr<absl::Duration> parse_scenario_duration(const std::string& text) {
+  std::string t(absl::StripAsciiWhitespace(text));
+  double number = 0;
+  if (absl::SimpleAtod(t, &number)) {
+    if (number < 0) return absl::InvalidArgumentError("must not be negative");
+    return absl::Seconds(number);
+  }
+  if (!t.empty() && t.back() == 'd' && absl::SimpleAtod(t.substr(0, t.size() - 1), &number) && number >= 0) {
+    return absl::Hours(24 * number);
+  }
+  absl::Duration d;
+  if (!absl::ParseDuration(t, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", t, "' is not a duration (examples: 300s, 5m, 2h, 1d, 250ms)"));
+  }
+  return d;
+}
+
+absl::StatusOr<std::size_t> parse_scenario_size(const std::string& text) {
+  std::string t(absl::StripAsciiWhitespace(text));
+  std::size_t factor = 1;
+  if (!t.empty() && (t.back() == 'k' || t.back() == 'K')) factor = 1024;
+  if (!t.empty() && (t.back() == 'm' || t.back() == 'M')) factor = 1024 * 1024;
+  if (factor != 1) t.pop_back();
+  std::uint64_t n = 0;
+  if (!absl::SimpleAtoi(t, &n)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a size (examples: 1000, 10k, 2M)"));
+  }
+  return static_cast<std::size_t>(n * factor);
+}
+
+}  // namespace smtplab::scenarios

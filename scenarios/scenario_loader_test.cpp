@@ -1,0 +1,97 @@
+#include "scenarios/scenario_loader.hpp"
+
+#include <gtest/gtest.h>
+
+namespace smtplab::scenarios {
+namespace {
+
+// The five-line scenario of the issue: two domains, one message.
+TEST(ScenarioLoaderTest, SmallestScenarioLoads) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice]}\n"
+      "  example.net: {users: [bob]}\n"
+      "send:\n"
+      "  - {from: alice@example.org, to: bob@example.net}\n",
+      "five.yaml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  EXPECT_EQ(r.scenario->domains.size(), 2u);
+  ASSERT_EQ(r.scenario->actions.size(), 1u);
+  EXPECT_EQ(r.scenario->actions[0].send.to, std::vector<std::string>{"bob@example.net"});
+}
+
+TEST(ScenarioLoaderTest, TypoGetsLineColumnAndSuggestion) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.net:\n"
+      "    users: [bob]\n"
+      "    greylistng: {delay: 300s}\n",
+      "typo.yaml");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].where.line, 4);
+  EXPECT_EQ(r.errors[0].where.column, 5);
+  const std::string text = r.errors[0].to_string();
+  EXPECT_EQ(text.rfind("typo.yaml:4:5: unknown key 'greylistng' in domain 'example.net'; did you mean 'greylisting'?", 0), 0u)
+      << text;
+}
+
+TEST(ScenarioLoaderTest, BadValuesArePointedAt) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice]}\n"
+      "actions:\n"
+      "  - at: soon\n"
+      "    host_down: mx.example.org\n"
+      "  - at: 1m\n"
+      "    send: {from: alice@example.org, to: 'bob at example.net'}\n"
+      "  - at: 2m\n"
+      "    fault: {host: mx.example.org, step: rcpt, reply: '250 fine'}\n"
+      "expect:\n"
+      "  - delivred: bob@example.net\n",
+      "bad.yaml");
+  ASSERT_FALSE(r.ok());
+  const std::string all = r.error_text();
+  EXPECT_NE(all.find("bad.yaml:4:9: at: 'soon' is not a duration"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:7:41: to 'bob at example.net' is not an email address"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:9:54: reply must be an SMTP error reply"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:11:5: unknown expectation 'delivred'; did you mean 'delivered'?"), std::string::npos)
+      << all;
+}
+
+TEST(ScenarioLoaderTest, UnknownHostsAndSendersAreCaught) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice]}\n"
+      "actions:\n"
+      "  - {at: 0s, host_down: mx.exampel.org}\n"
+      "  - {at: 0s, send: {from: mallory@example.org, to: bob@example.net}}\n",
+      "hosts.yaml");
+  ASSERT_FALSE(r.ok());
+  const std::string all = r.error_text();
+  EXPECT_NE(all.find("no host named 'mx.exampel.org'; did you mean 'mx.example.org'?"), std::string::npos) << all;
+  EXPECT_NE(all.find("'mallory' is not a user of example.org"), std::string::npos) << all;
+}
+
+TEST(ScenarioLoaderTest, BrokenYamlIsAnErrorNotACrash) {
+  for (const char* text : {"domains: [", "- just\n- a list\n", "domains:\n  example.org: {users: alice}\n", "", "\t\x01",
+                           "domains: {a: {users: [{password: x}]}}"}) {
+    auto r = load_scenario_text(text, "broken.yaml");
+    EXPECT_FALSE(r.ok()) << text;
+    EXPECT_FALSE(r.errors.empty()) << text;
+  }
+}
+
+TEST(ScenarioLoaderTest, DurationsAndSizes) {
+  EXPECT_EQ(parse_scenario_duration("300s").value(), absl::Seconds(300));
+  EXPECT_EQ(parse_scenario_duration("5m").value(), absl::Minutes(5));
+  EXPECT_EQ(parse_scenario_duration("2d").value(), absl::Hours(48));
+  EXPECT_EQ(parse_scenario_duration("90").value(), absl::Seconds(90));
+  EXPECT_FALSE(parse_scenario_duration("-5s").ok());
+  EXPECT_EQ(parse_scenario_size("10k").value(), 10240u);
+  EXPECT_EQ(parse_scenario_size("2M").value(), 2u * 1024 * 1024);
+  EXPECT_FALSE(parse_scenario_size("big").ok());
+}
+
+}  // namespace
+}  // namespace smtplab::scenarios

@@ -1,0 +1,284 @@
+#include "scenarios/scenario_world.hpp"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "agents/policies/fault_injector.hpp"
+#include "agents/policies/greylist.hpp"
+#include "agents/policies/rate_limit.hpp"
+
+namespace smtplab::scenarios {
+namespace {
+
+// Documentation address blocks (RFC 5737): simulated hosts never reach a wire.
+constexpr const char* kBlocks[] = {"192.0.2.", "198.51.100.", "203.0.113."};
+
+const DomainSpec* find_domain(const Scenario& s, const std::string& name) {
+  for (const auto& d : s.domains) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+std::vector<MxSpec> mx_of(const DomainSpec& d) {
+  return d.mx.empty() ? std::vector<MxSpec>{{10, "mx." + d.name}} : d.mx;
+}
+
+}  // namespace
+
+ScenarioWorld::ScenarioWorld(const Scenario& s, std::uint64_t seed, sim::TraceLevel level)
+    : scheduler(seed), trace(scheduler, level), network(scheduler, &trace), dns(scheduler, &trace), scenario_(s) {}
+
+agents::HostContext ScenarioWorld::context(const std::string& host) {
+  return agents::HostContext{host, network.address_of(host), scheduler, network, &dns, &trace, &scheduler.rng()};
+}
+
+absl::Status ScenarioWorld::add_host(const std::string& name) {
+  if (!network.address_of(name).empty()) return absl::OkStatus();
+  const std::size_t block = next_address_ / 200, n = next_address_ % 200;
+  if (block >= std::size(kBlocks)) return absl::ResourceExhaustedError("more than 600 hosts");
+  ++next_address_;
+  const std::string address = absl::StrCat(kBlocks[block], 10 + n);
+  if (auto s = network.add_host(name, address); !s.ok()) return s;
+  dns.set(name, {.a = {address}});
+  return absl::OkStatus();
+}
+
+absl::Status ScenarioWorld::build() {
+  const Scenario& s = scenario_;
+  network.set_default_link({s.latency, 0});
+  // Hosts first, so every address exists before anyone refers to it.
+  for (const auto& d : s.domains) {
+    for (const auto& h : {"laptop." + d.name, "submit." + d.name, "mail." + d.name}) {
+      if (auto st = add_host(h); !st.ok()) return st;
+    }
+    for (const auto& m : mx_of(d)) {
+      if (auto st = add_host(m.host); !st.ok()) return st;
+    }
+  }
+  for (const auto& h : s.hosts) {
+    if (auto st = add_host(h.name); !st.ok()) return st;
+  }
+  for (const auto& a : s.actions) {
+    if (a.kind == ActionSpec::Kind::kSend) {
+      if (auto st = add_host("laptop." + a.send.from.substr(a.send.from.find('@') + 1)); !st.ok()) return st;
+    }
+  }
+
+  for (const auto& d : s.domains) {
+    // DNS for the domain (RFC 5321 5.1; RFC 7505 for the null MX).
+    sim::DnsRecords records;
+    if (d.null_mx) {
+      records.mx = {{0, "."}};
+    } else {
+      for (const auto& m : mx_of(d)) records.mx.push_back({m.preference, m.host});
+    }
+    if (d.dns_failure == "nxdomain") records.failure = sim::DnsFailure::kNxDomain;
+    if (d.dns_failure == "servfail") records.failure = sim::DnsFailure::kServFail;
+    if (d.dns_failure == "timeout") records.failure = sim::DnsFailure::kTimeout;
+    dns.set(d.name, records);
+
+    // The MDA, with postmaster always there (RFC 5321 4.5.1).
+    agents::MdaSettings mda;
+    mda.domains = {d.name};
+    mda.quota_is_permanent = d.quota_permanent;
+    mda.endpoint.session.offer_pipelining = d.pipelining;
+    mda.users["postmaster"] = {};
+    for (const auto& u : d.users) mda.users[u.name] = {u.quota};
+    auto& m = mdas["mail." + d.name];
+    m = std::make_unique<agents::Mda>(context("mail." + d.name), mda);
+    if (auto st = m->start(); !st.ok()) return st;
+
+    // The MTAs: final destination for the domain, outbound for its MSA.
+    const std::vector<MxSpec> mx = mx_of(d);
+    for (const auto& record : mx) {
+      auto& mta = mtas[record.host];
+      if (mta) continue;  // a host serving as MX for several domains: first one wins
+      agents::MtaSettings settings;
+      settings.local_domains = {d.name};
+      settings.mda_host = "mail." + d.name;
+      settings.mda_address = network.address_of(settings.mda_host);
+      settings.relay_clients = {network.address_of("submit." + d.name)};
+      for (const auto& h : d.relay_from) settings.relay_clients.push_back(network.address_of(h));
+      settings.smarthost = d.smarthost;
+      settings.endpoint.session.offer_pipelining = d.pipelining;
+      if (d.max_message_size) settings.endpoint.session.max_message_octets = *d.max_message_size;
+      mta = std::make_unique<agents::Mta>(context(record.host), settings);
+      if (d.greylisting) {
+        mta->add_policy(std::make_shared<agents::GreylistPolicy>(scheduler, agents::GreylistSettings{.delay = *d.greylisting}));
+      }
+      if (d.rate_limit) {
+        mta->add_policy(std::make_shared<agents::RateLimitPolicy>(
+            scheduler, agents::RateLimitSettings{d.rate_limit->first, d.rate_limit->second}));
+      }
+      if (auto st = mta->start(); !st.ok()) return st;
+    }
+
+    // The MSA (RFC 6409): AUTH, then everything goes to the domain's first MTA.
+    agents::MtaSettings msa;
+    msa.agent_name = "msa";
+    msa.port = 587;
+    msa.submission = true;
+    for (const auto& u : d.users) msa.users[u.name] = u.password;
+    msa.smarthost = mx.front().host;
+    msa.endpoint.session.offer_pipelining = d.pipelining;
+    if (d.max_message_size) msa.endpoint.session.max_message_octets = *d.max_message_size;
+    auto& submit = mtas["submit." + d.name];
+    submit = std::make_unique<agents::Mta>(context("submit." + d.name), msa);
+    if (auto st = submit->start(); !st.ok()) return st;
+  }
+
+  for (const auto& h : s.hosts) {
+    agents::MtaSettings settings;
+    for (const auto& r : h.relay_from) settings.relay_clients.push_back(network.address_of(r));
+    settings.smarthost = h.smarthost;
+    settings.transport = h.transport;
+    settings.open_relay = h.open_relay;
+    settings.local_domains = h.local_domains;
+    if (!h.local_domains.empty()) {
+      settings.mda_host = "mail." + h.local_domains.front();
+      settings.mda_address = network.address_of(settings.mda_host);
+    }
+    auto& mta = mtas[h.name];
+    if (mta) continue;
+    mta = std::make_unique<agents::Mta>(context(h.name), settings);
+    if (auto st = mta->start(); !st.ok()) return st;
+  }
+
+  for (const auto& a : s.actions) schedule(a);
+  return absl::OkStatus();
+}
+
+void ScenarioWorld::send(const SendSpec& spec) {
+  const std::string domain = spec.from.substr(spec.from.find('@') + 1);
+  const std::string local = spec.from.substr(0, spec.from.find('@'));
+  const std::string laptop = "laptop." + domain;
+  agents::MuaSettings settings;
+  std::string target = spec.via.empty() ? "submit." + domain : spec.via;
+  int port = 587;
+  if (const auto colon = target.find(':'); colon != std::string::npos) {
+    (void)absl::SimpleAtoi(target.substr(colon + 1), &port);
+    target = target.substr(0, colon);
+  } else if (target.rfind("submit.", 0) != 0) {
+    port = 25;  // straight to an MTA, as a server or a spammer would
+  }
+  settings.msa_host = target;
+  settings.msa_address = network.address_of(target);
+  settings.msa_port = port;
+  settings.pipelining = spec.pipelining ? smtp::PipeliningMode::kAuto : smtp::PipeliningMode::kOff;
+  if (spec.authenticate && spec.via.empty()) {
+    if (const DomainSpec* d = find_domain(scenario_, domain)) {
+      for (const auto& u : d->users) {
+        if (u.name == local) settings.credentials = smtp::ClientCredentials{u.name, u.password};
+      }
+    }
+  }
+  // One MUA per sender host; a new one per settings would renumber Message-IDs.
+  auto& mua = muas[laptop + "|" + target + "|" + std::to_string(port) + (settings.credentials ? "|auth" : "") +
+                   (spec.pipelining ? "" : "|nopipe")];
+  if (!mua) {
+    settings.message_id_tag = std::to_string(muas.size());
+    mua = std::make_unique<agents::Mua>(context(laptop), settings);
+  }
+  mua->submit(agents::Submission{spec.from, spec.to, spec.subject, spec.body});
+  ++submitted_;
+}
+
+void ScenarioWorld::schedule(const ActionSpec& a) {
+  switch (a.kind) {
+    case ActionSpec::Kind::kSend:
+      for (int i = 0; i < a.send.count; ++i) {
+        scheduler.schedule_at(a.at + a.send.interval * i, [this, &a] { send(a.send); });
+      }
+      break;
+    case ActionSpec::Kind::kHostDown:
+      scheduler.schedule_at(a.at, [this, &a] { network.set_host_up(a.hosts[0], false); });
+      break;
+    case ActionSpec::Kind::kHostUp:
+      scheduler.schedule_at(a.at, [this, &a] { network.set_host_up(a.hosts[0], true); });
+      break;
+    case ActionSpec::Kind::kPartition:
+      scheduler.schedule_at(a.at, [this, &a] { network.partition(a.hosts[0], a.hosts[1]); });
+      break;
+    case ActionSpec::Kind::kHeal:
+      scheduler.schedule_at(a.at, [this, &a] { network.heal(a.hosts[0], a.hosts[1]); });
+      break;
+    case ActionSpec::Kind::kDns:
+      scheduler.schedule_at(a.at, [this, &a] {
+        sim::DnsRecords records;
+        if (sim::DnsRecords* existing = dns.find(a.dns_name)) records = *existing;
+        if (!a.dns_mx.empty()) {
+          records.mx.clear();
+          for (const auto& m : a.dns_mx) records.mx.push_back({m.preference, m.host});
+        }
+        records.failure = a.dns_failure == "nxdomain"   ? sim::DnsFailure::kNxDomain
+                          : a.dns_failure == "servfail" ? sim::DnsFailure::kServFail
+                          : a.dns_failure == "timeout"  ? sim::DnsFailure::kTimeout
+                                                        : sim::DnsFailure::kNone;
+        dns.set(a.dns_name, records);
+        sim::TraceEvent e;
+        e.kind = "fault.dns";
+        e.host = a.dns_name;
+        e.agent = "dns";
+        e.text = absl::StrCat("the zone changes: ", a.dns_name,
+                              a.dns_failure.empty() ? " answers normally" : " now fails with " + a.dns_failure);
+        e.explain = "fault.dns";
+        trace.record(std::move(e));
+      });
+      break;
+    case ActionSpec::Kind::kFault:
+      scheduler.schedule_at(a.at, [this, &a] {
+        auto it = mtas.find(a.fault.host);
+        if (it == mtas.end()) return;
+        agents::InjectedFault fault;
+        fault.step = a.fault.step == "connect" ? agents::SmtpStep::kConnect
+                     : a.fault.step == "mail"  ? agents::SmtpStep::kMail
+                     : a.fault.step == "data"  ? agents::SmtpStep::kDataEnd
+                                               : agents::SmtpStep::kRcpt;
+        fault.reply = smtp::make_reply(a.fault.code, a.fault.enhanced, a.fault.text);
+        fault.skip = a.fault.skip;
+        fault.times = a.fault.times;
+        it->second->add_policy(std::make_shared<agents::FaultInjector>(std::vector<agents::InjectedFault>{fault}));
+        sim::TraceEvent e;
+        e.kind = "fault.reply";
+        e.host = a.fault.host;
+        e.text = absl::StrCat(a.fault.host, " will answer ", a.fault.code, " ", a.fault.enhanced, " ", a.fault.text,
+                              " at ", a.fault.step);
+        e.explain = "fault.reply";
+        trace.record(std::move(e));
+      });
+      break;
+  }
+}
+
+std::size_t ScenarioWorld::queued_messages() const {
+  std::size_t n = 0;
+  for (const auto& [host, mta] : mtas) n += mta->queue().size();
+  return n;
+}
+
+RunSummary ScenarioWorld::run(const std::function<void(absl::Duration)>& progress) {
+  RunSummary summary;
+  const absl::Duration step = absl::Hours(1);
+  absl::Duration until = std::min(step, scenario_.max_duration);
+  while (true) {
+    scheduler.run_until(until);
+    if (progress) progress(scheduler.now());
+    if (scheduler.pending() == 0 || until >= scenario_.max_duration) break;
+    until = std::min(until + step, scenario_.max_duration);
+  }
+  summary.drained = scheduler.pending() == 0;
+  // Trim the clock back to the last event when the run drained early.
+  summary.ended_at = trace.events().empty() ? scheduler.now() : absl::Microseconds(trace.events().back().time_us);
+  for (const auto& e : trace.events()) {
+    if (e.kind == "mailbox.deliver") ++summary.delivered;
+    if (e.kind == "queue.bounce" || e.kind == "queue.expire") ++summary.bounced;
+    if (e.kind == "queue.defer") ++summary.deferrals;
+  }
+  summary.submitted = submitted_;
+  summary.still_queued = queued_messages();
+  return summary;
+}
+
+}  // namespace smtplab::scenarios
