@@ -159,6 +159,11 @@ std::string explain_event(const sim::TraceEvent& e) {
       std::string enhanced = words[1];
       if (auto en = explain_enhanced_code(enhanced)) absl::StrAppend(&out, " ", *en);
     }
+    if (e.code == 554 && absl::StrContains(e.text, "No valid recipients")) {
+      absl::StrAppend(&out, " Here: with PIPELINING the client sent DATA together with its RCPT commands, before "
+                            "knowing that every recipient would be refused, so the server refuses DATA (RFC 2920 3.1). "
+                            "Nothing is lost: the refused recipients are dealt with one by one.");
+    }
     if (e.code == 451 && absl::StrContains(e.text, "Greylisted")) {
       absl::StrAppend(&out, " This is greylisting: the server refuses the first attempt from an unknown "
                             "(client, sender, recipient) triplet. A real mail server keeps the message and retries; "
