@@ -10,6 +10,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "base/absl_string_view.hpp"
 #include "cli/subcommand.hpp"
 
@@ -24,12 +25,14 @@ constexpr Subcommand kSubcommands[] = {
     {"list", "List the scenario library", "cli/scenario_commands.cpp", run_list},
     {"explain", "Explain a reply code (451), an enhanced code (5.7.1) or a trace event", "cli/scenario_commands.cpp",
      run_explain},
+    {"conform", "Check an SMTP server against the RFCs (RFC-referenced verdicts, JSON/JUnit reports)",
+     "cli/conform_command.cpp,cli/common_flags.cpp", run_conform},
     {"demo", "Start a capture server, send it one message, show the transcript and the stored file",
      "cli/demo_command.cpp", run_demo},
     {"sink", "Run an SMTP capture server that stores every message in a Maildir",
      "cli/sink_command.cpp", run_sink},
-    {"send", "Send one message to an SMTP server and print the transcript", "cli/send_command.cpp",
-     run_send},
+    {"send", "Send one message to an SMTP server and print the transcript",
+     "cli/send_command.cpp,cli/common_flags.cpp", run_send},
 };
 
 void print_help(std::FILE* out) {
@@ -56,8 +59,14 @@ const Subcommand* find_subcommand(std::string_view name) {
 std::vector<char*> parse_subcommand_flags(const Subcommand& command, std::vector<char*>& args,
                                           std::string_view usage) {
   absl::FlagsUsageConfig config;
-  const std::string file(command.source_file);
-  config.contains_help_flags = [file](absl::string_view flag_file) { return absl::EndsWith(flag_file, file); };
+  // A command's --help lists the flags of its own files (comma-separated).
+  std::vector<std::string> files = absl::StrSplit(std::string(command.source_file), ',');
+  config.contains_help_flags = [files](absl::string_view flag_file) {
+    for (const auto& f : files) {
+      if (absl::EndsWith(flag_file, f)) return true;
+    }
+    return false;
+  };
   config.contains_helpshort_flags = config.contains_help_flags;
   config.normalize_filename = [](absl::string_view f) { return std::string(f); };
   absl::SetFlagsUsageConfig(config);

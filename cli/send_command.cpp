@@ -14,19 +14,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "agents/message_composer.hpp"
+#include "cli/common_flags.hpp"
 #include "cli/loopback_delivery.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/transcript_printer.hpp"
 
-ABSL_FLAG(std::string, server, "127.0.0.1:2525", "SMTP server, HOST:PORT");
-ABSL_FLAG(std::string, from, "", "Envelope sender and From: address; required");
-ABSL_FLAG(std::string, to, "", "Recipient; repeat --to for several (all go in one transaction)");
 ABSL_FLAG(std::string, subject, "Test message from smtplab", "Subject: header");
 ABSL_FLAG(std::string, body_file, "", "File with the message body (Unix or CRLF line ends); default: a short text");
 ABSL_FLAG(std::string, pipelining, "auto", "auto: pipeline when the server offers PIPELINING (RFC 2920); off: never");
 ABSL_FLAG(std::string, helo, "localhost", "Name to give in EHLO/HELO");
 ABSL_FLAG(bool, bdat, false, "Send the message with BDAT when the server offers CHUNKING (RFC 3030)");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(60), "Give up on a silent server after this long");
 
 namespace smtplab::cli {
 namespace {
@@ -65,7 +62,8 @@ int run_send(std::vector<char*> args) {
   }
   std::string host;
   int port = 0;
-  if (auto s = sim::split_host_port(absl::GetFlag(FLAGS_server), host, port); !s.ok()) {
+  const std::string server = absl::GetFlag(FLAGS_server).empty() ? "127.0.0.1:2525" : absl::GetFlag(FLAGS_server);
+  if (auto s = sim::split_host_port(server, host, port); !s.ok()) {
     std::fprintf(stderr, "smtplab send: --server: %s\n", std::string(s.message()).c_str());
     return 2;
   }

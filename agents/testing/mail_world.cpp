@@ -104,10 +104,13 @@ bool LoopbackMailWorld::run_until(std::function<bool()> done, absl::Duration lim
   const absl::Duration poll = absl::Milliseconds(5);
   std::function<void()> check;
   const absl::Time deadline = absl::Now() + limit;
+  std::optional<absl::Time> done_at;
   check = [&] {
-    if (done()) {
+    // Once done, let conversations in flight finish (their QUITs) before stopping.
+    if (!done_at && done()) done_at = absl::Now();
+    if (done_at && absl::Now() - *done_at > absl::Milliseconds(300)) {
       runtime.stop();
-    } else if (absl::Now() > deadline) {
+    } else if (!done_at && absl::Now() > deadline) {
       timed_out = true;
       runtime.stop();
     } else {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <random>
 #include <string>
@@ -79,7 +80,8 @@ class MailWorld : public MailChain {
 class LoopbackMailWorld : public MailChain {
  public:
   explicit LoopbackMailWorld(MailWorldOptions options = {});
-  // Runs until `done()` holds or `limit` of real time passes; false on timeout.
+  // Runs until `done()` holds (plus 300 ms for conversations to finish), or
+  // until `limit` of real time passes; false on timeout.
   bool run_until(std::function<bool()> done, absl::Duration limit);
 
   sim::LoopbackRuntime runtime;

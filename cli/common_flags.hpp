@@ -1,0 +1,13 @@
+// Flags that several subcommands share (send and conform): abseil flags are
+// process-wide, so each name is defined once, here.
+#pragma once
+
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/time/time.h"
+
+ABSL_DECLARE_FLAG(std::string, server);
+ABSL_DECLARE_FLAG(std::string, from);
+ABSL_DECLARE_FLAG(std::string, to);
+ABSL_DECLARE_FLAG(absl::Duration, timeout);

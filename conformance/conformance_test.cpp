@@ -1,0 +1,130 @@
+// The checks are honest: against the project's own server every MUST holds,
+// and a server broken in one way fails exactly the check for that way.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "agents/smtp/testing/recording_policy.hpp"
+#include "agents/smtp_server_endpoint.hpp"
+#include "conformance/runner.hpp"
+#include "sim/loopback/loopback_runtime.hpp"
+
+namespace smtplab::conformance {
+namespace {
+
+// Our server engine on a loopback port, in a thread of its own.
+class ServerUnderTest {
+ public:
+  explicit ServerUnderTest(smtp::ServerSettings settings) {
+    agents::ServerEndpointSettings endpoint;
+    endpoint.session = settings;
+    endpoint.session.hostname = "mx.smtplab.example";
+    auto port = runtime_.listen("127.0.0.1", 0, [this, endpoint](const sim::ConnectionInfo& info) {
+      return std::make_unique<agents::SmtpServerEndpoint>(policy_, endpoint, info);
+    });
+    port_ = port.value();
+    thread_ = std::thread([this] { runtime_.run(); });
+  }
+  ~ServerUnderTest() {
+    runtime_.stop();
+    thread_.join();
+  }
+  Target target() const {
+    Target t;
+    t.host = "127.0.0.1";
+    t.port = port_;
+    t.profile = Profile::kSink;
+    t.timeout = std::chrono::milliseconds(2000);
+    return t;
+  }
+
+ private:
+  // The recording policy accepts mail for anyone: a sink.
+  smtp::testing::RecordingPolicy policy_;
+  sim::LoopbackRuntime runtime_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::map<std::string, Outcome> outcomes(const std::vector<CheckResult>& results) {
+  std::map<std::string, Outcome> out;
+  for (const auto& r : results) out[r.check->id] = r.verdict.outcome;
+  return out;
+}
+
+TEST(ConformanceTest, ThereAreAtLeastFortyChecksWithReferences) {
+  EXPECT_GE(all_checks().size(), 40u);
+  for (const auto& c : all_checks()) {
+    EXPECT_NE(c.reference.find("RFC"), std::string::npos) << c.id;
+    EXPECT_FALSE(c.title.empty()) << c.id;
+  }
+}
+
+TEST(ConformanceTest, OurServerMeetsEveryMust) {
+  ServerUnderTest server({});
+  const auto results = run_checks(server.target(), select_checks({}));
+  for (const auto& r : results) {
+    if (r.check->level == Level::kMust) {
+      EXPECT_NE(r.verdict.outcome, Outcome::kFail) << r.check->id << ": " << r.verdict.message;
+    }
+  }
+  EXPECT_TRUE(must_requirements_hold(results));
+  const auto o = outcomes(results);
+  EXPECT_EQ(o.at("ext.pipelining_order"), Outcome::kPass);
+  EXPECT_EQ(o.at("security.smuggling_lf_dot_lf"), Outcome::kPass);
+  EXPECT_EQ(o.at("seq.rcpt_before_mail"), Outcome::kPass);
+}
+
+// Break switch: a server that treats a bare LF as a line end is open to SMTP
+// smuggling; the smuggling checks must say so, and only they.
+TEST(ConformanceTest, BareLfServerFailsTheSmugglingChecks) {
+  smtp::ServerSettings broken;
+  broken.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd;
+  ServerUnderTest server(broken);
+  const auto results = run_checks(server.target(), select_checks({.only = {"security.", "seq."}}));
+  const auto o = outcomes(results);
+  EXPECT_EQ(o.at("security.smuggling_lf_dot_lf"), Outcome::kFail);
+  EXPECT_EQ(o.at("security.smuggling_crlf_dot_lf"), Outcome::kFail);
+  EXPECT_EQ(o.at("security.smuggling_cr_dot_cr"), Outcome::kPass);  // CR alone is still not a line end
+  EXPECT_EQ(o.at("seq.rcpt_before_mail"), Outcome::kPass);
+  EXPECT_FALSE(must_requirements_hold(results));
+}
+
+// Break switch: no SIZE enforcement ... our engine always enforces, so use a
+// server that advertises a tiny limit and check the check reads it.
+TEST(ConformanceTest, SizeLimitIsReadFromEhlo) {
+  smtp::ServerSettings small;
+  small.max_message_octets = 5000;
+  ServerUnderTest server(small);
+  const auto results = run_checks(server.target(), select_checks({.only = {"ext.size_enforced"}}));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].verdict.outcome, Outcome::kPass);
+  EXPECT_EQ(results[0].verdict.message, "limit 5000");
+}
+
+TEST(ConformanceTest, UnreachableServerFailsCleanly) {
+  Target t;
+  t.host = "127.0.0.1";
+  t.port = 1;  // nothing listens
+  t.timeout = std::chrono::milliseconds(500);
+  const auto results = run_checks(t, select_checks({.only = {"greeting.220", "seq.quit"}}));
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].verdict.outcome, Outcome::kFail);
+  EXPECT_NE(results[0].verdict.message.find("cannot connect"), std::string::npos);
+  EXPECT_FALSE(must_requirements_hold(results));
+}
+
+TEST(ConformanceTest, ReportsAreWellFormed) {
+  ServerUnderTest server({});
+  const auto results = run_checks(server.target(), select_checks({.only = {"greeting.", "seq."}}));
+  const std::string junit = junit_report(server.target(), results);
+  EXPECT_EQ(junit.rfind("<?xml", 0), 0u);
+  EXPECT_NE(junit.find("<testsuite name=\"Sequencing\""), std::string::npos);
+  const std::string json = json_report(server.target(), results);
+  EXPECT_NE(json.find("\"must_requirements_hold\": true"), std::string::npos);
+  const std::string console = console_report(server.target(), results, false);
+  EXPECT_NE(console.find("Verdict: every MUST holds"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smtplab::conformance

@@ -1,0 +1,182 @@
+#include "conformance/probe.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "base/absl_string_view.hpp"
+
+namespace smtplab::conformance {
+
+Probe::~Probe() { close(); }
+
+void Probe::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+absl::Status Probe::connect() {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  const std::string port = std::to_string(port_);
+  if (int rc = ::getaddrinfo(host_.c_str(), port.c_str(), &hints, &result); rc != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot resolve ", host_, ": ", ::gai_strerror(rc)));
+  }
+  absl::Status status = absl::UnavailableError(absl::StrCat("cannot connect to ", host_, ":", port_));
+  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0) continue;
+    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      rc = ::poll(&p, 1, static_cast<int>(timeout_.count()));
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (rc == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+        rc = 0;
+      } else {
+        status = absl::UnavailableError(absl::StrCat("cannot connect to ", host_, ":", port_, ": ",
+                                                     rc == 0 ? "timed out" : std::strerror(err ? err : errno)));
+        rc = -1;
+      }
+    } else if (rc != 0) {
+      status = absl::UnavailableError(absl::StrCat("cannot connect to ", host_, ":", port_, ": ", std::strerror(errno)));
+    }
+    if (rc == 0) {
+      fd_ = fd;
+      status = absl::OkStatus();
+      break;
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(result);
+  if (status.ok()) note(absl::StrCat("connected to ", host_, ":", port_));
+  return status;
+}
+
+bool Probe::read_more(std::chrono::steady_clock::time_point deadline) {
+  if (fd_ < 0 || peer_closed_) return false;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(left.count())) != 1) return false;
+  char buffer[16384];
+  const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+  if (n <= 0) {
+    peer_closed_ = true;
+    return false;
+  }
+  parser_.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+  return true;
+}
+
+absl::StatusOr<smtp::Reply> Probe::reply() { return reply(timeout_); }
+
+absl::StatusOr<smtp::Reply> Probe::reply(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (auto next = parser_.next()) {
+      if (!next->ok()) {
+        note(absl::StrCat("malformed reply: ", next->status().message()));
+        return next->status();
+      }
+      const std::string wire = (*next)->format();
+      std::string_view rest(wire);
+      while (!rest.empty()) {
+        const auto eol = rest.find("\r\n");
+        transcript_.push_back({'S', std::string(rest.substr(0, eol))});
+        rest.remove_prefix(eol + 2);
+      }
+      return **next;
+    }
+    if (!read_more(deadline)) {
+      if (peer_closed_) {
+        note("the server closed the connection");
+        return absl::UnavailableError("the server closed the connection");
+      }
+      note(absl::StrCat("no reply within ", timeout.count(), " ms"));
+      return absl::DeadlineExceededError(absl::StrCat("no reply within ", timeout.count(), " ms"));
+    }
+  }
+}
+
+void Probe::send_raw(std::string_view bytes, std::string_view shown) {
+  transcript_.push_back({'C', std::string(shown)});
+  std::size_t sent = 0;
+  while (fd_ >= 0 && sent < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd_, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(timeout_.count())) == 1) continue;
+    }
+    note("could not send: the connection is gone or stuck");
+    return;
+  }
+}
+
+void Probe::send_line(std::string_view line) {
+  const std::string shown = line.size() > 120 ? absl::StrCat(av(line.substr(0, 100)), "... (", line.size(), " octets)")
+                                              : std::string(line);
+  send_raw(absl::StrCat(av(line), "\r\n"), shown);
+}
+
+absl::StatusOr<smtp::Reply> Probe::command(std::string_view line) {
+  send_line(line);
+  return reply();
+}
+
+bool Probe::closed_within(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!peer_closed_ && read_more(deadline)) {
+    while (auto next = parser_.next()) {
+      if (next->ok()) transcript_.push_back({'S', std::string((*next)->format().substr(0, (*next)->format().size() - 2))});
+    }
+  }
+  return peer_closed_;
+}
+
+absl::StatusOr<smtp::Reply> Probe::open_session(std::string_view helo) {
+  if (!connected()) {
+    if (auto s = connect(); !s.ok()) return s;
+  }
+  auto greeting = reply();
+  if (!greeting.ok()) return greeting.status();
+  if (greeting->code != 220) return *greeting;
+  auto ehlo = command(absl::StrCat("EHLO ", av(helo)));
+  if (ehlo.ok() && ehlo->code == 250) {
+    extensions_.clear();
+    for (std::size_t i = 1; i < ehlo->lines.size(); ++i) extensions_.push_back(absl::AsciiStrToUpper(ehlo->lines[i]));
+  }
+  return ehlo;
+}
+
+bool Probe::offers(std::string_view keyword) const {
+  const std::string k = absl::AsciiStrToUpper(av(keyword));
+  for (const auto& e : extensions_) {
+    if (e == k || e.rfind(k + " ", 0) == 0 || e.rfind(k + "=", 0) == 0) return true;
+  }
+  return false;
+}
+
+std::string Probe::extension_params(std::string_view keyword) const {
+  const std::string k = absl::AsciiStrToUpper(av(keyword));
+  for (const auto& e : extensions_) {
+    if (e.rfind(k + " ", 0) == 0) return e.substr(k.size() + 1);
+  }
+  return {};
+}
+
+}  // namespace smtplab::conformance

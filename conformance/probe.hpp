@@ -1,0 +1,64 @@
+// A deliberately simple SMTP client for conformance checks: a blocking
+// socket with a deadline on every wait, raw line and byte sending (so a
+// check can send what a polite client never would), the engine's reply
+// parser for what comes back, and a transcript of everything. A server that
+// never answers costs one timeout, never a hang.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agents/smtp/reply.hpp"
+
+namespace smtplab::conformance {
+
+struct TranscriptLine {
+  char who;  // 'C' client, 'S' server, '*' note
+  std::string text;
+};
+
+class Probe {
+ public:
+  Probe(std::string host, int port, std::chrono::milliseconds timeout) : host_(std::move(host)), port_(port), timeout_(timeout) {}
+  ~Probe();
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  absl::Status connect();
+  // The next complete reply; an error on timeout, close, or a malformed reply.
+  absl::StatusOr<smtp::Reply> reply();
+  absl::StatusOr<smtp::Reply> reply(std::chrono::milliseconds timeout);
+  // Sends `line` + CRLF and reads the reply.
+  absl::StatusOr<smtp::Reply> command(std::string_view line);
+  void send_line(std::string_view line);  // + CRLF, no reply read
+  void send_raw(std::string_view bytes, std::string_view shown);  // exactly these bytes
+  // True if the server closed the connection (read returns 0) within `timeout`.
+  bool closed_within(std::chrono::milliseconds timeout);
+  void close();
+  void note(std::string text) { transcript_.push_back({'*', std::move(text)}); }
+
+  // Greeting + EHLO; returns the EHLO reply (or the first failure).
+  absl::StatusOr<smtp::Reply> open_session(std::string_view helo = "conformance.smtplab.invalid");
+  bool offers(std::string_view keyword) const;
+  std::string extension_params(std::string_view keyword) const;
+
+  const std::vector<TranscriptLine>& transcript() const { return transcript_; }
+  bool connected() const { return fd_ >= 0; }
+
+ private:
+  bool read_more(std::chrono::steady_clock::time_point deadline);
+  std::string host_;
+  int port_;
+  std::chrono::milliseconds timeout_;
+  int fd_ = -1;
+  smtp::ReplyParser parser_;
+  std::vector<TranscriptLine> transcript_;
+  std::vector<std::string> extensions_;  // EHLO lines after the first, upper-cased keyword first
+  bool peer_closed_ = false;
+};
+
+}  // namespace smtplab::conformance
