@@ -1,6 +1,7 @@
 #include "cli/scenario_cli.hpp"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,11 +16,27 @@ std::string library_dir() {
 
 std::string default_scenario_path() { return library_dir() + "/greylisting.yaml"; }
 
-std::optional<scenarios::Scenario> load_or_report(const std::string& path) {
+std::string resolve_scenario(const std::string& name) {
+  namespace fs = std::filesystem;
+  if (fs::exists(name)) return name;
+  // The names `smtplab list` prints work too.
+  for (const std::string& candidate : {library_dir() + "/" + name, library_dir() + "/" + name + ".yaml"}) {
+    if (fs::exists(candidate)) return candidate;
+  }
+  return name;
+}
+
+std::optional<scenarios::Scenario> load_or_report(const std::string& name) {
+  const std::string path = resolve_scenario(name);
+  if (!std::filesystem::exists(path)) {
+    std::fprintf(stderr, "%s: no such file, and no scenario of that name in the library (smtplab list shows them)\n",
+                 name.c_str());
+    return std::nullopt;
+  }
   scenarios::LoadResult r = scenarios::load_scenario_file(path);
   if (!r.ok()) {
     std::fprintf(stderr, "%s\n", r.error_text().c_str());
-    std::fprintf(stderr, "%zu error(s); see docs/scenario-reference.md for every key.\n", r.errors.size());
+    std::fprintf(stderr, "%zu error(s); docs/scenario-reference.md lists every key.\n", r.errors.size());
     return std::nullopt;
   }
   return *std::move(r.scenario);
@@ -40,6 +57,7 @@ bool print_verdict(const scenarios::Scenario& s, const scenarios::ScenarioWorld&
   std::printf("  messages submitted   %zu\n", summary.submitted);
   std::printf("  copies delivered     %zu\n", summary.delivered);
   std::printf("  recipients bounced   %zu\n", summary.bounced);
+  std::printf("  bounces delivered    %zu\n", summary.bounces_delivered);
   std::printf("  deferrals (4xx)      %zu\n", summary.deferrals);
   std::printf("  still queued         %zu\n", summary.still_queued);
   std::printf("  virtual time         %s%s\n", format_virtual_time(absl::ToInt64Microseconds(summary.ended_at)).c_str(),
@@ -55,8 +73,10 @@ bool print_verdict(const scenarios::Scenario& s, const scenarios::ScenarioWorld&
   }
   if (!s.lesson_after.empty()) std::printf("\n%s\n%s", style.bold("What happened").c_str(),
                                            wrap_paragraph(s.lesson_after, "  ").c_str());
-  std::printf("\n%s\n", all ? style.green(style.bold("Verdict: PASS").c_str()).c_str()
-                            : style.red(style.bold("Verdict: FAIL").c_str()).c_str());
+  const std::string verdict = results.empty() ? "Verdict: PASS (no expectations: nothing was checked)"
+                              : all           ? "Verdict: PASS"
+                                              : "Verdict: FAIL";
+  std::printf("\n%s\n", all ? style.green(style.bold(verdict)).c_str() : style.red(style.bold(verdict)).c_str());
   return all;
 }
 

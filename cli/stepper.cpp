@@ -126,7 +126,11 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
   if (count > 0) show(0, true);
   while (i + 1 <= count) {
     const int key = terminal.key();
-    if (key < 0 || key == 'q') break;
+    if (key < 0 || key == 'q') {
+      std::printf("%s\n", style.dim(absl::StrCat("  (stopped at step ", i + 1, " of ", count,
+                                                 "; the summary below is of the whole run)")).c_str());
+      break;
+    }
     if (key == 'b') {
       if (i == 0) continue;
       --i;

@@ -47,12 +47,22 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
   for (const auto& spec : scenario.expects) {
     ExpectationResult r;
     r.spec = &spec;
-    std::size_t n = 0;
-    std::int64_t first = -1;
+    std::size_t n = 0, outside = 0;
+    std::int64_t first = -1, first_outside = -1;
     auto seen = [&](const sim::TraceEvent& e) {
-      if (!in_window(spec, e.time_us)) return;
+      if (!in_window(spec, e.time_us)) {
+        if (first_outside < 0) first_outside = e.time_us;
+        ++outside;
+        return;
+      }
       if (first < 0) first = e.time_us;
       ++n;
+    };
+    // "none" is misleading when it happened, only at the wrong time.
+    auto none = [&](const char* nothing) {
+      return outside == 0 ? std::string(nothing)
+                          : absl::StrCat(nothing, " in that window; ", outside, " outside it, the first at ",
+                                         when(first_outside));
     };
     switch (spec.kind) {
       case ExpectSpec::Kind::kDelivered:
@@ -69,7 +79,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
           r.expected = absl::StrCat(spec.to, " receives nothing", window_text(spec));
           r.met = n == 0;
         }
-        r.found = n == 0 ? "no delivery" : absl::StrCat(n, " delivered, the first at ", when(first));
+        r.found = n == 0 ? none("no delivery") : absl::StrCat(n, " delivered, the first at ", when(first));
         break;
       case ExpectSpec::Kind::kBounced:
         for (const auto& e : events) {
@@ -79,7 +89,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
         }
         r.expected = absl::StrCat("a bounce (DSN) reaches ", spec.to, window_text(spec), times(spec));
         r.met = count_ok(spec, n);
-        r.found = n == 0 ? "no bounce in the mailbox" : absl::StrCat(n, " bounce(s), the first at ", when(first));
+        r.found = n == 0 ? none("no bounce in the mailbox") : absl::StrCat(n, " bounce(s), the first at ", when(first));
         break;
       case ExpectSpec::Kind::kReply:
         for (const auto& e : events) {
@@ -91,7 +101,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
         r.expected = absl::StrCat("a ", spec.code, " reply", spec.host.empty() ? "" : " from " + spec.host,
                                   spec.text.empty() ? "" : " saying \"" + spec.text + "\"", window_text(spec), times(spec));
         r.met = count_ok(spec, n);
-        r.found = n == 0 ? "none" : absl::StrCat(n, " seen, the first at ", when(first));
+        r.found = n == 0 ? none("none") : absl::StrCat(n, " seen, the first at ", when(first));
         break;
       case ExpectSpec::Kind::kDeferred:
         for (const auto& e : events) {

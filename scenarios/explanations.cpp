@@ -134,7 +134,27 @@ std::optional<std::string> explain_enhanced_code(const std::string& code) {
   return absl::StrCat(code, ": ", klass, "; ", what, " (RFC 3463 3).");
 }
 
+const std::vector<std::string>& known_event_kinds() {
+  static const auto* kinds = new std::vector<std::string>{
+      "conn.open", "conn.close", "conn.reset", "conn.refused", "conn.timeout", "net.partition", "net.heal",
+      "host.down", "host.up", "dns.query", "dns.answer", "smtp.command", "smtp.reply", "smtp.data",
+      "smtp.starttls", "smtp.discarded", "smtp.error", "message.submit", "message.submitted", "message.rejected",
+      "queue.enqueue", "queue.attempt", "queue.hop_failed", "queue.relay", "queue.defer", "queue.wait",
+      "queue.retry", "queue.bounce", "queue.expire", "message.dsn", "queue.bounce_dropped", "queue.rfc1047",
+      "queue.done", "queue.recover", "mailbox.deliver", "fault.dns", "fault.reply"};
+  return *kinds;
+}
+
 std::optional<std::string> explain_query(const std::string& what) {
+  // "451 4.7.1 Greylisted...", pasted from a transcript: explain each code in it.
+  if (what.find(' ') != std::string::npos) {
+    std::string out;
+    for (const auto& word : absl::StrSplit(what, ' ', absl::SkipEmpty())) {
+      if (auto part = explain_query(std::string(word))) absl::StrAppend(&out, out.empty() ? "" : "\n", *part);
+    }
+    if (!out.empty()) return out;
+    return std::nullopt;
+  }
   int code = 0;
   if (absl::SimpleAtoi(what, &code)) {
     auto text = explain_reply_code(code);

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/trace/trace_event.hpp"
 
@@ -19,5 +20,8 @@ std::optional<std::string> explain_enhanced_code(const std::string& code);
 std::optional<std::string> explain_query(const std::string& what);
 // One paragraph about this event: what happened and why, with the RFC.
 std::string explain_event(const sim::TraceEvent& event);
+
+// Every trace event kind smtplab records (docs/trace.md).
+const std::vector<std::string>& known_event_kinds();
 
 }  // namespace smtplab::scenarios

@@ -58,6 +58,7 @@ struct HostSpec {
 
 struct SendSpec {
   std::string from;
+  Where from_where;
   std::vector<std::string> to;
   std::string subject = "Hello";
   std::string body = "Hello,\r\nthis message was sent by a smtplab scenario.\r\n";

@@ -15,6 +15,7 @@
 #include "agents/smtp/address.hpp"
 #include "agents/smtp/reply.hpp"
 #include "base/absl_string_view.hpp"
+#include "scenarios/explanations.hpp"
 
 namespace smtplab::scenarios {
 namespace {
@@ -38,6 +39,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::string suggestion(const std::string& wrong, const std::vector<std::string>& valid) {
   std::string best;
   std::size_t best_distance = SIZE_MAX;
+  if (wrong.empty()) return {};
   for (const auto& v : valid) {
     const std::size_t d = edit_distance(absl::AsciiStrToLower(wrong), v);
     if (d < best_distance) {
@@ -167,6 +169,7 @@ class Loader {
   std::string file_;
   std::vector<LoadError> errors_;
   std::vector<std::pair<std::string, Where>> host_references_;  // to check after loading
+  std::vector<std::pair<std::string, Where>> fault_hosts_;      // must be MTAs
 };
 
 const std::vector<std::string> kTopKeys = {"title", "summary", "lesson", "seed", "max_duration", "latency",
@@ -249,7 +252,7 @@ LoadResult Loader::load(const std::string& text) {
         for (const auto& item : n) expectation(item, s);
       }
     }
-    if (errors_.empty()) cross_check(s);
+    cross_check(s);
   } catch (const YAML::Exception& e) {
     errors_.push_back({file_, {e.mark.line + 1, e.mark.column + 1}, absl::StrCat("unexpected YAML: ", e.msg)});
   }
@@ -412,6 +415,7 @@ bool Loader::send(const YAML::Node& n, SendSpec& out) {
     return false;
   }
   out.from = address(n["from"], "from").value_or("");
+  out.from_where = where_of(n["from"]);
   out.to = address_list(n["to"], "to");
   if (auto v = n["subject"]) out.subject = str(v, "subject").value_or(out.subject);
   if (auto v = n["body"]) out.body = str(v, "body").value_or(out.body);
@@ -507,6 +511,7 @@ void Loader::action(const YAML::Node& node, Scenario& s, bool send_shorthand) {
     }
     a.fault.host = absl::AsciiStrToLower(str(v["host"], "host").value_or(""));
     host_references_.push_back({a.fault.host, where_of(v["host"])});
+    fault_hosts_.push_back({a.fault.host, where_of(v["host"])});
     a.fault.step = v["step"] ? absl::AsciiStrToLower(str(v["step"], "step").value_or("")) : "rcpt";
     const std::vector<std::string> steps = {"connect", "mail", "rcpt", "data"};
     if (std::find(steps.begin(), steps.end(), a.fault.step) == steps.end()) {
@@ -524,7 +529,10 @@ void Loader::action(const YAML::Node& node, Scenario& s, bool send_shorthand) {
     a.fault.enhanced = (*reply)->enhanced;
     a.fault.text = (*reply)->text();
     if (auto n = v["skip"]) a.fault.skip = integer(n, "skip", 0, 1000000).value_or(0);
-    if (auto n = v["times"]) a.fault.times = integer(n, "times", -1, 1000000).value_or(1);
+    if (auto n = v["times"]) {
+      a.fault.times = integer(n, "times", -1, 1000000).value_or(1);
+      if (a.fault.times == 0) error(n, "times: 0 would never fire; use 1 or more, or -1 for every time");
+    }
   }
   s.actions.push_back(std::move(a));
 }
@@ -576,7 +584,9 @@ void Loader::expectation(const YAML::Node& node, Scenario& s) {
       return;
     }
     if (e.code == 0) {
-      error(v, "reply needs a code, e.g. '- reply: 451' or '- reply: {code: 451, host: mx.example.net}'");
+      if (!(v.IsMap() && v["code"])) {
+        error(v, "reply needs a code, e.g. '- reply: 451' or '- reply: {code: 451, host: mx.example.net}'");
+      }
       return;
     }
   } else if (kind == "deferred") {
@@ -600,6 +610,12 @@ void Loader::expectation(const YAML::Node& node, Scenario& s) {
     }
     if (e.event_kind.empty()) {
       error(v, "event needs 'kind' (a trace event kind such as queue.defer; see docs/trace.md)");
+      return;
+    }
+    const auto& kinds = known_event_kinds();
+    if (std::find(kinds.begin(), kinds.end(), e.event_kind) == kinds.end()) {
+      error(v["kind"], absl::StrCat("'", e.event_kind, "' is not a trace event kind", suggestion(e.event_kind, kinds),
+                                    " (see docs/trace.md)"));
       return;
     }
   } else {
@@ -627,11 +643,36 @@ void Loader::cross_check(Scenario& s) {
     if (d == s.domains.end()) {
       std::vector<std::string> names;
       for (const auto& x : s.domains) names.push_back(x.name);
-      error_at(a.where, absl::StrCat("the sender's domain '", domain, "' is not in 'domains'", suggestion(domain, names),
-                                     "; declare it, or give 'via' to send from outside"));
+      error_at(a.send.from_where, absl::StrCat("the sender's domain '", domain, "' is not in 'domains'",
+                                               suggestion(domain, names),
+                                               " Declare it, or give 'via' to send from outside."));
     } else if (std::none_of(d->users.begin(), d->users.end(), [&](const UserSpec& u) { return u.name == local; })) {
-      error_at(a.where, absl::StrCat("'", local, "' is not a user of ", domain,
-                                     " (add it to the domain's users to let it log in to the MSA)"));
+      std::vector<std::string> users;
+      for (const auto& u : d->users) users.push_back(u.name);
+      error_at(a.send.from_where, absl::StrCat("'", local, "' is not a user of ", domain, suggestion(local, users),
+                                               " (add it to the domain's users to let it log in to the MSA)"));
+    }
+  }
+  // Faults are answers of an MTA or MSA: other hosts never speak SMTP as servers.
+  std::vector<std::string> mtas;
+  for (const auto& d : s.domains) {
+    mtas.push_back("submit." + d.name);
+    if (d.mx.empty()) mtas.push_back("mx." + d.name);
+    for (const auto& m : d.mx) mtas.push_back(m.host);
+  }
+  for (const auto& h : s.hosts) mtas.push_back(h.name);
+  for (const auto& [host, where] : fault_hosts_) {
+    if (std::find(mtas.begin(), mtas.end(), host) == mtas.end()) {
+      error_at(where, absl::StrCat("'", host, "' is not an MTA or MSA, so it never answers as a server; faults go on ",
+                                   "one of: ", absl::StrJoin(mtas, ", ")));
+    }
+  }
+  // An action after the end of the run would never happen.
+  for (const auto& a : s.actions) {
+    const absl::Duration last = a.kind == ActionSpec::Kind::kSend ? a.at + a.send.interval * (a.send.count - 1) : a.at;
+    if (last > s.max_duration) {
+      error_at(a.where, absl::StrCat("this action is at ", absl::FormatDuration(last), ", after the run ends (max_duration ",
+                                     absl::FormatDuration(s.max_duration), ")"));
     }
   }
 }

@@ -73,6 +73,31 @@ TEST(ScenarioLoaderTest, UnknownHostsAndSendersAreCaught) {
   EXPECT_NE(all.find("'mallory' is not a user of example.org"), std::string::npos) << all;
 }
 
+// Things that would silently never work are refused when the file is read.
+TEST(ScenarioLoaderTest, CatchesWhatCouldNeverWork) {
+  auto r = load_scenario_text(
+      "max_duration: 1d\n"
+      "domains:\n"
+      "  club.example: {users: [editor]}\n"
+      "actions:\n"
+      "  - {at: 0s, fault: {host: mail.club.example, step: rcpt, reply: 451 4.3.2 busy}}\n"
+      "  - {at: 0s, fault: {host: mx.club.example, step: rcpt, reply: 451 4.3.2 busy, times: 0}}\n"
+      "  - {at: 2d, host_down: mx.club.example}\n"
+      "  - at: 0s\n"
+      "    send: {from: editr@club.example, to: x@y.example}\n"
+      "expect:\n"
+      "  - event: {kind: queue.deferr}\n",
+      "never.yaml");
+  ASSERT_FALSE(r.ok());
+  const std::string all = r.error_text();
+  EXPECT_NE(all.find("never.yaml:5:28: 'mail.club.example' is not an MTA or MSA"), std::string::npos) << all;
+  EXPECT_NE(all.find("times: 0 would never fire"), std::string::npos) << all;
+  EXPECT_NE(all.find("never.yaml:7:5: this action is at 48h, after the run ends"), std::string::npos) << all;
+  EXPECT_NE(all.find("never.yaml:9:18: 'editr' is not a user of club.example; did you mean 'editor'?"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("'queue.deferr' is not a trace event kind; did you mean 'queue.defer'?"), std::string::npos) << all;
+}
+
 TEST(ScenarioLoaderTest, BrokenYamlIsAnErrorNotACrash) {
   for (const char* text : {"domains: [", "- just\n- a list\n", "domains:\n  example.org: {users: alice}\n", "", "\t\x01",
                            "domains: {a: {users: [{password: x}]}}"}) {

@@ -1,6 +1,7 @@
 #include "scenarios/scenario_world.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -102,6 +103,20 @@ absl::Status ScenarioWorld::build() {
       settings.relay_clients = {network.address_of("submit." + d.name)};
       for (const auto& h : d.relay_from) settings.relay_clients.push_back(network.address_of(h));
       settings.smarthost = d.smarthost;
+      // An MX host also listed under `hosts` takes its settings from there
+      // too: with a transport for the domain it is a backup MX that holds
+      // the mail and forwards it, rather than delivering itself.
+      for (const auto& h : s.hosts) {
+        if (h.name != record.host) continue;
+        for (const auto& r : h.relay_from) settings.relay_clients.push_back(network.address_of(r));
+        if (!h.smarthost.empty()) settings.smarthost = h.smarthost;
+        settings.transport = h.transport;
+        settings.open_relay = h.open_relay;
+        if (h.transport.count(d.name)) {
+          settings.local_domains.clear();
+          settings.relay_domains = {d.name};
+        }
+      }
       settings.endpoint.session.offer_pipelining = d.pipelining;
       if (d.max_message_size) settings.endpoint.session.max_message_octets = *d.max_message_size;
       mta = std::make_unique<agents::Mta>(context(record.host), settings);
@@ -269,10 +284,17 @@ RunSummary ScenarioWorld::run(const std::function<void(absl::Duration)>& progres
     until = std::min(until + step, scenario_.max_duration);
   }
   summary.drained = scheduler.pending() == 0;
-  // Trim the clock back to the last event when the run drained early.
-  summary.ended_at = trace.events().empty() ? scheduler.now() : absl::Microseconds(trace.events().back().time_us);
+  // A drained run ended with its last event; a cut-off one at max_duration.
+  summary.ended_at = !summary.drained || trace.events().empty() ? scheduler.now()
+                                                                : absl::Microseconds(trace.events().back().time_us);
+  std::set<std::string> dsn_ids;
   for (const auto& e : trace.events()) {
-    if (e.kind == "mailbox.deliver") ++summary.delivered;
+    if (e.kind == "message.dsn") {
+      if (const auto* id = e.detail("dsn_message_id")) dsn_ids.insert(*id);
+    }
+  }
+  for (const auto& e : trace.events()) {
+    if (e.kind == "mailbox.deliver") ++(dsn_ids.count(e.message) ? summary.bounces_delivered : summary.delivered);
     if (e.kind == "queue.bounce" || e.kind == "queue.expire") ++summary.bounced;
     if (e.kind == "queue.defer") ++summary.deferrals;
   }

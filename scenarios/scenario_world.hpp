@@ -23,7 +23,8 @@ namespace smtplab::scenarios {
 
 struct RunSummary {
   std::size_t submitted = 0;
-  std::size_t delivered = 0;     // copies filed into mailboxes
+  std::size_t delivered = 0;     // copies filed into mailboxes (not counting bounces)
+  std::size_t bounces_delivered = 0;  // DSNs filed into senders' mailboxes
   std::size_t bounced = 0;       // recipients given up on (DSNs sent)
   std::size_t deferrals = 0;     // times a recipient was deferred
   std::size_t still_queued = 0;  // messages left in queues at the end

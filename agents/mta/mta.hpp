@@ -34,6 +34,8 @@ struct MtaSettings {
   int port = 25;
   // Domains this MTA is the final destination for: mail goes to the MDA.
   std::vector<std::string> local_domains;
+  // Domains it accepts from anyone and forwards (Postfix relay_domains): a backup MX.
+  std::vector<std::string> relay_domains;
   std::string mda_host;   // where the MDA runs (a host name) ...
   std::string mda_address;  // ... and its address
   int mda_port = 24;

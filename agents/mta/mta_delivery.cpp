@@ -138,8 +138,10 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
       // No transaction happened: refused, timed out, or turned away before
       // MAIL. Try the next MX host (RFC 5321 5.1).
       const auto deciding = r.deciding_reply();
-      group->last_error = deciding ? *deciding
-                                   : smtp::make_reply(451, "4.4.1", absl::StrCat("connect to ", hop.host, ": ", av(why)));
+      // Without a transaction nothing was delivered, whatever was said.
+      group->last_error = deciding && !deciding->is_positive()
+                              ? *deciding
+                              : smtp::make_reply(451, "4.4.1", absl::StrCat("connect to ", hop.host, ": ", av(why)));
       trace("queue.hop_failed", it->second, absl::StrCat(hop.host, ": ", group->last_error.code, " ",
                                                          group->last_error.text()),
             "queue.hop_failed", {{"next_hop", hop.host}}, 0, hop.host);

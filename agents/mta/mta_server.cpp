@@ -102,7 +102,10 @@ std::optional<smtp::Reply> Mta::on_mail(const smtp::SessionState& state, const s
 
 std::optional<smtp::Reply> Mta::on_rcpt(const smtp::SessionState& state, const smtp::Envelope& envelope,
                                         const smtp::Command& command) {
-  const bool local = command.path.is_postmaster || is_local_domain(command.path.mailbox.domain);
+  const std::string domain = absl::AsciiStrToLower(command.path.mailbox.domain);
+  const bool ours = std::find(settings_.relay_domains.begin(), settings_.relay_domains.end(), domain) !=
+                    settings_.relay_domains.end();
+  const bool local = command.path.is_postmaster || is_local_domain(domain) || ours;
   if (!local && !trusted(state)) {
     // No open relay (RFC 5321 3.6.2, RFC 2505): Postfix's reject_unauth_destination.
     return smtp::make_reply(554, "5.7.1", absl::StrCat("<", command.path.mailbox.to_string(),

@@ -193,6 +193,32 @@ absl::StatusOr<Mailbox> parse_mailbox_at(Cursor& in) {
   return box;
 }
 
+// RFC 6531 3.3 allows UTF-8, not any octet above 127 (RFC 3629 4 syntax;
+// overlong 3- and 4-octet forms and surrogates are not checked).
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    std::size_t n = 0;
+    if (c < 0x80) {
+      n = 0;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+    } else {
+      return false;
+    }
+    if (n > 0 && i + n >= s.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool is_atext(unsigned char c) {
@@ -224,6 +250,9 @@ std::string Path::to_string() const {
 }
 
 absl::StatusOr<Path> parse_path(std::string_view text, const AddressSyntax& syntax) {
+  if (syntax.allow_utf8 && !valid_utf8(text)) {
+    return absl::InvalidArgumentError("column 1: not valid UTF-8 (RFC 6531 3.3)");
+  }
   Cursor in(text, syntax.allow_utf8);
   Path path;
   if (!in.consume('<')) return in.error("'<' starting the path (RFC 5321 4.1.2)");

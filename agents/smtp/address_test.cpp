@@ -81,5 +81,12 @@ TEST(AddressTest, Utf8NeedsPermission) {
   EXPECT_TRUE(has_non_ascii(addr));
 }
 
+// RFC 6531 3.3: UTF-8, not arbitrary high octets.
+TEST(AddressTest, InvalidUtf8IsRefused) {
+  EXPECT_FALSE(parse_path("<\xff@example.net>", {.allow_utf8 = true}).ok());
+  EXPECT_FALSE(parse_path("<a\xc3@example.net>", {.allow_utf8 = true}).ok());  // truncated sequence
+  EXPECT_TRUE(parse_path("<\xc3\xa9@example.net>", {.allow_utf8 = true}).ok());
+}
+
 }  // namespace
 }  // namespace smtplab::smtp

@@ -121,11 +121,19 @@ void ClientSession::receive(std::string_view bytes) {
 
 void ClientSession::fail_all(const Reply* reply, std::string_view why) {
   if (failure_.empty()) failure_ = std::string(why);
+  // A positive reply can never be a transaction's failure: the server said
+  // something out of place (a second greeting, 250 to a greeting...).
+  std::optional<Reply> deciding;
+  if (reply != nullptr) {
+    deciding = reply->is_positive()
+                   ? make_reply(451, "4.5.0", absl::StrCat("unexpected reply: ", reply->code, " ", reply->text()))
+                   : *reply;
+  }
   auto fail = [&](TransactionResult& r) {
     if (r.done) return;
     r.done = true;
     r.error = std::string(why);
-    if (reply != nullptr && !r.final_reply) r.final_reply = *reply;
+    if (deciding && !r.final_reply) r.final_reply = *deciding;
   };
   if (current_) fail(results_[*current_]);
   for (std::size_t i = next_message_; i < results_.size(); ++i) fail(results_[i]);
@@ -157,7 +165,8 @@ void ClientSession::on_reply(const Reply& reply) {
         send_command(make_ehlo(settings_.helo_domain));
         expect(Expect::kEhlo);
       } else {
-        fail_all(&reply, absl::StrCat("greeting refused: ", reply.code, " ", reply.text()));
+        // RFC 5321 3.1: after a 554 greeting the client sends QUIT.
+        give_up(&reply, absl::StrCat("greeting refused: ", reply.code, " ", reply.text()));
       }
       return;
     case Expect::kEhlo:
@@ -220,9 +229,10 @@ void ClientSession::on_reply(const Reply& reply) {
       if (pipelined_) return;  // the RCPT and DATA replies are on their way
       if (!reply.is_positive()) {
         finish_transaction();
+        pump();  // the next message, or QUIT
         return;
       }
-      send_command(make_rcpt(messages_[*current_].recipients[0].path, messages_[*current_].recipients[0].params));
+      send_command(make_rcpt(messages_[*current_].recipients[0].path, rcpt_params(0)));
       expect(Expect::kRcpt, 0);
       return;
     }
@@ -232,7 +242,7 @@ void ClientSession::on_reply(const Reply& reply) {
       if (pipelined_) return;
       const auto& recipients = messages_[*current_].recipients;
       if (p.index + 1 < recipients.size()) {
-        send_command(make_rcpt(recipients[p.index + 1].path, recipients[p.index + 1].params));
+        send_command(make_rcpt(recipients[p.index + 1].path, rcpt_params(p.index + 1)));
         expect(Expect::kRcpt, p.index + 1);
       } else if (any_recipient_accepted()) {
         send_message_text();
@@ -379,7 +389,19 @@ void ClientSession::start_transaction() {
     pump();
     return;
   }
+  // Parameters only for extensions this server offers (RFC 5321 4.1.1.11,
+  // RFC 3461 4, RFC 4954 5): a relay must not pass on what the next hop
+  // never advertised.
   MailParameters params = m.params;
+  if (!offers("DSN")) {
+    params.ret.reset();
+    params.envid.reset();
+  }
+  if (!offers("AUTH")) params.auth.reset();
+  if (!offers("SMTPUTF8")) params.smtputf8 = false;
+  if (params.body == BodyType::kBinaryMime && !(offers("BINARYMIME") && offers("CHUNKING"))) params.body.reset();
+  if (params.body == BodyType::k8BitMime && !offers("8BITMIME")) params.body.reset();
+  params.size.reset();
   if (settings_.declare_size && offers("SIZE")) params.size = m.content.size();
   // RFC 6152 3: 8-bit text is announced with BODY=8BITMIME where offered.
   if (!params.body && offers("8BITMIME") && has_non_ascii(m.content)) params.body = BodyType::k8BitMime;
@@ -388,10 +410,16 @@ void ClientSession::start_transaction() {
   expect(Expect::kMail);
   if (!pipelined_) return;
   for (std::size_t i = 0; i < m.recipients.size(); ++i) {
-    send_command(make_rcpt(m.recipients[i].path, m.recipients[i].params));
+    send_command(make_rcpt(m.recipients[i].path, rcpt_params(i)));
     expect(Expect::kRcpt, i);
   }
   send_message_text();
+}
+
+RcptParameters ClientSession::rcpt_params(std::size_t i) const {
+  RcptParameters params = messages_[*current_].recipients[i].params;
+  if (!offers("DSN")) params = RcptParameters{};  // NOTIFY and ORCPT need DSN (RFC 3461 4)
+  return params;
 }
 
 void ClientSession::send_message_text() {
@@ -429,8 +457,11 @@ void ClientSession::tls_established() {
 
 void ClientSession::connection_closed(std::string_view why) {
   if (done_) return;
-  const bool dot_sent = !pending_.empty() &&
-                        (pending_.front().expect == Expect::kDataEnd || pending_.front().expect == Expect::kBdatLast);
+  // The final dot (or last chunk) went out, whatever else is still pending
+  // before its reply in a pipelined group.
+  const bool dot_sent = std::any_of(pending_.begin(), pending_.end(), [](const Pending& p) {
+    return p.expect == Expect::kDataEnd || p.expect == Expect::kBdatLast;
+  });
   if (dot_sent && current_) results_[*current_].maybe_delivered = true;
   fail_all(nullptr, absl::StrCat("connection closed: ", av(why)));
   pending_.clear();

@@ -122,6 +122,7 @@ class ClientSession {
   void expect(Expect e, std::size_t index = 0) { pending_.push_back(Pending{e, index}); }
   bool offers(std::string_view keyword) const { return extensions_.count(std::string(keyword)) > 0; }
   bool any_recipient_accepted() const;
+  RcptParameters rcpt_params(std::size_t i) const;  // the ones this server can take
   void emit(SessionEventKind kind, std::string_view text, std::size_t octets = 0, int code = 0);
 
   ClientSettings settings_;

@@ -85,6 +85,57 @@ TEST(ClientSessionTest, PipelinedDataWithNoRecipientSendsLoneDot) {
   EXPECT_EQ(c.results()[0].deciding_reply()->code, 550);
 }
 
+// A server that greets twice: the second 220 arrives as the "EHLO reply".
+// The client gives up, and a positive reply is never mistaken for delivery.
+TEST(ClientSessionTest, PositiveReplyOutOfPlaceIsNotSuccess) {
+  ClientSession c({});
+  c.enqueue(one_message());
+  c.finish();
+  c.receive("220 a\r\n220 b\r\n");
+  ASSERT_TRUE(c.results()[0].done);
+  EXPECT_FALSE(c.results()[0].accepted());
+  EXPECT_EQ(c.results()[0].deciding_reply()->code, 451);
+  EXPECT_NE(c.take_output().find("QUIT"), std::string::npos);
+}
+
+// RFC 5321 3.1: after a 554 greeting the client says QUIT.
+TEST(ClientSessionTest, RefusedGreetingGetsQuit) {
+  ClientSession c({});
+  c.enqueue(one_message());
+  c.receive("554 no service\r\n");
+  EXPECT_EQ(c.take_output(), "QUIT\r\n");
+  c.receive("221 bye\r\n");
+  EXPECT_TRUE(c.done());
+  EXPECT_EQ(c.results()[0].deciding_reply()->code, 554);
+}
+
+// Without PIPELINING, a refused MAIL moves on to the next message or QUIT.
+TEST(ClientSessionTest, RefusedMailMovesOn) {
+  ClientSession c({});
+  c.enqueue(one_message());
+  c.finish();
+  c.receive("220 x\r\n250 x\r\n");
+  c.take_output();
+  c.receive("550 5.7.1 not you\r\n");
+  EXPECT_EQ(c.take_output(), "QUIT\r\n");
+}
+
+// Parameters for extensions the server did not offer are not sent (RFC 3461 4).
+TEST(ClientSessionTest, DropsParametersTheServerDoesNotOffer) {
+  ClientSession c({});
+  OutgoingMessage m = one_message();
+  m.params.ret = "HDRS";
+  m.params.envid = "e1";
+  m.recipients[0].params.notify = {"FAILURE"};
+  c.enqueue(m);
+  c.receive("220 x\r\n");
+  c.take_output();
+  c.receive("250-x\r\n250 8BITMIME\r\n");
+  EXPECT_EQ(c.take_output(), "MAIL FROM:<a@a.example>\r\n");
+  c.receive("250 ok\r\n");
+  EXPECT_EQ(c.take_output(), "RCPT TO:<b@b.example>\r\n");
+}
+
 TEST(ClientSessionTest, UnsolicitedReplyIsAnError) {
   ClientSession c({});
   c.receive("220 x\r\n250 x\r\n");

@@ -61,6 +61,9 @@ void ReplyParser::feed(std::string_view bytes) {
   if (pos_ > 0 && pos_ == buffer_.size()) {
     buffer_.clear();
     pos_ = 0;
+  } else if (pos_ > 65536) {
+    buffer_.erase(0, pos_);  // drop what was read, or the buffer only grows
+    pos_ = 0;
   }
   buffer_.append(bytes);
 }
@@ -83,11 +86,13 @@ std::optional<absl::StatusOr<Reply>> ReplyParser::next() {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
 
     auto fail = [&](std::string why) {
+      // The message quotes the line, which lives in the buffer: build it first.
+      absl::Status error = absl::InvalidArgumentError(absl::StrCat(why, ": \"", absl::CEscape(av(line.substr(0, 200))), "\""));
       buffer_.clear();
       pos_ = 0;
       pending_ = Reply{};
-      return std::optional<absl::StatusOr<Reply>>(
-          absl::InvalidArgumentError(absl::StrCat(why, ": \"", absl::CEscape(av(line)), "\"")));
+      pending_octets_ = 0;
+      return std::optional<absl::StatusOr<Reply>>(std::move(error));
     };
     if (line.size() < 3 || !valid_code(line.substr(0, 3))) {
       return fail("malformed reply: expected a three-digit code 200..559");
@@ -117,7 +122,13 @@ std::optional<absl::StatusOr<Reply>> ReplyParser::next() {
       text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
     }
     pending_.lines.emplace_back(text);
+    pending_octets_ += line.size() + 2;
+    if (!last && (pending_.lines.size() >= kMaxReplyLines || pending_octets_ > kMaxReplyOctets)) {
+      // A reply that never ends would grow without bound: a broken or hostile server.
+      return fail(absl::StrCat("reply longer than ", kMaxReplyLines, " lines or ", kMaxReplyOctets, " octets"));
+    }
     if (last) {
+      pending_octets_ = 0;
       Reply done = std::move(pending_);
       pending_ = Reply{};
       return absl::StatusOr<Reply>(std::move(done));

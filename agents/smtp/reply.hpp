@@ -40,6 +40,10 @@ bool is_enhanced_status_code(std::string_view s);
 // Reply lines may be up to 512 octets including CRLF (RFC 5321 4.5.3.1.5);
 // the parser accepts longer ones up to this cap before calling them garbage.
 inline constexpr std::size_t kMaxReplyLineOctets = 4096;
+// A multi-line reply of more lines or octets than this is taken as garbage
+// (real EHLO replies have a few dozen lines).
+inline constexpr std::size_t kMaxReplyLines = 1000;
+inline constexpr std::size_t kMaxReplyOctets = 64 * 1024;
 
 // Feeds on bytes from a server and yields complete replies in order.
 // Accepts CRLF and, leniently, bare LF as line ends (robustness principle,
@@ -57,6 +61,7 @@ class ReplyParser {
   std::string buffer_;
   std::size_t pos_ = 0;
   Reply pending_;  // lines of a multi-line reply read so far
+  std::size_t pending_octets_ = 0;
 };
 
 }  // namespace smtplab::smtp

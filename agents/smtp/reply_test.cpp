@@ -76,6 +76,25 @@ TEST(ReplyTest, MalformedRepliesAreErrors) {
   EXPECT_NE(changed[0].status().message().find("code changed"), std::string::npos);
 }
 
+// A server streaming "250-..." forever must not grow the client's memory.
+TEST(ReplyTest, EndlessMultiLineReplyIsCutOff) {
+  ReplyParser parser;
+  std::string lines;
+  for (std::size_t i = 0; i < kMaxReplyLines + 5; ++i) lines += "250-more\r\n";
+  parser.feed(lines);
+  auto r = parser.next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->ok());
+}
+
+TEST(ReplyTest, ErrorQuotesTheBadLine) {
+  ReplyParser parser;
+  parser.feed("XYZ garbage\r\n");
+  auto r = parser.next();
+  ASSERT_TRUE(r.has_value() && !r->ok());
+  EXPECT_NE(r->status().message().find("\"XYZ garbage\""), std::string::npos) << r->status();
+}
+
 TEST(ReplyTest, EndlessLineIsCutOff) {
   ReplyParser parser;
   parser.feed("250 " + std::string(kMaxReplyLineOctets + 10, 'a'));

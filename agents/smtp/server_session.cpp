@@ -10,6 +10,10 @@
 namespace smtplab::smtp {
 namespace {
 
+// How far past the size limit a refused BDAT chunk is still read and thrown
+// away, so the session can go on; beyond it the server closes.
+constexpr std::uint64_t kMaxDiscardedChunkOctets = 16 * 1024 * 1024;
+
 Reply bad_sequence(std::string_view why) { return make_reply(503, "5.5.1", why); }
 Reply not_implemented(std::string_view what) {
   return make_reply(502, "5.5.1", absl::StrCat(av(what), " not implemented"));
@@ -129,18 +133,38 @@ void ServerSession::process() {
 }
 
 void ServerSession::handle_line(const CommandLine& line) {
+  // Any reply but 334 ends a SASL exchange (RFC 4954 4), errors included.
+  auto refuse = [&](Reply reply) {
+    if (phase_ == Phase::kAuthResponse) phase_ = Phase::kCommands;
+    // A BDAT line we refuse is still followed by its chunk (RFC 3030 2): skip
+    // it, or its bytes would run as commands.
+    if (phase_ == Phase::kCommands || phase_ == Phase::kRefused) {
+      CommandParse bdat = parse_command(line.text);
+      if (bdat.ok() && bdat.command.verb == Verb::kBdat) {
+        bdat_remaining_ = bdat.command.chunk_size;
+        bdat_last_ = bdat.command.last_chunk;
+        bdat_error_ = std::move(reply);
+        resume_phase_ = phase_;
+        phase_ = Phase::kBdat;
+        if (bdat_remaining_ == 0) finish_chunk();
+        return;
+      }
+    }
+    send_error(std::move(reply));
+  };
   if (line.too_long) {
     emit(SessionEventKind::kProtocolError, "command line too long");
+    if (phase_ == Phase::kAuthResponse) phase_ = Phase::kCommands;
     send_error(make_reply(500, "5.5.2", "Line too long (RFC 5321 4.5.3.1.4)"));
     return;
   }
   emit(SessionEventKind::kCommandReceived, line.text);
   if ((line.bare_lf || line.bare_cr) && settings_.bare_line_ending == BareLineEnding::kReject) {
-    send_error(make_reply(500, "5.5.2", "Bare CR or LF in command line; lines end with CRLF (RFC 5321 2.3.8)"));
+    refuse(make_reply(500, "5.5.2", "Bare CR or LF in command line; lines end with CRLF (RFC 5321 2.3.8)"));
     return;
   }
   if (line.has_nul) {
-    send_error(make_reply(500, "5.5.2", "NUL character in command line"));
+    refuse(make_reply(500, "5.5.2", "NUL character in command line"));
     return;
   }
   if (phase_ == Phase::kAuthResponse) {
@@ -156,7 +180,7 @@ void ServerSession::handle_line(const CommandLine& line) {
     return;
   }
   if (phase_ == Phase::kRefused && verb != Verb::kQuit) {
-    send_error(bad_sequence("Service refused; only QUIT is allowed (RFC 5321 3.1)"));
+    refuse(bad_sequence("Service refused; only QUIT is allowed (RFC 5321 3.1)"));
     return;
   }
   CommandParse parse = parse_command(line.text, syntax);
@@ -400,6 +424,13 @@ void ServerSession::finish_data() {
 void ServerSession::handle_bdat(const Command& command) {
   // The chunk follows the command whatever we answer, so we always read it
   // (RFC 3030 2) and keep the reply until it is in.
+  if (settings_.offer_chunking && command.chunk_size > settings_.max_message_octets + kMaxDiscardedChunkOctets) {
+    // RFC 3030 wants a refused chunk read anyway, but not 2^64 octets of it:
+    // refuse and hang up (RFC 5321 3.8 lets a server close when it must).
+    send(make_reply(552, "5.3.4", "Chunk larger than the message size limit"));
+    send(make_reply(421, "4.3.4", absl::StrCat(settings_.hostname, " closing: the chunk is too large to skip")));
+    return;
+  }
   bdat_remaining_ = command.chunk_size;
   bdat_last_ = command.last_chunk;
   bdat_error_.reset();
@@ -410,7 +441,8 @@ void ServerSession::handle_bdat(const Command& command) {
   } else if (envelope_.recipients.empty()) {
     bdat_error_ = rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients")
                                   : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)");
-  } else if (bdat_message_.size() + command.chunk_size > settings_.max_message_octets) {
+  } else if (command.chunk_size > settings_.max_message_octets - bdat_message_.size()) {
+    // Written as a subtraction: chunk sizes go up to 2^64-1, and a sum could wrap.
     bdat_error_ = make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size (RFC 1870)");
   }
   bdat_used_ = has_mail_;
@@ -419,7 +451,8 @@ void ServerSession::handle_bdat(const Command& command) {
 }
 
 void ServerSession::finish_chunk() {
-  phase_ = Phase::kCommands;
+  phase_ = resume_phase_;
+  resume_phase_ = Phase::kCommands;
   if (bdat_error_) {
     // RFC 3030 2: after a failed chunk the transaction is void.
     send_error(*std::move(bdat_error_));

@@ -81,6 +81,7 @@ class ServerSession {
   SessionState state_;
 
   Phase phase_ = Phase::kCommands;
+  Phase resume_phase_ = Phase::kCommands;  // where a skipped BDAT chunk returns to
   std::string in_;
   std::size_t pos_ = 0;
   std::string out_;

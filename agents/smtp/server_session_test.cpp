@@ -230,6 +230,40 @@ TEST(ServerSessionTest, RefusedBdatChunkIsSkipped) {
   EXPECT_FALSE(s.session().wants_close());
 }
 
+// A chunk size near 2^64 must not wrap the size check (it once did, and the
+// chunk was stored without limit): refused at once, and the server hangs up.
+TEST(ServerSessionTest, HugeBdatChunkIsRefusedNotStored) {
+  ServerSettings settings;
+  settings.max_message_octets = 1000;
+  Server s(settings);
+  s.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
+  EXPECT_EQ(s.codes("BDAT 10\r\n0123456789"), (Codes{250}));
+  EXPECT_EQ(s.codes("BDAT 18446744073709551606 LAST\r\n"), (Codes{552, 421}));
+  EXPECT_TRUE(s.session().wants_close());
+  EXPECT_TRUE(s.policy.stored.empty());
+}
+
+// RFC 3030 2: a BDAT line refused for its form (here a bare LF) still has
+// its chunk skipped, so the chunk cannot run as commands.
+TEST(ServerSessionTest, RefusedBdatLineStillSkipsItsChunk) {
+  Server s;
+  s.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
+  EXPECT_EQ(s.codes("BDAT 6 LAST\nQUIT\r\nNOOP\r\n"), (Codes{500, 250}));
+  EXPECT_FALSE(s.session().wants_close());
+}
+
+// RFC 4954 4: any reply but 334 ends the SASL exchange, errors included.
+TEST(ServerSessionTest, ErrorDuringAuthEndsTheExchange) {
+  ServerSettings settings;
+  settings.offer_auth = true;
+  settings.auth_requires_tls = false;
+  Server s(settings);
+  s.send("EHLO c.example\r\n");
+  EXPECT_EQ(s.code("AUTH LOGIN\r\n"), 334);
+  EXPECT_EQ(s.code(std::string("dXNlcg==\0\r\n", 11)), 500);
+  EXPECT_EQ(s.code("QUIT\r\n"), 221);  // a command again, not a password
+}
+
 // RFC 3207 4.2 and CVE-2011-0411: commands pipelined after STARTTLS are dropped.
 TEST(ServerSessionTest, StarttlsDiscardsPipelinedPlaintext) {
   ServerSettings settings;

@@ -213,8 +213,9 @@ class RealTimeClock final : public Clock {
     timer->expires_after(to_chrono(delay / scale_));
     timers_[id] = timer;
     timer->async_wait([this, id, timer, callback = std::move(callback)](beast::error_code ec) {
-      if (ec) return;  // cancelled
-      timers_.erase(id);
+      // A timer that expired just before cancel() still runs its handler
+      // without an error; cancel() removed it from the map, so check that.
+      if (ec || timers_.erase(id) == 0) return;
       callback();
     });
     return id;
