@@ -114,6 +114,13 @@ std::vector<Check> make_checks() {
         if (!smtp::validate_domain_or_literal(first).ok()) {
           return fail(absl::StrCat("the first line \"", r->lines[0], "\" does not start with the server's name"));
         }
+        // Lines after the reply's last line mean the '-' continuation marks
+        // were missing: the client would take them as replies to later commands.
+        auto stray = p.reply(150ms);
+        if (stray.ok()) {
+          return fail(absl::StrCat("more lines after the end of the EHLO reply (\"", said(stray),
+                                   "\"): multi-line replies need '-' after the code on all but the last line"));
+        }
         return pass(absl::StrCat(r->lines.size() - 1, " extension line(s)"));
       });
   add("helo.works", "Greeting", "HELO still works", "RFC 5321 4.1.1.1", MUST, [](const Target&, Probe& p) {
@@ -318,15 +325,16 @@ std::vector<Check> make_checks() {
       MUST, [](const Target& t, Probe& p) {
         if (auto v = start(t, p)) return *v;
         if (!p.offers("PIPELINING")) return skip("PIPELINING not advertised");
-        p.send_raw(absl::StrCat(mail_cmd(t), "\r\n", rcpt_cmd(t), "\r\nRCPT TO:<>\r\nRSET\r\nNOOP\r\n"),
-                   "(five commands in one packet: MAIL, RCPT, a bad RCPT, RSET, NOOP)");
+        // The refused RCPT second, so that replies out of order cannot look right.
+        p.send_raw(absl::StrCat(mail_cmd(t), "\r\nRCPT TO:<>\r\n", rcpt_cmd(t), "\r\nRSET\r\nNOOP\r\n"),
+                   "(five commands in one packet: MAIL, a bad RCPT, RCPT, RSET, NOOP)");
         std::vector<int> codes;
         for (int i = 0; i < 5; ++i) {
           auto r = p.reply();
           if (!r.ok()) return fail(absl::StrCat("only ", codes.size(), " of 5 replies: ", r.status().message()));
           codes.push_back(r->code);
         }
-        const bool ok = codes[0] / 100 == 2 && codes[1] / 100 == 2 && codes[2] / 100 == 5 && codes[3] == 250 &&
+        const bool ok = codes[0] / 100 == 2 && codes[1] / 100 == 5 && codes[2] / 100 == 2 && codes[3] == 250 &&
                         codes[4] == 250;
         return ok ? pass() : fail(absl::StrCat("replies ", codes[0], " ", codes[1], " ", codes[2], " ", codes[3], " ",
                                                codes[4], " do not match the commands in order"));

@@ -2,6 +2,7 @@
 // and a server broken in one way fails exactly the check for that way.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "agents/smtp/testing/recording_policy.hpp"
@@ -88,6 +89,70 @@ TEST(ConformanceTest, BareLfServerFailsTheSmugglingChecks) {
   EXPECT_EQ(o.at("security.smuggling_cr_dot_cr"), Outcome::kPass);  // CR alone is still not a line end
   EXPECT_EQ(o.at("seq.rcpt_before_mail"), Outcome::kPass);
   EXPECT_FALSE(must_requirements_hold(results));
+}
+
+// Each deliberate defect makes the check written for it fail, and leaves the
+// checks about other things passing: a check that cannot fail proves nothing.
+struct Breakage {
+  const char* name;
+  std::function<void(smtp::ServerSettings&)> apply;
+  std::vector<std::string> must_fail;
+};
+
+class BreakSwitchTest : public ::testing::TestWithParam<Breakage> {};
+
+TEST_P(BreakSwitchTest, OnlyTheMatchingChecksFail) {
+  smtp::ServerSettings settings;
+  GetParam().apply(settings);
+  ServerUnderTest server(settings);
+  const auto results = run_checks(server.target(), select_checks({}));
+  std::set<std::string> failed;
+  for (const auto& r : results) {
+    if (r.verdict.outcome == Outcome::kFail) failed.insert(r.check->id);
+  }
+  for (const auto& id : GetParam().must_fail) {
+    EXPECT_TRUE(failed.count(id)) << id << " should fail with " << GetParam().name;
+  }
+  // Nothing unrelated fails (a broken multi-line reply confuses what follows,
+  // so that one may take neighbours down with it).
+  if (std::string(GetParam().name) != "broken_multiline") {
+    for (const auto& id : failed) {
+      EXPECT_NE(std::find(GetParam().must_fail.begin(), GetParam().must_fail.end(), id), GetParam().must_fail.end())
+          << id << " failed too with " << GetParam().name;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Defects, BreakSwitchTest,
+    ::testing::Values(
+        Breakage{"sequence", [](smtp::ServerSettings& s) { s.defects.skip_sequence_checks = true; },
+                 // RSET and EHLO are checked by seeing RCPT refused after them.
+                 {"seq.rcpt_before_mail", "seq.data_before_rcpt", "seq.rset", "ehlo.resets_transaction"}},
+        Breakage{"broken_multiline", [](smtp::ServerSettings& s) { s.defects.broken_multiline = true; },
+                 {"ehlo.multiline"}},
+        Breakage{"starttls_injection",
+                 [](smtp::ServerSettings& s) {
+                   s.offer_starttls = true;
+                   s.defects.keep_input_after_starttls = true;
+                 },
+                 {"security.starttls_injection"}},
+        Breakage{"reversed_replies", [](smtp::ServerSettings& s) { s.defects.reverse_pipelined_replies = true; },
+                 {"ext.pipelining_order"}},
+        Breakage{"unknown_commands", [](smtp::ServerSettings& s) { s.defects.accept_unknown_commands = true; },
+                 {"syntax.unknown_command", "robust.garbage_line"}},
+        Breakage{"smuggling", [](smtp::ServerSettings& s) { s.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd; },
+                 {"security.smuggling_lf_dot_lf", "security.smuggling_lf_dot_crlf", "security.smuggling_crlf_dot_lf"}}),
+    [](const ::testing::TestParamInfo<Breakage>& info) { return std::string(info.param.name); });
+
+// An MX that relays for anyone fails the open-relay check (mx profile).
+TEST(ConformanceTest, OpenRelayIsCaughtOnTheMxProfile) {
+  ServerUnderTest server({});  // the recording policy accepts every recipient
+  Target t = server.target();
+  t.profile = Profile::kMx;
+  const auto results = run_checks(t, select_checks({.only = {"security.open_relay"}}));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].verdict.outcome, Outcome::kFail);
 }
 
 // Break switch: no SIZE enforcement ... our engine always enforces, so use a

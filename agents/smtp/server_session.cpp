@@ -42,7 +42,12 @@ void ServerSession::emit(SessionEventKind kind, std::string_view text, std::size
 void ServerSession::send(Reply reply) {
   if (!settings_.offer_enhanced_status_codes) reply.enhanced.clear();
   const std::size_t start = out_.size();
-  out_ += reply.format();
+  reply_starts_.push_back(start);
+  if (settings_.defects.broken_multiline && reply.lines.size() > 1) {
+    for (const auto& line : reply.lines) out_ += Reply{reply.code, reply.enhanced, {line}}.format();
+  } else {
+    out_ += reply.format();
+  }
   if (observer_ != nullptr) {
     std::string_view written(out_.data() + start, out_.size() - start);
     while (!written.empty()) {
@@ -97,7 +102,19 @@ void ServerSession::receive(std::string_view bytes) {
     return;
   }
   in_.append(bytes);
+  const std::size_t out_start = out_.size();
+  reply_starts_.clear();
   process();
+  if (settings_.defects.reverse_pipelined_replies && reply_starts_.size() > 1) {
+    // The defect: the replies to one group of commands go out last first.
+    std::vector<std::string> replies;
+    for (std::size_t i = 0; i < reply_starts_.size(); ++i) {
+      const std::size_t end = i + 1 < reply_starts_.size() ? reply_starts_[i + 1] : out_.size();
+      replies.push_back(out_.substr(reply_starts_[i], end - reply_starts_[i]));
+    }
+    out_.resize(out_start);
+    for (auto it = replies.rbegin(); it != replies.rend(); ++it) out_ += *it;
+  }
   if (pos_ >= in_.size()) {
     in_.clear();
     pos_ = 0;
@@ -252,6 +269,10 @@ void ServerSession::handle_command(const Command& command) {
       send_error(not_implemented(command.verb_text));
       return;
     case Verb::kUnknown:
+      if (settings_.defects.accept_unknown_commands) {
+        send(make_reply(250, "2.0.0", "Ok"));
+        return;
+      }
       send_error(make_reply(500, "5.5.1", absl::StrCat("Command unrecognized: \"", printable(command.verb_text), "\"")));
       return;
   }
@@ -310,7 +331,7 @@ std::optional<Reply> ServerSession::check_extensions(const Command& command) con
 }
 
 void ServerSession::handle_mail(const Command& command) {
-  if (state_.helo_domain.empty()) {
+  if (state_.helo_domain.empty() && !settings_.defects.skip_sequence_checks) {
     send_error(bad_sequence("Send EHLO or HELO first (RFC 5321 4.1.4)"));
     return;
   }
@@ -344,7 +365,7 @@ void ServerSession::handle_mail(const Command& command) {
 }
 
 void ServerSession::handle_rcpt(const Command& command) {
-  if (!has_mail_) {
+  if (!has_mail_ && !settings_.defects.skip_sequence_checks) {
     send_error(bad_sequence("Need MAIL command first (RFC 5321 4.1.4)"));
     return;
   }
@@ -380,7 +401,7 @@ void ServerSession::handle_data() {
     send_error(bad_sequence("DATA after BDAT in one transaction (RFC 3030 2)"));
     return;
   }
-  if (envelope_.recipients.empty()) {
+  if (envelope_.recipients.empty() && !settings_.defects.skip_sequence_checks) {
     // RFC 2920 3.1: with no valid recipient, DATA fails with 503 or 554.
     send_error(rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients")
                                : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)"));
@@ -483,10 +504,11 @@ void ServerSession::handle_starttls() {
   send(make_reply(220, "2.0.0", "Ready to start TLS"));
   // CVE-2011-0411: whatever the client pipelined behind STARTTLS arrived in
   // plaintext and must not be executed inside the TLS session.
-  if (pos_ < in_.size()) {
+  if (pos_ < in_.size() && !settings_.defects.keep_input_after_starttls) {
     emit(SessionEventKind::kInputDiscarded, "plaintext pipelined after STARTTLS", in_.size() - pos_);
     pos_ = in_.size();
   }
+  if (settings_.defects.keep_input_after_starttls) return;  // and it never waits for a handshake
   awaiting_tls_ = true;
   emit(SessionEventKind::kTlsRequested, "STARTTLS");
 }

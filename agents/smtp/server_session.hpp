@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agents/smtp/command.hpp"
 #include "agents/smtp/data_framing.hpp"
@@ -85,6 +86,7 @@ class ServerSession {
   std::string in_;
   std::size_t pos_ = 0;
   std::string out_;
+  std::vector<std::size_t> reply_starts_;  // where each reply of this receive() begins in out_
   CommandLineReader reader_;
   bool closing_ = false;
   bool awaiting_tls_ = false;
