@@ -9,16 +9,20 @@ Peers:
   * aiosmtpd            - a real Python SMTP server; a handler written here saves
                           each envelope and the raw message bytes for comparison.
   * Postfix smtp-sink   - a fast C sink; optionally dumps each message to a file.
+  * Postfix smtpd       - a private Postfix instance (own config, queue and log
+                          in a work directory; every transport is discard:).
 
 Python 3.11 standard library only; run with /usr/bin/python3.
 """
 
 from __future__ import annotations
 
+import grp
 import json
 import os
 import pwd
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -253,8 +257,9 @@ def aiosmtpd_messages(server: Server) -> list[tuple[dict, bytes]]:
 # Postfix smtp-sink
 # --------------------------------------------------------------------------
 
-def _let_nobody_through(path: Path) -> None:
-    """smtp-sink runs as nobody and must reach the dump dir. tempfile.mkdtemp()
+def _let_nobody_through(path: Path, who: str = "smtp-sink (run as nobody)") -> None:
+    """smtp-sink runs as nobody and must reach the dump dir (and Postfix's
+    daemons, run as the postfix user, their data_directory). tempfile.mkdtemp()
     makes 0700 directories, so add search (x, not read) permission for others
     on the directories below the temp root; refuse to touch anything else."""
     tmp_root = Path(tempfile.gettempdir()).resolve()
@@ -266,8 +271,8 @@ def _let_nobody_through(path: Path) -> None:
         if mode & 0o001:
             continue
         if tmp_root not in d.parents:
-            raise PermissionError(f"{d} is not searchable by nobody; smtp-sink "
-                                  f"(run as nobody) could not write its dump there")
+            raise PermissionError(f"{d} is not searchable by others; {who} "
+                                  f"could not reach {path}")
         os.chmod(d, mode | 0o011)
 
 
