@@ -104,8 +104,14 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
     for (std::size_t i = step.first + 1; i <= step.last; ++i) {
       std::printf("    %s\n", reply_colored(all[i], style).c_str());
     }
-    const std::string why = scenarios::explain_event(all[step.last]);
-    if (!why.empty() && (always_explain || explained.insert(why).second)) {
+    const sim::TraceEvent& last = all[step.last];
+    const std::string why = scenarios::explain_event(last);
+    // In a pipe each reply code is explained once (its enhanced code and the
+    // text vary; the meaning does not), everything else once per text.
+    const std::string key = last.kind == "smtp.reply" && last.code != 451 && last.code != 554
+                                ? absl::StrCat("reply.", last.code)
+                                : why;
+    if (!why.empty() && (always_explain || explained.insert(key).second)) {
       std::printf("%s", style.dim(wrap_paragraph(why, "      ")).c_str());
     }
   };

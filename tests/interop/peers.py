@@ -314,3 +314,223 @@ def smtp_sink_dumps(server: Server) -> list[Path]:
     """Dump files written so far (names sort by time only to the second)."""
     d = server.extra.get("dump")
     return sorted(d.iterdir()) if d and d.exists() else []
+
+
+# --------------------------------------------------------------------------
+# Postfix smtpd: a private instance with its own config, queue and log
+# --------------------------------------------------------------------------
+
+POSTFIX = "/usr/sbin/postfix"
+POSTCONF = "/usr/sbin/postconf"
+POSTFIX_START_TIMEOUT = 20.0  # master + first smtpd; about 1-3 s here
+POSTFIX_CHECK_TIMEOUT = 60.0  # `postfix check` creates the queue: about 3 s here
+POSTFIX_INSTALL_HINT = (
+    "install it with: echo 'postfix postfix/main_mailer_type select No "
+    "configuration' | debconf-set-selections && apt-get install -y postfix "
+    "(the preseed keeps the package from configuring or starting a system MTA)")
+
+# Every service is unchained (chroot column n): a chroot would need copies of
+# /etc files inside the queue directory. The smtpd line is added per instance.
+POSTFIX_MASTER_CF_SERVICES = """\
+pickup     unix  n       -       n       60      1       pickup
+cleanup    unix  n       -       n       -       0       cleanup
+qmgr       unix  n       -       n       300     1       qmgr
+rewrite    unix  -       -       n       -       -       trivial-rewrite
+bounce     unix  -       -       n       -       0       bounce
+defer      unix  -       -       n       -       0       bounce
+trace      unix  -       -       n       -       0       bounce
+verify     unix  -       -       n       -       1       verify
+proxymap   unix  -       -       n       -       -       proxymap
+smtp       unix  -       -       n       -       -       smtp
+discard    unix  -       -       n       -       -       discard
+error      unix  -       -       n       -       -       error
+anvil      unix  -       -       n       -       1       anvil
+scache     unix  -       -       n       -       1       scache
+postlog    unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+@dataclass
+class PostfixServer(Server):
+    """A private Postfix instance. Stopping it stops master by its PID; master
+    passes SIGTERM on to its children (its own process group)."""
+
+    def stop(self) -> None:
+        pid = self.proc.pid
+        stop(self.proc)
+        _wait_process_group_gone(pid)
+
+    def maillog_text(self) -> str:
+        try:
+            return Path(self.extra["maillog"]).read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+def _process_group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        # pid (comm) state ppid pgrp ...; comm may contain spaces and ')'.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 2 and int(fields[2]) == pgid:
+            members.append(int(entry))
+    return members
+
+
+def _wait_process_group_gone(pgid: int) -> None:
+    """master runs setsid(), so its daemons are in the process group named by
+    its PID. Wait (bounded) for them to exit after master did; SIGKILL the
+    group (by that id, which only our instance can hold) if they linger."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while _process_group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _process_group_members(pgid):
+        try:
+            os.killpg(pgid, 9)
+        except ProcessLookupError:
+            pass
+
+
+def _postfix_main_cf(conf: Path, overrides: dict[str, str] | None) -> str:
+    settings = {
+        "compatibility_level": "3.6",
+        # Postfix as root: master starts as root, binds, then runs its daemons
+        # as mail_owner; the postdrop group owns maildrop/ and public/. Both
+        # come with the Debian package; named here so the instance is explicit.
+        "mail_owner": "postfix",
+        "setgid_group": "postdrop",
+        "inet_interfaces": "127.0.0.1",
+        "inet_protocols": "ipv4",
+        "queue_directory": str(conf / "queue"),
+        "data_directory": str(conf / "data"),
+        # Daemons log through postlogd into this file; the `postfix` command
+        # writes to it directly. (master's own errors before postlogd runs
+        # go to syslog only.)
+        "maillog_file": str(conf / "maillog"),
+        "maillog_file_prefixes": str(conf),
+        "myhostname": "postfix.smtplab.test",
+        "mydomain": "smtplab.test",
+        "myorigin": "$myhostname",
+        # Nothing is local and nothing is delivered: every transport discards.
+        "mydestination": "",
+        "relay_domains": "",
+        "default_transport": "discard:",
+        "local_transport": "discard:",
+        "relay_transport": "discard:",
+        "virtual_transport": "discard:",
+        "alias_maps": "",
+        "alias_database": "",
+        # The loopback client is NOT trusted: checks then see the server as a
+        # client on the Internet sees a domain's MX (no relaying; the bare-LF
+        # exclusions, which default to $mynetworks, do not exempt it).
+        "mynetworks": "",
+        "smtpd_banner": "$myhostname ESMTP",
+        "biff": "no",
+        "append_dot_mydomain": "no",
+    }
+    settings.update(overrides or {})
+    return "".join(f"{k} = {v}\n" for k, v in settings.items())
+
+
+def start_postfix_smtpd(workdir: str | os.PathLike,
+                        main_cf: dict[str, str] | None = None) -> PostfixServer:
+    """Start a private Postfix instance whose smtpd listens on 127.0.0.1:PORT.
+
+    WORKDIR/postfix/ is its config directory (main.cf, master.cf) and holds its
+    queue/, data/ and maillog. Nothing is delivered (every transport is
+    discard:), nothing listens on port 25, and the system's Postfix (if any)
+    is not touched. `main_cf` overrides or adds main.cf settings.
+
+    Needs root (master starts as root and drops to mail_owner). Stop it with
+    .stop() or `with`: master is terminated by its PID, then we wait (bounded)
+    for its daemons."""
+    for path in (POSTFIX, POSTCONF):
+        if not os.access(path, os.X_OK):
+            raise RuntimeError(f"Postfix is not installed ({path} missing); "
+                               f"{POSTFIX_INSTALL_HINT}")
+    if os.geteuid() != 0:
+        raise RuntimeError("a private Postfix instance needs root: master "
+                           "starts as root and runs its daemons as mail_owner")
+
+    workdir = Path(workdir)
+    conf = workdir / "postfix"
+    conf.mkdir(parents=True, exist_ok=True)
+    os.chmod(conf, 0o755)
+    # Postfix wants a root-owned queue directory it can chdir into; `postfix
+    # check` then creates its subdirectories and data_directory (owned by
+    # mail_owner).
+    (conf / "queue").mkdir(exist_ok=True)
+    os.chmod(conf / "queue", 0o755)
+    port = free_port()
+    (conf / "main.cf").write_text(_postfix_main_cf(conf, main_cf))
+    (conf / "master.cf").write_text(
+        f"127.0.0.1:{port} inet n - n - - smtpd\n" + POSTFIX_MASTER_CF_SERVICES)
+    maillog = conf / "maillog"
+
+    def maillog_tail() -> str:
+        try:
+            return maillog.read_text(errors="replace")[-3000:]
+        except OSError:
+            return "(no maillog)"
+
+    def run(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, errors="replace", timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            raise TimeoutError(f"{' '.join(argv)} did not finish within "
+                               f"{timeout} s; maillog:\n{maillog_tail()}") from e
+
+    # The settings Postfix will actually use (and a first syntax check).
+    r = run([POSTCONF, "-c", str(conf), "-h", "daemon_directory", "mail_owner",
+             "setgid_group"], 30)
+    values = r.stdout.split("\n")
+    if r.returncode != 0 or len(values) < 3:
+        raise RuntimeError(f"postconf -c {conf} failed ({r.returncode}):\n"
+                           f"{r.stdout}{r.stderr}")
+    daemon_dir, owner, group = values[:3]
+    try:
+        pwd.getpwnam(owner)
+        grp.getgrnam(group)
+    except KeyError as e:
+        raise RuntimeError(f"Postfix needs the user {owner!r} and the group "
+                           f"{group!r} (the postfix package creates them): {e}")
+    master = Path(daemon_dir) / "master"
+    if not os.access(master, os.X_OK):
+        raise RuntimeError(f"{master} missing; {POSTFIX_INSTALL_HINT}")
+    # Daemons run as mail_owner and open data_directory by its absolute path,
+    # so every directory above it must be searchable (mkdtemp makes 0700).
+    _let_nobody_through(conf, f"Postfix's daemons (run as {owner})")
+
+    r = run([POSTFIX, "-c", str(conf), "check"], POSTFIX_CHECK_TIMEOUT)
+    if r.returncode != 0:
+        # The postfix command logs to maillog_file, not to stderr (no tty).
+        raise RuntimeError(f"postfix -c {conf} check failed ({r.returncode}):\n"
+                           f"{r.stdout}{r.stderr}\nmaillog:\n{maillog_tail()}")
+
+    # master stays in the foreground (it only detaches with -w), so the PID we
+    # hold is master's; -s keeps its stdout. MAIL_CONFIG reaches its children.
+    argv = [str(master), "-c", str(conf), "-s"]
+    stderr_path = workdir / "postfix-master.stderr"
+    proc = _spawn(argv, stderr_path, env=dict(os.environ, MAIL_CONFIG=str(conf)))
+    server = PostfixServer("postfix smtpd", proc, port, stderr_path, workdir,
+                           {"config_dir": conf, "maillog": maillog, "argv": argv})
+    try:
+        wait_for_banner(proc, port, stderr_path, "Postfix master",
+                        timeout=POSTFIX_START_TIMEOUT)
+    except (RuntimeError, TimeoutError) as e:
+        server.stop()
+        raise RuntimeError(
+            f"{e}\nmaillog ({maillog}):\n{maillog_tail()}\n(master logs errors "
+            f"from before its postlogd runs to syslog only: if the maillog says "
+            f"nothing, run {' '.join(argv)} under strace -f)") from e
+    except BaseException:
+        server.stop()
+        raise
+    return server
