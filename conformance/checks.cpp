@@ -2,6 +2,7 @@
 // answer cannot spoil the next check. None completes a transaction unless
 // the owner named a recipient with --to: otherwise transactions end with
 // RSET, or by closing the connection in the middle of DATA.
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -66,11 +67,12 @@ Verdict no_early_end(Probe& p, std::string_view text, std::string_view shown) {
   if (!is(data, 354)) return skip(absl::StrCat("DATA not accepted: ", said(data)));
   p.send_raw(text, shown);
   auto r = p.reply(700ms);
-  p.note("closing the connection without the final dot: nothing is delivered");
+  p.note("closing the connection without the final dot");
   p.close();
   if (r.ok()) {
     return fail(absl::StrCat("the server answered \"", said(r),
-                             "\": it took the sequence as the end of the data, which is how SMTP smuggling works"));
+                             "\": it took the sequence as the end of the data, which is how SMTP smuggling works",
+                             r->is_positive() ? " (and it has queued the short test message)" : ""));
   }
   return pass("no reply: the server is still reading message text, as it must");
 }
@@ -114,6 +116,9 @@ std::vector<Check> make_checks() {
         if (!smtp::validate_domain_or_literal(first).ok()) {
           return fail(absl::StrCat("the first line \"", r->lines[0], "\" does not start with the server's name"));
         }
+        if (r->lines.size() > 1 && r->lines.back().empty()) {
+          return warn("the last line of the EHLO reply is empty; RFC 5321's grammar wants an ehlo-line there");
+        }
         // Lines after the reply's last line mean the '-' continuation marks
         // were missing: the client would take them as replies to later commands.
         auto stray = p.reply(150ms);
@@ -147,14 +152,16 @@ std::vector<Check> make_checks() {
         auto r = p.command("XYZZY plugh");
         return is(r, 500) ? pass() : fail(absl::StrCat("got ", said(r)));
       });
-  add("syntax.bad_arguments", "Syntax", "A malformed MAIL FROM gets 501", "RFC 5321 4.1.1.2, 4.2.3", MUST,
+  // SHOULD: real servers accept a bare address by default (Postfix
+  // strict_rfc821_envelopes = no), a leniency RFC 5321 tolerates.
+  add("syntax.bad_arguments", "Syntax", "A malformed MAIL FROM gets 501", "RFC 5321 4.1.1.2, 4.2.3", SHOULD,
       [](const Target& t, Probe& p) {
         if (auto v = start(t, p)) return *v;
         auto r = p.command("MAIL FROM:not-an-address");
         if (is(r, 501)) return pass();
         if (klass(r, 5)) return warn(absl::StrCat("refused, but with ", said(r), " rather than 501"));
         p.command("RSET");
-        return fail(absl::StrCat("accepted: ", said(r)));
+        return warn(absl::StrCat("accepted: ", said(r), " (lenient parsing of MAIL FROM)"));
       });
   add("syntax.case_insensitive", "Syntax", "Verbs are case-insensitive", "RFC 5321 2.4", MUST, [](const Target& t, Probe& p) {
     if (auto v = start(t, p)) return *v;
@@ -259,7 +266,8 @@ std::vector<Check> make_checks() {
         if (!klass(p.command(mail_cmd(t)), 2)) return skip("MAIL not accepted");
         auto r = p.command("RCPT TO:<bad address@@example.org>");
         p.command("RSET");
-        if (is(r, 501)) return pass();
+        // 553 is RFC 5321 4.2.3's "mailbox name not allowed (syntax incorrect)".
+        if (is(r, 501) || is(r, 553)) return pass(said(r));
         return klass(r, 5) ? warn(absl::StrCat("refused with ", said(r))) : fail(absl::StrCat("accepted: ", said(r)));
       });
   add("path.source_route", "Paths", "A source route in RCPT is accepted and ignored", "RFC 5321 4.1.1.3, appendix C",
@@ -333,6 +341,9 @@ std::vector<Check> make_checks() {
           auto r = p.reply();
           if (!r.ok()) return fail(absl::StrCat("only ", codes.size(), " of 5 replies: ", r.status().message()));
           codes.push_back(r->code);
+        }
+        if (std::all_of(codes.begin(), codes.end(), [](int code) { return code / 100 == 2; })) {
+          return skip("the server accepts RCPT TO:<> (a sink?), so these replies cannot show their order");
         }
         const bool ok = codes[0] / 100 == 2 && codes[1] / 100 == 5 && codes[2] / 100 == 2 && codes[3] == 250 &&
                         codes[4] == 250;
@@ -460,7 +471,8 @@ std::vector<Check> make_checks() {
         if (!klass(p.command("MAIL FROM:<relay-test@smtplab.example>"), 2)) return skip("MAIL not accepted");
         auto r = p.command("RCPT TO:<relay-test@relay-target.smtplab.invalid>");
         p.command("RSET");
-        return klass(r, 5) ? pass(said(r)) : fail(absl::StrCat("a foreign recipient got ", said(r), ": open relay"));
+        // A 4xx refusal (Postfix's defer_unauth_destination: 454 4.7.1) relays nothing either.
+        return !klass(r, 2) ? pass(said(r)) : fail(absl::StrCat("a foreign recipient got ", said(r), ": open relay"));
       });
   add("security.vrfy", "Security", "VRFY is answered without confirming users (252, or 502)", "RFC 5321 3.5.3, 7.3", MAY,
       [](const Target& t, Probe& p) {
@@ -499,7 +511,7 @@ std::vector<Check> make_checks() {
         p.send_line("NOOP " + std::string(100000, 'y'));
         auto r = p.reply();
         if (!r.ok()) return warn(absl::StrCat("no reply: ", r.status().message()));
-        if (klass(r, 2)) return warn("accepted: the server has no line length limit");
+        if (klass(r, 2)) return warn("accepted (the server may have cut the line short without saying so)");
         return survives(p);
       });
   add("robust.bare_lf_command", "Robustness", "A command ending in a bare LF is not taken as a CRLF line",
@@ -509,7 +521,7 @@ std::vector<Check> make_checks() {
         auto r = p.reply(1000ms);
         if (!r.ok()) return pass("no reply: the line is not complete without CRLF");
         if (klass(r, 5)) return pass(absl::StrCat("refused: ", said(r)));
-        return warn("a bare LF was accepted as a line end (Postfix's normalize mode does this safely)");
+        return warn("a bare LF ended a command line; harmless if message text still needs CRLF (see the smuggling checks)");
       });
   add("robust.stalled_client", "Robustness", "A client that stops talking is eventually disconnected",
       "RFC 5321 4.5.3.2.7", SHOULD, [](const Target& t, Probe& p) {
