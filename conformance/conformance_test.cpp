@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "agents/smtp/testing/recording_policy.hpp"
+#include "agents/mta/mta.hpp"
 #include "agents/smtp_server_endpoint.hpp"
+#include "sim/loopback/loopback_network.hpp"
 #include "conformance/runner.hpp"
 #include "sim/loopback/loopback_runtime.hpp"
 
@@ -144,6 +146,39 @@ INSTANTIATE_TEST_SUITE_P(
         Breakage{"smuggling", [](smtp::ServerSettings& s) { s.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd; },
                  {"security.smuggling_lf_dot_lf", "security.smuggling_lf_dot_crlf", "security.smuggling_crlf_dot_lf"}}),
     [](const ::testing::TestParamInfo<Breakage>& info) { return std::string(info.param.name); });
+
+// The project's MTA, as an MX for its domain on real sockets: every MUST
+// holds under the mx profile (no open relay, postmaster accepted...).
+TEST(ConformanceTest, OurMtaMeetsEveryMustAsAnMx) {
+  sim::LoopbackRuntime runtime;
+  sim::LoopbackNetwork network(runtime);
+  sim::SimDns dns(runtime.clock(), nullptr);
+  ASSERT_TRUE(network.add_host("mx.smtplab.example", "192.0.2.25").ok());
+  agents::MtaSettings settings;
+  settings.local_domains = {"smtplab.example"};
+  settings.mda_host = "mail.smtplab.example";
+  settings.mda_address = "192.0.2.26";  // never reached: no transaction is completed
+  agents::Mta mta(agents::HostContext{"mx.smtplab.example", "192.0.2.25", runtime.clock(), network, &dns, nullptr,
+                                      nullptr},
+                  settings);
+  ASSERT_TRUE(mta.start().ok());
+  const auto [address, port] = network.real_endpoint("mx.smtplab.example", 25);
+  std::thread server([&] { runtime.run(); });
+  Target t;
+  t.host = address;
+  t.port = port;
+  t.profile = Profile::kMx;
+  t.timeout = std::chrono::milliseconds(2000);
+  const auto results = run_checks(t, select_checks({}));
+  runtime.stop();
+  server.join();
+  for (const auto& r : results) {
+    if (r.check->level == Level::kMust) {
+      EXPECT_NE(r.verdict.outcome, Outcome::kFail) << r.check->id << ": " << r.verdict.message;
+    }
+  }
+  EXPECT_EQ(outcomes(results).at("security.open_relay"), Outcome::kPass);
+}
 
 // An MX that relays for anyone fails the open-relay check (mx profile).
 TEST(ConformanceTest, OpenRelayIsCaughtOnTheMxProfile) {
