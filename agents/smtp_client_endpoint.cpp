@@ -1,14 +1,15 @@
 #include "agents/smtp_client_endpoint.hpp"
 
 #include "absl/strings/str_cat.h"
+#include "base/absl_string_view.hpp"
 
 namespace smtplab::agents {
 
 using Waiting = smtp::ClientSession::Waiting;
 
 SmtpClientEndpoint::SmtpClientEndpoint(smtp::ClientSession& session, ClientTimeouts timeouts,
-                                       std::function<void(std::string_view)> on_done)
-    : session_(session), timeouts_(timeouts), on_done_(std::move(on_done)) {}
+                                       std::function<void(std::string_view)> on_done, ClientTlsOptions tls)
+    : session_(session), timeouts_(timeouts), on_done_(std::move(on_done)), tls_(std::move(tls)) {}
 
 absl::Duration SmtpClientEndpoint::timeout_for_state() const {
   switch (session_.waiting()) {
@@ -24,12 +25,65 @@ absl::Duration SmtpClientEndpoint::timeout_for_state() const {
 
 void SmtpClientEndpoint::on_open(sim::Connection& connection) {
   connection_ = &connection;
+  transport_ = std::make_unique<TlsTransport>(connection);
+  if (session_.tls_active()) {
+    // Implicit TLS (RFC 8314): the handshake comes before the greeting.
+    start_tls();
+    if (connection_ != nullptr) connection_->set_timeout(timeouts_.greeting);
+    return;
+  }
   flush();
 }
 
+void SmtpClientEndpoint::start_tls() {
+  if (!tls_.context) {
+    failure_ = "the server accepted STARTTLS but this client has no TLS configured";
+    session_.connection_closed(failure_);
+    connection_->close();
+    return;
+  }
+  const absl::Time now = tls_.clock != nullptr ? tls_.clock->wall_now() : absl::Now();
+  if (auto s = transport_->start_client(tls_.context, tls_.server_name, now); !s.ok()) {
+    failure_ = absl::StrCat("TLS could not start: ", s.message());
+    session_.connection_closed(failure_);
+    connection_->close();
+  }
+}
+
 void SmtpClientEndpoint::on_bytes(std::string_view bytes) {
-  session_.receive(bytes);
+  if (transport_ == nullptr) return;
+  const bool was_handshaking = transport_->handshaking();
+  const std::string plain = transport_->read(bytes);
+  if (was_handshaking && !transport_->handshaking()) {
+    handshake_over(!session_.awaiting_tls());
+    if (connection_ == nullptr || transport_->failed()) return;
+  }
+  if (!plain.empty()) session_.receive(plain);
   flush();
+}
+
+void SmtpClientEndpoint::handshake_over(bool implicit) {
+  const tls::HandshakeReport& report = transport_->report();
+  if (tls_.on_handshake) tls_.on_handshake(report);
+  if (transport_->failed()) {
+    failure_ = absl::StrCat("TLS handshake with ", tls_.server_name, " failed: ", report.error);
+    session_.connection_closed(failure_);
+    connection_->close();
+    return;
+  }
+  if (tls_.require_verified && !report.verified) {
+    const std::string why = absl::StrCat("the certificate of ", tls_.server_name,
+                                         " did not verify: ", report.verify_result);
+    if (implicit) {
+      failure_ = absl::StrCat("TLS required, but ", why);
+      session_.connection_closed(failure_);
+      transport_->close();
+      return;
+    }
+    session_.tls_rejected(why);
+    return;
+  }
+  if (!implicit) session_.tls_established();  // RFC 3207 4.2: EHLO again
 }
 
 void SmtpClientEndpoint::on_timeout() {
@@ -41,19 +95,19 @@ void SmtpClientEndpoint::on_closed(std::string_view why) {
   session_.connection_closed(why);
   if (on_done_) {
     auto done = std::move(on_done_);
-    done(why);
+    done(failure_.empty() ? why : std::string_view(failure_));
   }
 }
 
 void SmtpClientEndpoint::flush() {
-  if (connection_ == nullptr) return;
-  if (session_.has_output()) connection_->send(session_.take_output());
-  if (session_.awaiting_tls()) {
-    // TLS over links arrives with the TLS work; until then, refuse politely.
-    session_.connection_closed("STARTTLS accepted but this link has no TLS yet");
+  if (connection_ == nullptr || !failure_.empty()) return;
+  if (session_.has_output()) transport_->write(session_.take_output());
+  if (session_.awaiting_tls() && !transport_->started()) {
+    start_tls();
+    if (!failure_.empty()) return;
   }
   if (session_.done()) {
-    connection_->close();
+    transport_->close();
     return;
   }
   connection_->set_timeout(timeout_for_state());

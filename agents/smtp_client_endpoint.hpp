@@ -1,12 +1,18 @@
 // Runs a ClientSession over any sim::Connection, with the client timeouts of
-// RFC 5321 4.5.3.2 chosen by what the session is waiting for.
+// RFC 5321 4.5.3.2 chosen by what the session is waiting for, and the TLS
+// handshake when the session asks for it (STARTTLS) or from the first byte
+// (implicit TLS).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/time/time.h"
 #include "agents/smtp/client_session.hpp"
+#include "agents/tls/tls_context.hpp"
+#include "agents/tls_transport.hpp"
+#include "sim/clock.hpp"
 #include "sim/connection.hpp"
 
 namespace smtplab::agents {
@@ -21,11 +27,24 @@ struct ClientTimeouts {
   absl::Duration other = absl::Minutes(5);
 };
 
+// How this client does TLS on one connection.
+struct ClientTlsOptions {
+  std::shared_ptr<const tls::TlsContext> context;  // null: the client cannot do TLS
+  std::string server_name;  // the name the certificate must carry (the MX host name)
+  const sim::Clock* clock = nullptr;  // certificates are checked at its wall time
+  // Refuse a session whose certificate does not verify (RFC 7672 DANE,
+  // RFC 8461 MTA-STS enforce): the session quits with 4.7.5 before any mail.
+  bool require_verified = false;
+  // Told about the handshake, finished (check report.verified) or failed (report.error).
+  std::function<void(const tls::HandshakeReport&)> on_handshake;
+};
+
 class SmtpClientEndpoint : public sim::ConnectionHandler {
  public:
-  // `session` must outlive the connection; `on_done` runs once, at the end.
+  // `session` must outlive the connection; `on_done` runs once, at the end,
+  // with why the connection ended (a TLS failure is named as such).
   SmtpClientEndpoint(smtp::ClientSession& session, ClientTimeouts timeouts,
-                     std::function<void(std::string_view why)> on_done);
+                     std::function<void(std::string_view why)> on_done, ClientTlsOptions tls = {});
 
   void on_open(sim::Connection& connection) override;
   void on_bytes(std::string_view bytes) override;
@@ -34,12 +53,17 @@ class SmtpClientEndpoint : public sim::ConnectionHandler {
 
  private:
   void flush();
+  void start_tls();
+  void handshake_over(bool implicit);
   absl::Duration timeout_for_state() const;
 
   smtp::ClientSession& session_;
   ClientTimeouts timeouts_;
   std::function<void(std::string_view)> on_done_;
+  ClientTlsOptions tls_;
   sim::Connection* connection_ = nullptr;
+  std::unique_ptr<TlsTransport> transport_;
+  std::string failure_;  // a TLS failure that ended the connection
 };
 
 }  // namespace smtplab::agents

@@ -2,20 +2,39 @@
 
 namespace smtplab::agents {
 
+smtp::ServerSettings SmtpServerEndpoint::session_settings(const ServerEndpointSettings& settings) {
+  smtp::ServerSettings s = settings.session;
+  // STARTTLS is only offered by a server that holds a certificate, and never
+  // inside implicit TLS.
+  if (!settings.tls || settings.implicit_tls) s.offer_starttls = false;
+  s.implicit_tls = settings.tls != nullptr && settings.implicit_tls;
+  return s;
+}
+
 SmtpServerEndpoint::SmtpServerEndpoint(smtp::ServerPolicy& policy, const ServerEndpointSettings& settings,
                                        const sim::ConnectionInfo& info,
                                        std::unique_ptr<smtp::SessionObserver> observer,
                                        std::optional<smtp::Reply> refusal)
     : observer_(std::move(observer)),
-      session_(policy, settings.session, info.peer_address, observer_.get()),
+      session_(policy, session_settings(settings), info.peer_address, observer_.get()),
       idle_timeout_(settings.idle_timeout),
-      refusal_(std::move(refusal)) {
+      refusal_(std::move(refusal)),
+      tls_(settings.tls),
+      implicit_tls_(settings.tls != nullptr && settings.implicit_tls),
+      on_tls_(settings.on_tls),
+      info_(info) {
   session_.set_connection_id(info.connection_id);
 }
 
 void SmtpServerEndpoint::on_open(sim::Connection& connection) {
   connection_ = &connection;
+  transport_ = std::make_unique<TlsTransport>(connection);
   connection.set_timeout(idle_timeout_);
+  if (implicit_tls_) {
+    // The greeting waits for the handshake (RFC 8314 3.3).
+    if (auto s = transport_->start_server(tls_); !s.ok()) connection.close();
+    return;
+  }
   if (refusal_) {
     connection.send(refusal_->format());
     connection.close();
@@ -26,8 +45,34 @@ void SmtpServerEndpoint::on_open(sim::Connection& connection) {
 }
 
 void SmtpServerEndpoint::on_bytes(std::string_view bytes) {
-  session_.receive(bytes);
+  if (transport_ == nullptr) return;
+  const bool was_handshaking = transport_->handshaking();
+  const std::string plain = transport_->read(bytes);
+  if (was_handshaking && !transport_->handshaking()) {
+    handshake_over();
+    if (connection_ == nullptr || transport_->failed()) return;
+  }
+  if (!plain.empty()) session_.receive(plain);
   flush();
+}
+
+void SmtpServerEndpoint::handshake_over() {
+  if (on_tls_) on_tls_(info_, transport_->report());
+  if (transport_->failed()) {
+    // Nothing can be said in plaintext any more: the client expects TLS.
+    connection_->close();
+    return;
+  }
+  if (implicit_tls_) {
+    if (refusal_) {
+      transport_->write(refusal_->format());
+      transport_->close();
+      return;
+    }
+    session_.start();
+  } else {
+    session_.tls_established();  // RFC 3207 4.2: forget everything, wait for EHLO
+  }
 }
 
 void SmtpServerEndpoint::on_timeout() {
@@ -39,10 +84,16 @@ void SmtpServerEndpoint::on_closed(std::string_view) { connection_ = nullptr; }
 
 void SmtpServerEndpoint::flush() {
   if (connection_ == nullptr) return;
-  if (session_.has_output()) connection_->send(session_.take_output());
-  // STARTTLS is only offered where the link can do TLS; a link without it
-  // never gets here, but if it did, closing is the only safe answer.
-  if (session_.wants_close() || session_.awaiting_tls()) connection_->close();
+  if (session_.has_output()) transport_->write(session_.take_output());
+  if (session_.wants_close()) {
+    transport_->close();
+    return;
+  }
+  if (session_.awaiting_tls() && !transport_->started()) {
+    // The 220 went out in plaintext above; what follows is the handshake.
+    // The session only offers STARTTLS with a certificate, so tls_ is set.
+    if (!tls_ || !transport_->start_server(tls_).ok()) connection_->close();
+  }
 }
 
 }  // namespace smtplab::agents

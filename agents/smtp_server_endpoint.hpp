@@ -1,20 +1,32 @@
 // Runs a ServerSession over any sim::Connection: the glue between the
 // sans-I/O engine and a link. The same class serves loopback sockets and
-// in-process links.
+// in-process links, with STARTTLS (RFC 3207) or implicit TLS (RFC 8314)
+// when it is given a certificate.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 
 #include "absl/time/time.h"
 #include "agents/smtp/server_session.hpp"
+#include "agents/tls/tls_context.hpp"
+#include "agents/tls_transport.hpp"
 #include "sim/connection.hpp"
 
 namespace smtplab::agents {
 
+// Told about each server-side handshake, finished or failed (report.error).
+using ServerTlsObserver = std::function<void(const sim::ConnectionInfo&, const tls::HandshakeReport&)>;
+
 struct ServerEndpointSettings {
   smtp::ServerSettings session;
   absl::Duration idle_timeout = absl::Minutes(5);  // RFC 5321 4.5.3.2.7
+  // The server's certificate. With it, STARTTLS is offered (unless the
+  // session settings turn it off); without it, there is no TLS at all.
+  std::shared_ptr<const tls::TlsContext> tls;
+  bool implicit_tls = false;  // RFC 8314: TLS from the first byte (port 465)
+  ServerTlsObserver on_tls;
 };
 
 class SmtpServerEndpoint : public sim::ConnectionHandler {
@@ -30,13 +42,20 @@ class SmtpServerEndpoint : public sim::ConnectionHandler {
   void on_closed(std::string_view why) override;
 
  private:
+  static smtp::ServerSettings session_settings(const ServerEndpointSettings& settings);
   void flush();
+  void handshake_over();
 
   std::unique_ptr<smtp::SessionObserver> observer_;
   smtp::ServerSession session_;
   absl::Duration idle_timeout_;
   std::optional<smtp::Reply> refusal_;
+  std::shared_ptr<const tls::TlsContext> tls_;
+  bool implicit_tls_;
+  ServerTlsObserver on_tls_;
+  sim::ConnectionInfo info_;
   sim::Connection* connection_ = nullptr;
+  std::unique_ptr<TlsTransport> transport_;
 };
 
 }  // namespace smtplab::agents

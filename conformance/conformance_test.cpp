@@ -8,6 +8,7 @@
 #include "agents/smtp/testing/recording_policy.hpp"
 #include "agents/mta/mta.hpp"
 #include "agents/smtp_server_endpoint.hpp"
+#include "agents/tls/test_pki.hpp"
 #include "sim/loopback/loopback_network.hpp"
 #include "conformance/runner.hpp"
 #include "sim/loopback/loopback_runtime.hpp"
@@ -22,6 +23,11 @@ class ServerUnderTest {
     agents::ServerEndpointSettings endpoint;
     endpoint.session = settings;
     endpoint.session.hostname = "mx.smtplab.example";
+    if (settings.offer_starttls) {
+      auto pki = tls::make_test_pki("mx.smtplab.example");
+      EXPECT_TRUE(pki.ok()) << pki.status();
+      if (pki.ok()) endpoint.tls = pki->server_context;
+    }
     auto port = runtime_.listen("127.0.0.1", 0, [this, endpoint](const sim::ConnectionInfo& info) {
       return std::make_unique<agents::SmtpServerEndpoint>(policy_, endpoint, info);
     });

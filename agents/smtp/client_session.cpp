@@ -455,6 +455,15 @@ void ClientSession::tls_established() {
   expect(Expect::kEhlo);
 }
 
+void ClientSession::tls_rejected(std::string_view why) {
+  awaiting_tls_ = false;
+  tls_active_ = true;
+  // RFC 3463 X.7.5: cryptographic failure; temporary, so the queue retries
+  // (the certificate may be fixed) until the queue lifetime ends.
+  const Reply reply = make_reply(454, "4.7.5", absl::StrCat("TLS required, but ", av(why)));
+  give_up(&reply, reply.text());
+}
+
 void ClientSession::connection_closed(std::string_view why) {
   if (done_) return;
   // The final dot (or last chunk) went out, whatever else is still pending

@@ -89,6 +89,10 @@ class ClientSession {
 
   bool awaiting_tls() const { return awaiting_tls_; }
   void tls_established();
+  // The handshake finished but the owner will not use it (required TLS and
+  // the certificate did not verify): fail every message with a 4.7.5
+  // temporary failure and QUIT inside TLS, before any AUTH or mail is sent.
+  void tls_rejected(std::string_view why);
   // The connection ended (peer closed, reset, timeout): whatever is pending fails.
   void connection_closed(std::string_view why);
 

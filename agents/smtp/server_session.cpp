@@ -81,6 +81,7 @@ std::string ServerSession::take_output() {
 }
 
 void ServerSession::start() {
+  state_.tls_active = settings_.implicit_tls;
   if (auto refusal = policy_.on_connect(state_)) {
     // RFC 5321 3.1: a 554 greeting; the server then waits for QUIT and answers
     // 503 to anything else. A 421 closes at once.

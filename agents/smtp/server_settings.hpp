@@ -47,6 +47,9 @@ struct ServerSettings {
   bool offer_dsn = true;          // RFC 3461
   bool offer_enhanced_status_codes = true;  // RFC 2034
   bool offer_starttls = false;    // RFC 3207: only when the owner can do TLS
+  // RFC 8314 (port 465): the owner ran the TLS handshake before start(), so
+  // the session is protected from its first byte and never offers STARTTLS.
+  bool implicit_tls = false;
   bool offer_auth = false;        // RFC 4954: PLAIN and LOGIN
   bool auth_requires_tls = true;  // RFC 4954 4 / RFC 8314: no plaintext passwords
   bool offer_vrfy = true;         // VRFY answers 252 by default (RFC 5321 3.5.3)
