@@ -25,9 +25,19 @@ std::string window_text(const ExpectSpec& e) {
   return out;
 }
 
-bool count_ok(const ExpectSpec& e, std::size_t n) { return e.count == 0 ? n > 0 : n == static_cast<std::size_t>(e.count); }
+bool count_ok(const ExpectSpec& e, std::size_t n) { return e.count < 0 ? n > 0 : n == static_cast<std::size_t>(e.count); }
 
-std::string times(const ExpectSpec& e) { return e.count == 0 ? "" : absl::StrCat(" exactly ", e.count, " time(s)"); }
+// "a" or, for count: 0, "no": "no attack.read event at ...".
+std::string article(const ExpectSpec& e, std::string_view next_word = "x") {
+  if (e.count == 0) return "no ";
+  return !next_word.empty() && std::string_view("aeiou").find(next_word[0]) != std::string_view::npos ? "an " : "a ";
+}
+
+std::string times(const ExpectSpec& e) {
+  if (e.count < 0) return "";
+  if (e.count == 0) return "";  // the sentence starts with "no" instead
+  return absl::StrCat(" exactly ", e.count, " time(s)");
+}
 
 bool same_address(const std::string* a, const std::string& b) {
   return a != nullptr && absl::EqualsIgnoreCase(av(*a), av(b));
@@ -87,7 +97,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
             seen(e);
           }
         }
-        r.expected = absl::StrCat("a bounce (DSN) reaches ", spec.to, window_text(spec), times(spec));
+        r.expected = absl::StrCat(article(spec), "bounce (DSN) reaches ", spec.to, window_text(spec), times(spec));
         r.met = count_ok(spec, n);
         r.found = n == 0 ? none("no bounce in the mailbox") : absl::StrCat(n, " bounce(s), the first at ", when(first));
         break;
@@ -98,7 +108,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
             seen(e);
           }
         }
-        r.expected = absl::StrCat("a ", spec.code, " reply", spec.host.empty() ? "" : " from " + spec.host,
+        r.expected = absl::StrCat(article(spec), spec.code, " reply", spec.host.empty() ? "" : " from " + spec.host,
                                   spec.text.empty() ? "" : " saying \"" + spec.text + "\"", window_text(spec), times(spec));
         r.met = count_ok(spec, n);
         r.found = n == 0 ? none("none") : absl::StrCat(n, " seen, the first at ", when(first));
@@ -129,7 +139,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
             seen(e);
           }
         }
-        r.expected = absl::StrCat("a ", spec.event_kind, " event", spec.host.empty() ? "" : " at " + spec.host,
+        r.expected = absl::StrCat(article(spec, spec.event_kind), spec.event_kind, " event", spec.host.empty() ? "" : " at " + spec.host,
                                   spec.text.empty() ? "" : " mentioning \"" + spec.text + "\"", window_text(spec),
                                   times(spec));
         r.met = count_ok(spec, n);

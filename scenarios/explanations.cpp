@@ -141,7 +141,8 @@ const std::vector<std::string>& known_event_kinds() {
       "smtp.starttls", "smtp.discarded", "smtp.error", "message.submit", "message.submitted", "message.rejected",
       "queue.enqueue", "queue.attempt", "queue.hop_failed", "queue.relay", "queue.defer", "queue.wait",
       "queue.retry", "queue.bounce", "queue.expire", "message.dsn", "queue.bounce_dropped", "queue.rfc1047",
-      "queue.done", "queue.recover", "mailbox.deliver", "fault.dns", "fault.reply"};
+      "queue.done", "queue.recover", "mailbox.deliver", "fault.dns", "fault.reply", "tls.handshake",
+      "tls.established", "tls.failed", "tls.fallback", "attack.strip", "attack.read", "attack.blind"};
   return *kinds;
 }
 
@@ -244,6 +245,38 @@ std::string explain_event(const sim::TraceEvent& e) {
   if (k == "host.up") return "The host is back; queued mail can flow again.";
   if (k == "net.partition") return "The network between two hosts fails: nothing gets through until it heals.";
   if (k == "net.heal") return "The network between the two hosts works again.";
+  if (k == "tls.handshake") {
+    const std::string policy = detail(e, "policy");
+    const std::string said_policy =
+        policy == "may" ? " The sender's policy is opportunistic TLS (\"may\"): it encrypts when it can and delivers either way."
+        : policy == "encrypt" ? " The sender's policy is \"encrypt\": TLS is required, the certificate is not checked."
+        : policy == "verify" ? " The sender's policy is \"verify\": no delivery without a certificate that verifies (as with DANE, RFC 7672, or MTA-STS enforce, RFC 8461)."
+        : "";
+    const std::string& x = e.explain;
+    std::string why;
+    if (x == "tls.verified") {
+      why = "The TLS handshake finished and the server's certificate verified: it chains to a CA the client trusts, it is valid now, and it names the host the client wanted (RFC 6125). From here on the session is encrypted and the server is authenticated.";
+    } else if (x == "tls.unverified.expired") {
+      why = "The TLS handshake finished, but the server's certificate has expired (its notAfter date is in the past). The connection is encrypted, yet the client cannot be sure who it talks to.";
+    } else if (x == "tls.unverified.not_yet_valid") {
+      why = "The TLS handshake finished, but the server's certificate is not valid yet (its notBefore date is in the future; often a server clock that is wrong). Encrypted, not authenticated.";
+    } else if (x == "tls.unverified.wrong_name") {
+      why = "The TLS handshake finished, but the certificate was issued for another name than the host the client connected to (RFC 6125 6). Encrypted, not authenticated: it could be anyone's certificate.";
+    } else if (x == "tls.unverified.self_signed") {
+      why = "The TLS handshake finished, but the certificate is self-signed: no CA vouches for it. Common on mail servers; encrypted, not authenticated.";
+    } else if (x == "tls.unverified.unknown_ca") {
+      why = "The TLS handshake finished, but the certificate was signed by a CA the client does not trust (\"unable to get local issuer certificate\"). Encrypted, not authenticated.";
+    } else {
+      why = "The TLS handshake finished, but the server's certificate did not verify. Encrypted, not authenticated.";
+    }
+    return why + said_policy;
+  }
+  if (k == "tls.established") return "The server completed a TLS handshake with its client: protocol version and cipher are settled, and everything from here on is encrypted. The SMTP session restarts: the client must say EHLO again (RFC 3207 4.2).";
+  if (k == "tls.failed") return "The TLS handshake failed: the two sides found no protocol version or cipher in common, or one side sent something that was not TLS. The connection cannot be used any more, because both sides expected TLS on it (RFC 3207 4.1).";
+  if (k == "tls.fallback") return "Opportunistic TLS: since the handshake failed, the sender connects again and this time does not ask for STARTTLS, so the message goes in plaintext rather than not at all (Postfix does the same at smtp_tls_security_level = may).";
+  if (k == "attack.strip") return "An attacker on the path changed the server's EHLO reply: the STARTTLS line now reads XXXXXXXA, so the client believes the server has no TLS. STARTTLS is negotiated in plaintext, which is what makes this downgrade possible (RFC 3207 6; RFC 8314 explains why implicit TLS avoids it).";
+  if (k == "attack.read") return "The attacker reads a plaintext line as it crosses the link: envelope addresses, passwords sent with AUTH, and the message itself are all visible without TLS.";
+  if (k == "attack.blind") return "The bytes on the link are now TLS records: the attacker sees only ciphertext, and cannot change it without both sides noticing.";
   if (k == "fault.dns") return "The scenario changes DNS from here on.";
   if (k == "fault.reply") return "The scenario makes a server answer a chosen reply at a chosen step.";
   return {};

@@ -30,6 +30,26 @@ struct MxSpec {
   std::string host;
 };
 
+// TLS for a domain's servers (MSA, MTAs) and clients (its MTAs, its users' MUAs).
+// Certificates come from the run's own CA, checked at virtual time.
+struct TlsSpec {
+  Where where;
+  // What its servers present: good, expired, not_yet_valid, wrong_name,
+  // self_signed, unknown_ca.
+  std::string certificate = "good";
+  std::string starttls = "offered";  // offered, not_offered, refused (454 4.7.0)
+  std::string min_version = "1.2";   // for its servers and clients alike
+  std::string max_version = "1.3";
+  std::string outgoing = "may";      // its MTAs to other MTAs: none, may, encrypt, verify
+  std::string submission = "verify";  // its users' mail clients to the MSA
+};
+
+// Someone on the path between two hosts who strips STARTTLS from EHLO replies.
+struct AttackerSpec {
+  Where where;
+  std::vector<std::string> between;  // two hosts
+};
+
 struct DomainSpec {
   std::string name;
   Where where;
@@ -44,6 +64,7 @@ struct DomainSpec {
   bool quota_permanent = false;   // 552 5.2.2 instead of 452 4.2.2
   bool pipelining = true;         // its servers offer PIPELINING
   std::vector<std::string> relay_from;  // other hosts its MTAs relay for
+  std::optional<TlsSpec> tls;           // none: no TLS anywhere in the domain
 };
 
 struct HostSpec {
@@ -67,6 +88,7 @@ struct SendSpec {
   int count = 1;             // send this many, `interval` apart
   absl::Duration interval = absl::Seconds(1);
   bool pipelining = true;
+  std::string tls;  // "": the domain's submission setting; else none, may, encrypt, verify
 };
 
 struct FaultSpec {
@@ -103,7 +125,7 @@ struct ExpectSpec {
   int code = 0;                       // reply
   std::string event_kind;             // event
   std::string text;                   // reply, event: the text contains this
-  int count = 0;                      // 0: at least one; else exactly this many
+  int count = -1;                     // -1 (unset): at least one; else exactly this many (0: never)
 };
 
 struct Scenario {
@@ -119,6 +141,7 @@ struct Scenario {
   std::vector<HostSpec> hosts;
   std::vector<ActionSpec> actions;
   std::vector<ExpectSpec> expects;
+  std::vector<AttackerSpec> attackers;
 };
 
 }  // namespace smtplab::scenarios

@@ -160,6 +160,11 @@ class Loader {
   }
 
   void domain(const std::string& name, const YAML::Node& node, Scenario& s);
+  std::optional<TlsSpec> tls(const YAML::Node& node);
+  void attacker(const YAML::Node& node, Scenario& s);
+  // A string that must be one of `allowed`; the error lists them.
+  std::optional<std::string> one_of(const YAML::Node& node, const std::string& what,
+                                    const std::vector<std::string>& allowed);
   void host(const std::string& name, const YAML::Node& node, Scenario& s);
   void action(const YAML::Node& node, Scenario& s, bool send_shorthand);
   bool send(const YAML::Node& node, SendSpec& out);
@@ -173,13 +178,15 @@ class Loader {
 };
 
 const std::vector<std::string> kTopKeys = {"title", "summary", "lesson", "seed", "max_duration", "latency",
-                                          "domains", "hosts", "send", "actions", "expect"};
+                                          "domains", "hosts", "send", "actions", "expect", "attacker"};
 const std::vector<std::string> kDomainKeys = {"users", "mx", "null_mx", "dns", "smarthost", "greylisting",
                                              "rate_limit", "max_message_size", "quota_full", "pipelining",
-                                             "relay_from"};
+                                             "relay_from", "tls"};
+const std::vector<std::string> kTlsKeys = {"certificate", "starttls", "min_version", "max_version", "outgoing",
+                                           "submission"};
 const std::vector<std::string> kHostKeys = {"relay_from", "smarthost", "transport", "local_domains", "open_relay"};
 const std::vector<std::string> kSendKeys = {"at", "from", "to", "subject", "body", "auth", "via", "count",
-                                           "interval", "pipelining"};
+                                           "interval", "pipelining", "tls"};
 const std::vector<std::string> kActionKinds = {"send", "host_down", "host_up", "partition", "heal", "dns", "fault"};
 const std::vector<std::string> kExpectKinds = {"delivered", "not_delivered", "bounced", "reply", "deferred",
                                               "queue_empty", "event"};
@@ -243,6 +250,13 @@ LoadResult Loader::load(const std::string& text) {
         error(n, "actions must be a list (lines starting with '- ')");
       } else {
         for (const auto& item : n) action(item, s, false);
+      }
+    }
+    if (auto n = root["attacker"]) {
+      if (n.IsSequence()) {
+        for (const auto& item : n) attacker(item, s);
+      } else {
+        attacker(n, s);
       }
     }
     if (auto n = root["expect"]) {
@@ -374,7 +388,67 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
     d.relay_from = host_list(n, "relay_from");
     for (const auto& h : d.relay_from) host_references_.push_back({h, where_of(n)});
   }
+  if (auto n = node["tls"]) d.tls = tls(n);
   s.domains.push_back(std::move(d));
+}
+
+std::optional<std::string> Loader::one_of(const YAML::Node& node, const std::string& what,
+                                          const std::vector<std::string>& allowed) {
+  auto v = str(node, what);
+  if (!v) return std::nullopt;
+  const std::string lower = absl::AsciiStrToLower(*v);
+  if (std::find(allowed.begin(), allowed.end(), lower) == allowed.end()) {
+    error(node, absl::StrCat(what, " must be one of: ", absl::StrJoin(allowed, ", "), " (not '", *v, "')"));
+    return std::nullopt;
+  }
+  return lower;
+}
+
+std::optional<TlsSpec> Loader::tls(const YAML::Node& n) {
+  TlsSpec t;
+  t.where = where_of(n);
+  if (n.IsScalar()) {  // "tls: true" (all defaults) or "tls: false"
+    if (boolean(n, "tls").value_or(false)) return t;
+    return std::nullopt;
+  }
+  if (!check_keys(n, kTlsKeys, "tls")) return std::nullopt;
+  static const std::vector<std::string> kLevels = {"none", "may", "encrypt", "verify"};
+  static const std::vector<std::string> kVersions = {"1.0", "1.1", "1.2", "1.3"};
+  if (auto v = n["certificate"]) {
+    t.certificate = one_of(v, "tls.certificate", {"good", "expired", "not_yet_valid", "wrong_name", "self_signed",
+                                                  "unknown_ca"}).value_or(t.certificate);
+  }
+  if (auto v = n["starttls"]) t.starttls = one_of(v, "tls.starttls", {"offered", "not_offered", "refused"}).value_or(t.starttls);
+  if (auto v = n["min_version"]) t.min_version = one_of(v, "tls.min_version", kVersions).value_or(t.min_version);
+  if (auto v = n["max_version"]) t.max_version = one_of(v, "tls.max_version", kVersions).value_or(t.max_version);
+  if (t.min_version > t.max_version) error(n, "tls.min_version is above tls.max_version");
+  if (auto v = n["outgoing"]) t.outgoing = one_of(v, "tls.outgoing", kLevels).value_or(t.outgoing);
+  if (auto v = n["submission"]) t.submission = one_of(v, "tls.submission", kLevels).value_or(t.submission);
+  return t;
+}
+
+void Loader::attacker(const YAML::Node& n, Scenario& s) {
+  if (!n.IsMap()) {
+    error(n, "attacker is a mapping, e.g. {between: [mx.example.org, mx.example.net], strip_starttls: true}");
+    return;
+  }
+  if (!check_keys(n, {"between", "strip_starttls"}, "attacker")) return;
+  AttackerSpec a;
+  a.where = where_of(n);
+  if (!n["between"]) {
+    error(n, "attacker needs 'between': the two hosts whose link it sits on");
+    return;
+  }
+  a.between = host_list(n["between"], "attacker.between");
+  if (a.between.size() != 2) {
+    error(n["between"], "attacker.between names exactly two hosts");
+    return;
+  }
+  for (const auto& h : a.between) host_references_.push_back({h, where_of(n["between"])});
+  if (auto v = n["strip_starttls"]; v && !boolean(v, "attacker.strip_starttls").value_or(true)) {
+    return;  // an attacker who does nothing: allowed, so a lesson can switch it off
+  }
+  s.attackers.push_back(std::move(a));
 }
 
 void Loader::host(const std::string& name, const YAML::Node& node, Scenario& s) {
@@ -427,6 +501,7 @@ bool Loader::send(const YAML::Node& n, SendSpec& out) {
   if (auto v = n["count"]) out.count = integer(v, "count", 1, 1000000).value_or(1);
   if (auto v = n["interval"]) out.interval = duration(v, "interval").value_or(out.interval);
   if (auto v = n["pipelining"]) out.pipelining = boolean(v, "pipelining").value_or(true);
+  if (auto v = n["tls"]) out.tls = one_of(v, "send.tls", {"none", "may", "encrypt", "verify"}).value_or("");
   return !out.from.empty() && !out.to.empty();
 }
 
@@ -560,7 +635,7 @@ void Loader::expectation(const YAML::Node& node, Scenario& s) {
     if (auto n = v["code"]) e.code = integer(n, "code", 200, 599).value_or(0);
     if (auto n = v["kind"]) e.event_kind = str(n, "kind").value_or("");
     if (auto n = v["text"]) e.text = str(n, "text").value_or("");
-    if (auto n = v["count"]) e.count = integer(n, "count", 0, 100000000).value_or(0);
+    if (auto n = v["count"]) e.count = integer(n, "count", 0, 100000000).value_or(-1);
     return true;
   };
   if (kind == "delivered" || kind == "not_delivered" || kind == "bounced") {

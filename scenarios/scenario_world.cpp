@@ -8,6 +8,7 @@
 #include "agents/policies/fault_injector.hpp"
 #include "agents/policies/greylist.hpp"
 #include "agents/policies/rate_limit.hpp"
+#include "sim/inprocess/starttls_stripper.hpp"
 
 namespace smtplab::scenarios {
 namespace {
@@ -46,9 +47,84 @@ absl::Status ScenarioWorld::add_host(const std::string& name) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::server_tls(const DomainSpec& d,
+                                                                                 const std::string& host) {
+  if (!d.tls || d.tls->starttls == "not_offered") return nullptr;
+  const absl::Time now = scheduler.epoch();
+  const absl::Duration day = absl::Hours(24);
+  tls::CertificateSpec spec;
+  spec.names = {host};
+  spec.not_before = now - 30 * day;
+  spec.not_after = now + 90 * day;  // Let's Encrypt's lifetime
+  const std::string& kind = d.tls->certificate;
+  if (kind == "expired") {
+    spec.not_before = now - 120 * day;
+    spec.not_after = now - 30 * day;
+  } else if (kind == "not_yet_valid") {
+    spec.not_before = now + 30 * day;
+    spec.not_after = now + 120 * day;
+  } else if (kind == "wrong_name") {
+    spec.names = {"www." + d.name};  // the web server's certificate, installed on the mail server by mistake
+  } else if (kind == "self_signed") {
+    spec.signer = tls::Signer::kSelfSigned;
+  } else if (kind == "unknown_ca") {
+    spec.signer = tls::Signer::kUnknownCa;
+  }
+  auto creds = ca_->issue(spec);
+  if (!creds.ok()) return creds.status();
+  tls::TlsServerSettings settings;
+  settings.credentials = *creds;
+  settings.min_version = tls::parse_tls_version(d.tls->min_version).value_or(tls::TlsVersion::k1_2);
+  settings.max_version = tls::parse_tls_version(d.tls->max_version).value_or(tls::TlsVersion::k1_3);
+  return tls::TlsContext::server(settings);
+}
+
+absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::client_tls(const DomainSpec& d) {
+  if (!ca_) return nullptr;
+  auto& ctx = client_contexts_[d.name];
+  if (ctx) return ctx;
+  tls::TlsClientSettings settings;
+  settings.trusted_roots_pem = ca_->root_pem();
+  if (d.tls) {
+    settings.min_version = tls::parse_tls_version(d.tls->min_version).value_or(tls::TlsVersion::k1_2);
+    settings.max_version = tls::parse_tls_version(d.tls->max_version).value_or(tls::TlsVersion::k1_3);
+  }
+  auto made = tls::TlsContext::client(settings);
+  if (!made.ok()) return made.status();
+  ctx = *made;
+  return ctx;
+}
+
+agents::ClientTlsPolicy ScenarioWorld::client_policy(const DomainSpec& d, const std::string& level) {
+  agents::ClientTlsPolicy policy;
+  if (!d.tls || !ca_) return policy;
+  policy.level = agents::parse_tls_level(level).value_or(agents::TlsLevel::kNone);
+  if (auto ctx = client_tls(d); ctx.ok()) policy.context = *ctx;
+  return policy;
+}
+
+absl::Status ScenarioWorld::configure_tls(const DomainSpec& d, const std::string& host, agents::MtaSettings& settings) {
+  if (!d.tls) return absl::OkStatus();
+  auto server = server_tls(d, host);
+  if (!server.ok()) return server.status();
+  settings.endpoint.tls = *server;
+  settings.endpoint.session.starttls_unavailable = d.tls->starttls == "refused";
+  settings.outgoing_tls = client_policy(d, d.tls->outgoing);
+  return absl::OkStatus();
+}
+
 absl::Status ScenarioWorld::build() {
   const Scenario& s = scenario_;
   network.set_default_link({s.latency, 0});
+  if (std::any_of(s.domains.begin(), s.domains.end(), [](const DomainSpec& d) { return d.tls.has_value(); })) {
+    auto ca = tls::CertificateAuthority::create("smtplab run CA", scheduler.epoch() - absl::Hours(24 * 365),
+                                                scheduler.epoch() + absl::Hours(24 * 3650));
+    if (!ca.ok()) return ca.status();
+    ca_ = std::make_unique<tls::CertificateAuthority>(std::move(*ca));
+  }
+  for (const auto& a : s.attackers) {
+    network.set_tap(a.between[0], a.between[1], std::make_shared<sim::StartTlsStripper>(&trace));
+  }
   // Hosts first, so every address exists before anyone refers to it.
   for (const auto& d : s.domains) {
     for (const auto& h : {"laptop." + d.name, "submit." + d.name, "mail." + d.name}) {
@@ -119,6 +195,7 @@ absl::Status ScenarioWorld::build() {
       }
       settings.endpoint.session.offer_pipelining = d.pipelining;
       if (d.max_message_size) settings.endpoint.session.max_message_octets = *d.max_message_size;
+      if (auto st = configure_tls(d, record.host, settings); !st.ok()) return st;
       mta = std::make_unique<agents::Mta>(context(record.host), settings);
       if (d.greylisting) {
         mta->add_policy(std::make_shared<agents::GreylistPolicy>(scheduler, agents::GreylistSettings{.delay = *d.greylisting}));
@@ -139,6 +216,7 @@ absl::Status ScenarioWorld::build() {
     msa.smarthost = mx.front().host;
     msa.endpoint.session.offer_pipelining = d.pipelining;
     if (d.max_message_size) msa.endpoint.session.max_message_octets = *d.max_message_size;
+    if (auto st = configure_tls(d, "submit." + d.name, msa); !st.ok()) return st;
     auto& submit = mtas["submit." + d.name];
     submit = std::make_unique<agents::Mta>(context("submit." + d.name), msa);
     if (auto st = submit->start(); !st.ok()) return st;
@@ -189,9 +267,14 @@ void ScenarioWorld::send(const SendSpec& spec) {
       }
     }
   }
+  std::string tls_level = "none";
+  if (const DomainSpec* d = find_domain(scenario_, domain); d != nullptr && d->tls) {
+    tls_level = spec.tls.empty() ? d->tls->submission : spec.tls;
+    settings.tls = client_policy(*d, tls_level);
+  }
   // One MUA per sender host; a new one per settings would renumber Message-IDs.
   auto& mua = muas[laptop + "|" + target + "|" + std::to_string(port) + (settings.credentials ? "|auth" : "") +
-                   (spec.pipelining ? "" : "|nopipe")];
+                   (spec.pipelining ? "" : "|nopipe") + "|tls=" + tls_level];
   if (!mua) {
     settings.message_id_tag = std::to_string(muas.size());
     mua = std::make_unique<agents::Mua>(context(laptop), settings);

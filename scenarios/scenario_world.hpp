@@ -13,6 +13,8 @@
 #include "agents/mda/mda.hpp"
 #include "agents/mta/mta.hpp"
 #include "agents/mua/mua.hpp"
+#include "agents/tls/certificate_authority.hpp"
+#include "agents/tls_policy.hpp"
 #include "scenarios/scenario.hpp"
 #include "sim/dns/sim_dns.hpp"
 #include "sim/inprocess/sim_network.hpp"
@@ -56,6 +58,14 @@ class ScenarioWorld {
   absl::Status add_host(const std::string& name);
   void schedule(const ActionSpec& action);
   void send(const SendSpec& send);
+  // TLS from the domain's `tls` settings; null where the domain has none.
+  absl::StatusOr<std::shared_ptr<const tls::TlsContext>> server_tls(const DomainSpec& domain, const std::string& host);
+  absl::StatusOr<std::shared_ptr<const tls::TlsContext>> client_tls(const DomainSpec& domain);
+  agents::ClientTlsPolicy client_policy(const DomainSpec& domain, const std::string& level);
+  absl::Status configure_tls(const DomainSpec& domain, const std::string& host, agents::MtaSettings& settings);
+
+  std::unique_ptr<tls::CertificateAuthority> ca_;  // the run's CA, made when a domain uses TLS
+  std::map<std::string, std::shared_ptr<const tls::TlsContext>> client_contexts_;  // by domain
 
   const Scenario& scenario_;
   std::size_t next_address_ = 0;

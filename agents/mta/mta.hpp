@@ -26,6 +26,7 @@
 #include "agents/smtp/client_session.hpp"
 #include "agents/smtp_client_endpoint.hpp"
 #include "agents/smtp_server_endpoint.hpp"
+#include "agents/tls_policy.hpp"
 
 namespace smtplab::agents {
 
@@ -56,6 +57,9 @@ struct MtaSettings {
   RetrySettings retry;
   ServerEndpointSettings endpoint;
   ClientTimeouts client_timeouts;
+  // Outgoing TLS to MX hosts and smarthosts (Postfix smtp_tls_security_level).
+  // Incoming TLS is endpoint.tls: with a certificate, STARTTLS is offered.
+  ClientTlsPolicy outgoing_tls;
   absl::Duration connect_timeout = absl::Seconds(30);  // Postfix smtp_connect_timeout
 };
 
@@ -98,7 +102,10 @@ class Mta : public smtp::ServerPolicy {
   void schedule_attempt(const std::string& id, absl::Duration delay);
   void start_attempt(const std::string& id);
   void deliver_group(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group);
-  void try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group, std::size_t hop);
+  // `plaintext`: opportunistic TLS failed its handshake with this hop, so
+  // this connection goes without (as Postfix retries in plaintext).
+  void try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group, std::size_t hop,
+               bool plaintext = false);
   void group_done(std::shared_ptr<Attempt> attempt);
   void finish_attempt(std::shared_ptr<Attempt> attempt);
   void settle(std::shared_ptr<Attempt> attempt, std::size_t recipient, const smtp::Reply& reply,

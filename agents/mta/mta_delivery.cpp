@@ -101,7 +101,8 @@ void Mta::deliver_group(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group>
   }
 }
 
-void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group, std::size_t hop_index) {
+void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group, std::size_t hop_index,
+                  bool plaintext) {
   auto it = queue_.find(attempt->id);
   if (it == queue_.end()) return;
   QueuedMessage& m = it->second;
@@ -120,6 +121,27 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
 
   smtp::ClientSettings client;
   client.helo_domain = context_.host;
+  // TLS to the next hop; the hand-over to our own MDA stays in plaintext.
+  const TlsLevel level = group->kind == Group::Kind::kMda || plaintext || !settings_.outgoing_tls.context
+                             ? TlsLevel::kNone
+                             : settings_.outgoing_tls.level;
+  client.starttls = session_tls_mode(level);
+  ClientTlsOptions tls;
+  auto handshake_failed = std::make_shared<bool>(false);
+  if (level != TlsLevel::kNone) {
+    tls.context = settings_.outgoing_tls.context;
+    tls.server_name = hop.host;
+    tls.clock = &context_.clock;
+    tls.require_verified = requires_verification(level);
+    tls.on_handshake = [this, id = attempt->id, host = hop.host, level, handshake_failed](const tls::HandshakeReport& r) {
+      *handshake_failed = !r.error.empty();
+      auto it = queue_.find(id);
+      if (it == queue_.end() || context_.trace == nullptr) return;
+      sim::TraceEvent e;
+      describe_client_handshake(r, host, level, e);
+      trace(e.kind, it->second, e.text, e.explain, e.details, 0, host);
+    };
+  }
   auto session = std::make_shared<smtp::ClientSession>(client);
   smtp::OutgoingMessage out;
   out.reverse_path = m.reverse_path;
@@ -130,10 +152,19 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
   session->enqueue(std::move(out));
   session->finish();
 
-  auto on_done = [this, attempt, group, hop_index, hop, session](std::string_view why) {
+  auto on_done = [this, attempt, group, hop_index, hop, session, level, handshake_failed](std::string_view why) {
     auto it = queue_.find(attempt->id);
     if (it == queue_.end()) return;
     const smtp::TransactionResult& r = session->results()[0];
+    if (!r.mail_reply && *handshake_failed && level == TlsLevel::kMay) {
+      // Opportunistic TLS: a failed handshake is no reason not to deliver;
+      // connect again and stay in plaintext.
+      trace("tls.fallback", it->second,
+            absl::StrCat("TLS with ", hop.host, " failed; opportunistic TLS reconnects in plaintext"), "tls.fallback",
+            {{"next_hop", hop.host}}, 0, hop.host);
+      try_hop(attempt, group, hop_index, /*plaintext=*/true);
+      return;
+    }
     if (!r.mail_reply) {
       // No transaction happened: refused, timed out, or turned away before
       // MAIL. Try the next MX host (RFC 5321 5.1).
@@ -173,7 +204,8 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
     group_done(attempt);
   };
   context_.network.connect(context_.host, hop.address, port,
-                           std::make_unique<SmtpClientEndpoint>(*session, settings_.client_timeouts, on_done),
+                           std::make_unique<SmtpClientEndpoint>(*session, settings_.client_timeouts, on_done,
+                                                                std::move(tls)),
                            settings_.connect_timeout);
 }
 

@@ -26,11 +26,13 @@ Mta::~Mta() {
 absl::Status Mta::start() {
   ServerEndpointSettings endpoint = settings_.endpoint;
   endpoint.session.hostname = context_.host;
+  if (endpoint.tls) endpoint.session.offer_starttls = true;
   if (settings_.submission) {
     endpoint.session.offer_auth = true;
-    // Until TLS lands on in-process links, submission without STARTTLS
-    // accepts AUTH in the clear (RFC 4954 would rather it did not).
-    if (!endpoint.session.offer_starttls) endpoint.session.auth_requires_tls = false;
+    // A submission server without a certificate can only take passwords in
+    // the clear (RFC 4954 4 and RFC 8314 would rather it did not): lessons
+    // about AUTH itself run without TLS.
+    if (!endpoint.tls) endpoint.session.auth_requires_tls = false;
   }
   if (auto s = recover(); !s.ok()) return s;
   return listen_smtp(context_, settings_.port, *this, endpoint, settings_.agent_name);

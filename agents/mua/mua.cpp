@@ -43,6 +43,20 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
   client.helo_domain = context_.host;
   client.auth = settings_.credentials;
   client.pipelining = settings_.pipelining;
+  const TlsLevel level = settings_.tls.context ? settings_.tls.level : TlsLevel::kNone;
+  client.starttls = session_tls_mode(level);
+  ClientTlsOptions tls;
+  if (level != TlsLevel::kNone) {
+    tls.context = settings_.tls.context;
+    tls.server_name = settings_.msa_host;
+    tls.clock = &context_.clock;
+    tls.require_verified = requires_verification(level);
+    tls.on_handshake = [trace, level, msa = settings_.msa_host](const tls::HandshakeReport& r) {
+      sim::TraceEvent e;
+      describe_client_handshake(r, msa, level, e);
+      trace(e.kind, e.text, e.explain, e.details);
+    };
+  }
   auto session = std::make_shared<smtp::ClientSession>(client);
   session->enqueue(std::move(out));
   session->finish();
@@ -67,7 +81,7 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
     if (done) done(r);
   };
   context_.network.connect(context_.host, settings_.msa_address, settings_.msa_port,
-                           std::make_unique<SmtpClientEndpoint>(*session, settings_.timeouts, on_done),
+                           std::make_unique<SmtpClientEndpoint>(*session, settings_.timeouts, on_done, std::move(tls)),
                            absl::Seconds(30));
   return message_id;
 }

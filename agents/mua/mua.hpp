@@ -12,6 +12,7 @@
 #include "agents/message_composer.hpp"
 #include "agents/smtp/client_session.hpp"
 #include "agents/smtp_client_endpoint.hpp"
+#include "agents/tls_policy.hpp"
 
 namespace smtplab::agents {
 
@@ -22,6 +23,8 @@ struct MuaSettings {
   std::optional<smtp::ClientCredentials> credentials;
   smtp::PipeliningMode pipelining = smtp::PipeliningMode::kAuto;
   ClientTimeouts timeouts;
+  // STARTTLS to the MSA; a mail client set to "STARTTLS" is level verify.
+  ClientTlsPolicy tls;
   // Tells apart Message-IDs of several MUAs on one host ("1.<tag>.mua@host").
   std::string message_id_tag;
 };

@@ -502,6 +502,10 @@ void ServerSession::handle_starttls() {
     send_error(bad_sequence("TLS already active (RFC 3207 4.2)"));
     return;
   }
+  if (settings_.starttls_unavailable) {
+    send(make_reply(454, "4.7.0", "TLS not available due to local problem"));
+    return;
+  }
   send(make_reply(220, "2.0.0", "Ready to start TLS"));
   // CVE-2011-0411: whatever the client pipelined behind STARTTLS arrived in
   // plaintext and must not be executed inside the TLS session.

@@ -50,6 +50,9 @@ struct ServerSettings {
   // RFC 8314 (port 465): the owner ran the TLS handshake before start(), so
   // the session is protected from its first byte and never offers STARTTLS.
   bool implicit_tls = false;
+  // STARTTLS is offered but answered 454 4.7.0 (a server whose key is broken,
+  // as Postfix says "TLS not available due to local problem").
+  bool starttls_unavailable = false;
   bool offer_auth = false;        // RFC 4954: PLAIN and LOGIN
   bool auth_requires_tls = true;  // RFC 4954 4 / RFC 8314: no plaintext passwords
   bool offer_vrfy = true;         // VRFY answers 252 by default (RFC 5321 3.5.3)

@@ -278,10 +278,22 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
   });
 }
 
+void SimNetwork::set_tap(const std::string& a, const std::string& b, std::shared_ptr<LinkTap> tap) {
+  const auto [x, y] = std::minmax(a, b);
+  taps_[{x, y}] = std::move(tap);
+}
+
 void SimNetwork::deliver(std::uint64_t pair_id, int to_side, std::string bytes) {
   auto it = connections_.find(pair_id);
   if (it == connections_.end()) return;
   Pair& pair = *it->second;
+  if (!taps_.empty()) {
+    const std::string& from = pair.side[1 - to_side]->host();
+    const std::string& to = pair.side[to_side]->host();
+    if (auto tap = taps_.find(std::minmax(from, to)); tap != taps_.end()) {
+      bytes = tap->second->on_bytes(pair_id, from, to, std::move(bytes));
+    }
+  }
   pair.bytes_carried += bytes.size();
   if (pair.reset_after_bytes != 0 && pair.bytes_carried >= pair.reset_after_bytes) {
     // Deliver what fits before the reset point, then reset both ends.

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "sim/connection.hpp"
+#include "sim/inprocess/link_tap.hpp"
 #include "sim/network.hpp"
 #include "sim/scheduler.hpp"
 #include "sim/trace/trace.hpp"
@@ -66,6 +67,9 @@ class SimNetwork : public Network {
     reset_max_bytes_ = max_bytes;
   }
 
+  // Puts `tap` on the path between hosts a and b (both directions).
+  void set_tap(const std::string& a, const std::string& b, std::shared_ptr<LinkTap> tap);
+
   std::string host_of_address(const std::string& address) const;
   std::string address_of(const std::string& host) const;
   std::size_t open_connections() const { return connections_.size(); }
@@ -92,6 +96,7 @@ class SimNetwork : public Network {
   std::map<std::string, std::string> host_to_address_;
   std::set<std::string> down_;
   std::set<std::pair<std::string, std::string>> partitions_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<LinkTap>> taps_;
   std::map<std::pair<std::string, int>, HandlerFactory> listeners_;
   std::map<std::pair<std::string, int>, std::size_t> active_per_listener_;
   absl::flat_hash_map<std::uint64_t, std::unique_ptr<Pair>> connections_;

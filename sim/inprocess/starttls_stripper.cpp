@@ -1,0 +1,76 @@
+#include "sim/inprocess/starttls_stripper.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/str_cat.h"
+
+namespace smtplab::sim {
+namespace {
+
+// A TLS record starts with its content type (22 = handshake, 21 = alert,
+// 23 = application data) and major version 3.
+bool looks_like_tls(const std::string& b) {
+  return b.size() >= 3 && (b[0] == 22 || b[0] == 21 || b[0] == 23) && b[1] == 3;
+}
+
+// Finds "STARTTLS" as an EHLO keyword ("250-STARTTLS" or "250 STARTTLS"), any case.
+std::size_t find_starttls_keyword(const std::string& b) {
+  std::string upper = b;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  for (std::size_t pos = upper.find("STARTTLS"); pos != std::string::npos; pos = upper.find("STARTTLS", pos + 1)) {
+    if (pos >= 4 && upper.compare(pos - 4, 3, "250") == 0 && (upper[pos - 1] == '-' || upper[pos - 1] == ' ')) {
+      return pos;
+    }
+  }
+  return std::string::npos;
+}
+
+std::string first_line(const std::string& b) {
+  const std::size_t end = b.find_first_of("\r\n");
+  std::string line = b.substr(0, std::min<std::size_t>(end, 120));
+  for (char& c : line) {
+    if (!std::isprint(static_cast<unsigned char>(c))) c = '.';
+  }
+  return line;
+}
+
+}  // namespace
+
+void StartTlsStripper::record(std::string kind, std::uint64_t connection, const std::string& from,
+                              const std::string& to, std::string text) {
+  if (trace_ == nullptr || !trace_->wants(kind)) return;
+  TraceEvent e;
+  e.kind = kind;
+  e.host = from;
+  e.agent = "attacker";
+  e.peer = to;
+  e.connection = connection;
+  e.text = std::move(text);
+  e.explain = std::move(kind);
+  trace_->record(std::move(e));
+}
+
+std::string StartTlsStripper::on_bytes(std::uint64_t connection, const std::string& from, const std::string& to,
+                                       std::string bytes) {
+  if (encrypted_.count(connection) != 0) return bytes;
+  if (looks_like_tls(bytes)) {
+    encrypted_.insert(connection);
+    record("attack.blind", connection, from, to,
+           "TLS records: from here on the attacker sees only ciphertext and cannot change it unnoticed");
+    return bytes;
+  }
+  if (const std::size_t pos = find_starttls_keyword(bytes); pos != std::string::npos) {
+    bytes.replace(pos, 8, "XXXXXXXA");  // same length: nothing else on the wire moves
+    record("attack.strip", connection, from, to,
+           absl::StrCat("the attacker rewrote STARTTLS to XXXXXXXA in ", from, "'s EHLO reply"));
+    return bytes;
+  }
+  const std::size_t lines = static_cast<std::size_t>(std::count(bytes.begin(), bytes.end(), '\n'));
+  record("attack.read", connection, from, to,
+         absl::StrCat("the attacker reads ", from, " -> ", to, ": ", first_line(bytes),
+                      lines > 1 ? absl::StrCat(" (+", lines - 1, " more lines)") : ""));
+  return bytes;
+}
+
+}  // namespace smtplab::sim
