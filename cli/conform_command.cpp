@@ -13,7 +13,6 @@
 #include "sim/loopback/loopback_runtime.hpp"
 
 ABSL_FLAG(std::string, profile, "mx", "mx (a domain's MX), submission (port 587, AUTH) or sink (accepts anything)");
-ABSL_FLAG(std::string, auth, "", "USER:PASS to log in with AUTH PLAIN (needed for the submission profile)");
 ABSL_FLAG(std::string, only, "", "Run only these checks: ids or group prefixes, comma-separated (e.g. security.,seq.quit)");
 ABSL_FLAG(std::string, skip, "", "Skip these checks (same form as --only)");
 ABSL_FLAG(std::string, json, "", "Write a JSON report here");

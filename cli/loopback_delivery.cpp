@@ -7,7 +7,8 @@
 namespace smtplab::cli {
 
 absl::Status run_client_session(sim::LoopbackRuntime& runtime, const std::string& host, int port,
-                                smtp::ClientSession& session, absl::Duration timeout) {
+                                smtp::ClientSession& session, absl::Duration timeout,
+                                agents::ClientTlsOptions tls) {
   agents::ClientTimeouts timeouts;
   if (timeout < absl::Minutes(10)) {
     timeouts = {timeout, timeout, timeout, timeout, timeout, timeout};
@@ -17,7 +18,7 @@ absl::Status run_client_session(sim::LoopbackRuntime& runtime, const std::string
                   std::make_unique<agents::SmtpClientEndpoint>(session, timeouts, [&](std::string_view reason) {
                     why = std::string(reason);
                     runtime.stop();
-                  }),
+                  }, std::move(tls)),
                   timeout);
   runtime.run();
   if (absl::StartsWith(why, "cannot ")) return absl::UnavailableError(absl::StrCat(host, ":", port, ": ", why));

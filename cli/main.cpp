@@ -30,9 +30,11 @@ constexpr Subcommand kSubcommands[] = {
     {"demo", "Start a capture server, send it one message, show the transcript and the stored file",
      "cli/demo_command.cpp", run_demo},
     {"sink", "Run an SMTP capture server that stores every message in a Maildir",
-     "cli/sink_command.cpp", run_sink},
+     "cli/sink_command.cpp,cli/common_flags.cpp", run_sink},
     {"send", "Send one message to an SMTP server and print the transcript",
      "cli/send_command.cpp,cli/common_flags.cpp", run_send},
+    {"cert", "Make a CA and a host certificate (good or broken on purpose) for TLS with real tools",
+     "cli/cert_command.cpp", run_cert},
 };
 
 void print_help(std::FILE* out) {

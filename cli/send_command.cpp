@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "agents/message_composer.hpp"
+#include "cli/client_tls.hpp"
 #include "cli/common_flags.hpp"
 #include "cli/loopback_delivery.hpp"
 #include "cli/subcommand.hpp"
@@ -49,12 +50,18 @@ std::vector<std::string> take_repeated(std::vector<char*>& args, std::string_vie
   return values;
 }
 
+// "454 4.7.5 TLS required, but ...": the code, the enhanced code, the text.
+std::string said(const smtp::Reply& reply) {
+  return absl::StrCat(reply.code, reply.enhanced.empty() ? "" : " ", reply.enhanced, " ", reply.text());
+}
+
 }  // namespace
 
 int run_send(std::vector<char*> args) {
   std::vector<std::string> to = take_repeated(args, "to");
   parse_subcommand_flags(*find_subcommand("send"), args,
-                         "smtplab send --server HOST:PORT --from A --to B [--to C ...] [flags]");
+                         "smtplab send --server HOST:PORT --from A --to B [--to C ...] [--starttls|--tls]\n"
+                         "             [--tls_verify] [--tls_ca FILE] [--auth USER:PASS] [flags]");
   const std::string from = absl::GetFlag(FLAGS_from);
   if (from.empty() || to.empty()) {
     std::fprintf(stderr, "smtplab send: --from and at least one --to are required\n");
@@ -108,6 +115,22 @@ int run_send(std::vector<char*> args) {
   settings.helo_domain = absl::GetFlag(FLAGS_helo);
   settings.pipelining = pipelining == "off" ? smtp::PipeliningMode::kOff : smtp::PipeliningMode::kAuto;
   settings.use_bdat = absl::GetFlag(FLAGS_bdat);
+  auto tls = client_tls_from_flags(host);
+  if (!tls.ok()) {
+    std::fprintf(stderr, "smtplab send: %s\n", std::string(tls.status().message()).c_str());
+    return 2;
+  }
+  settings.starttls = tls->starttls;
+  settings.tls_active_from_start = tls->implicit;
+  if (tls->options.context) tls->options.on_handshake = [](const tls::HandshakeReport& r) { print_handshake(stdout, r); };
+  if (const std::string auth = absl::GetFlag(FLAGS_auth); !auth.empty()) {
+    const auto colon = auth.find(':');
+    if (colon == std::string::npos) {
+      std::fprintf(stderr, "smtplab send: --auth takes USER:PASS\n");
+      return 2;
+    }
+    settings.auth = smtp::ClientCredentials{auth.substr(0, colon), auth.substr(colon + 1)};
+  }
   TranscriptPrinter printer(stdout, "", true);
   smtp::ClientSession session(settings, &printer);
   session.enqueue(std::move(message));
@@ -115,7 +138,7 @@ int run_send(std::vector<char*> args) {
 
   sim::LoopbackRuntime runtime;
   std::printf("=== Trying %s:%d...\n", host.c_str(), port);
-  if (auto s = run_client_session(runtime, host, port, session, absl::GetFlag(FLAGS_timeout)); !s.ok()) {
+  if (auto s = run_client_session(runtime, host, port, session, absl::GetFlag(FLAGS_timeout), tls->options); !s.ok()) {
     std::fprintf(stderr, "smtplab send: %s\n", std::string(s.message()).c_str());
     return 1;
   }
@@ -126,12 +149,12 @@ int run_send(std::vector<char*> args) {
     all = all && ok;
     const auto& reply = result.rcpt_replies[i];
     std::printf("=== %-30s %s%s\n", to[i].c_str(), ok ? "accepted" : "NOT delivered",
-                reply ? absl::StrCat(" (", reply->code, " ", reply->text(), ")").c_str() : "");
+                reply ? absl::StrCat(" (", said(*reply), ")").c_str() : "");
   }
   if (!result.accepted()) {
     const auto deciding = result.deciding_reply();
     std::printf("=== message NOT accepted: %s\n",
-                deciding ? absl::StrCat(deciding->code, " ", deciding->text()).c_str() : result.error.c_str());
+                deciding ? said(*deciding).c_str() : result.error.c_str());
   }
   return all ? 0 : 1;
 }

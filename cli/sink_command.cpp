@@ -2,6 +2,8 @@
 // accepts mail for anyone and files it into a Maildir, printing the transcript.
 #include <atomic>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -10,6 +12,7 @@
 #include "agents/capture_sink.hpp"
 #include "agents/maildir_store.hpp"
 #include "agents/smtp_server_endpoint.hpp"
+#include "cli/common_flags.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/transcript_printer.hpp"
 #include "sim/loopback/loopback_runtime.hpp"
@@ -25,9 +28,37 @@ ABSL_FLAG(int, max_connections, 100, "Simultaneous connections; more get 421 4.7
 ABSL_FLAG(bool, quiet, false, "Do not print the transcript");
 ABSL_FLAG(std::string, bare_lf, "reject",
           "Bare CR/LF handling: reject (RFC 5321), normalize (Postfix), accept (UNSAFE: open to SMTP smuggling)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to offer STARTTLS with; needs --tls_key");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Minutes(5), "Close a silent client after this (RFC 5321 4.5.3.2.7)");
 
 namespace smtplab::cli {
+namespace {
+
+absl::StatusOr<std::string> read_file(const std::string& path, const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot read ", path));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// --tls_cert/--tls_key: the server's TLS, or null when not asked for.
+absl::StatusOr<std::shared_ptr<const tls::TlsContext>> server_tls_from_flags() {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
+  if (cert.empty() && key.empty()) {
+    if (absl::GetFlag(FLAGS_tls)) return absl::InvalidArgumentError("--tls needs --tls_cert and --tls_key");
+    return nullptr;
+  }
+  if (cert.empty() || key.empty()) return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  tls::TlsServerSettings settings;
+  auto cert_pem = read_file(cert, "--tls_cert");
+  if (!cert_pem.ok()) return cert_pem.status();
+  auto key_pem = read_file(key, "--tls_key");
+  if (!key_pem.ok()) return key_pem.status();
+  settings.credentials = {*cert_pem, *key_pem};
+  return tls::TlsContext::server(settings);
+}
+
+}  // namespace
 
 int run_sink(std::vector<char*> args) {
   parse_subcommand_flags(*find_subcommand("sink"), args,
@@ -65,6 +96,15 @@ int run_sink(std::vector<char*> args) {
     return 2;
   }
 
+  auto tls_context = server_tls_from_flags();
+  if (!tls_context.ok()) {
+    std::fprintf(stderr, "smtplab sink: %s\n", std::string(tls_context.status().message()).c_str());
+    return 2;
+  }
+  settings.tls = *tls_context;
+  settings.session.offer_starttls = settings.tls != nullptr;
+  settings.implicit_tls = absl::GetFlag(FLAGS_tls);
+
   auto store = agents::MaildirStore::open(
       {.root = maildir, .fsync = !absl::GetFlag(FLAGS_no_fsync), .hostname = settings.session.hostname});
   if (!store.ok()) {
@@ -84,7 +124,17 @@ int run_sink(std::vector<char*> args) {
       printer = std::make_unique<TranscriptPrinter>(stderr, absl::StrCat("[", n, "] "), false);
       std::fprintf(stderr, "[%lu] ** connection from %s\n", n, info.peer_address.c_str());
     }
-    return std::make_unique<agents::SmtpServerEndpoint>(sink, settings, info, std::move(printer),
+    agents::ServerEndpointSettings connection_settings = settings;
+    if (!quiet) {
+      connection_settings.on_tls = [n](const sim::ConnectionInfo&, const tls::HandshakeReport& r) {
+        if (r.error.empty()) {
+          std::fprintf(stderr, "[%lu] ** TLS established: %s %s\n", n, r.version.c_str(), r.cipher.c_str());
+        } else {
+          std::fprintf(stderr, "[%lu] ** TLS handshake failed: %s\n", n, r.error.c_str());
+        }
+      };
+    }
+    return std::make_unique<agents::SmtpServerEndpoint>(sink, connection_settings, info, std::move(printer),
                                                         sink.admit(info.active_connections));
   });
   if (!bound.ok()) {
@@ -92,8 +142,9 @@ int run_sink(std::vector<char*> args) {
     return 1;
   }
   const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::fprintf(stderr, "smtplab sink: listening on %s:%d, storing into %s/new%s\n", shown_host.c_str(), *bound,
-               maildir.c_str(), absl::GetFlag(FLAGS_no_fsync) ? " (no fsync)" : "");
+  std::fprintf(stderr, "smtplab sink: listening on %s:%d, storing into %s/new%s%s\n", shown_host.c_str(), *bound,
+               maildir.c_str(), absl::GetFlag(FLAGS_no_fsync) ? " (no fsync)" : "",
+               settings.tls == nullptr ? "" : settings.implicit_tls ? ", implicit TLS" : ", STARTTLS offered");
   std::fflush(stderr);
   runtime.run_until_signal();
   std::fprintf(stderr, "smtplab sink: stopped after storing %zu messages\n", sink.delivered());

@@ -50,27 +50,11 @@ absl::Status ScenarioWorld::add_host(const std::string& name) {
 absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::server_tls(const DomainSpec& d,
                                                                                  const std::string& host) {
   if (!d.tls || d.tls->starttls == "not_offered") return nullptr;
-  const absl::Time now = scheduler.epoch();
-  const absl::Duration day = absl::Hours(24);
-  tls::CertificateSpec spec;
-  spec.names = {host};
-  spec.not_before = now - 30 * day;
-  spec.not_after = now + 90 * day;  // Let's Encrypt's lifetime
-  const std::string& kind = d.tls->certificate;
-  if (kind == "expired") {
-    spec.not_before = now - 120 * day;
-    spec.not_after = now - 30 * day;
-  } else if (kind == "not_yet_valid") {
-    spec.not_before = now + 30 * day;
-    spec.not_after = now + 120 * day;
-  } else if (kind == "wrong_name") {
-    spec.names = {"www." + d.name};  // the web server's certificate, installed on the mail server by mistake
-  } else if (kind == "self_signed") {
-    spec.signer = tls::Signer::kSelfSigned;
-  } else if (kind == "unknown_ca") {
-    spec.signer = tls::Signer::kUnknownCa;
-  }
-  auto creds = ca_->issue(spec);
+  // The web server's certificate, installed on the mail server by mistake,
+  // is the usual wrong name.
+  auto spec = tls::certificate_for({host}, scheduler.epoch(), d.tls->certificate, "www." + d.name);
+  if (!spec.ok()) return spec.status();
+  auto creds = ca_->issue(*spec);
   if (!creds.ok()) return creds.status();
   tls::TlsServerSettings settings;
   settings.credentials = *creds;

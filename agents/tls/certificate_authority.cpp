@@ -1,5 +1,7 @@
 #include "agents/tls/certificate_authority.hpp"
 
+#include <arpa/inet.h>
+
 #include <atomic>
 
 #include <openssl/pem.h>
@@ -18,6 +20,11 @@ absl::StatusOr<KeyPtr> new_key() {
   KeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return absl::InternalError(absl::StrCat("key generation failed: ", drain_openssl_errors()));
   return key;
+}
+
+bool is_ip_address(const std::string& name) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, name.c_str(), buf) == 1 || inet_pton(AF_INET6, name.c_str(), buf) == 1;
 }
 
 std::uint64_t next_serial() {
@@ -73,7 +80,7 @@ absl::StatusOr<X509Ptr> make_certificate(EVP_PKEY* key, const std::string& cn, c
   if (!is_ca) {
     if (auto s = add_extension(cert.get(), issuer_cert, NID_ext_key_usage, "serverAuth"); !s.ok()) return s;
     std::vector<std::string> dns;
-    for (const auto& n : names) dns.push_back(absl::StrCat("DNS:", n));
+    for (const auto& n : names) dns.push_back(absl::StrCat(is_ip_address(n) ? "IP:" : "DNS:", n));
     if (!dns.empty()) {
       if (auto s = add_extension(cert.get(), issuer_cert, NID_subject_alt_name, absl::StrJoin(dns, ",")); !s.ok())
         return s;
@@ -98,6 +105,33 @@ std::string pem_of(EVP_PKEY* key) {
 }
 
 }  // namespace
+
+absl::StatusOr<CertificateSpec> certificate_for(std::vector<std::string> names, absl::Time now,
+                                                std::string_view problem, const std::string& other_name) {
+  const absl::Duration day = absl::Hours(24);
+  CertificateSpec spec;
+  spec.names = std::move(names);
+  spec.not_before = now - day;
+  spec.not_after = now + 90 * day;
+  if (problem == "expired") {
+    spec.not_before = now - 120 * day;
+    spec.not_after = now - 30 * day;
+  } else if (problem == "not_yet_valid") {
+    spec.not_before = now + 30 * day;
+    spec.not_after = now + 120 * day;
+  } else if (problem == "wrong_name") {
+    spec.names = {other_name};
+  } else if (problem == "self_signed") {
+    spec.signer = Signer::kSelfSigned;
+  } else if (problem == "unknown_ca") {
+    spec.signer = Signer::kUnknownCa;
+  } else if (problem != "good" && problem != "none") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown certificate problem '", std::string(problem),
+        "': use none, expired, not_yet_valid, wrong_name, self_signed or unknown_ca"));
+  }
+  return spec;
+}
 
 struct CertificateAuthority::State {
   std::string name;

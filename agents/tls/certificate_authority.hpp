@@ -37,6 +37,13 @@ struct CertificateSpec {
   Signer signer = Signer::kRunCa;
 };
 
+// A certificate valid from a day before `now` for 90 days (Let's Encrypt's
+// lifetime), then spoilt as lessons need: "good" (or "none") leaves it,
+// "expired" ended 30 days before `now`, "not_yet_valid" starts 30 days after,
+// "wrong_name" names `other_name` instead, "self_signed", "unknown_ca".
+absl::StatusOr<CertificateSpec> certificate_for(std::vector<std::string> names, absl::Time now,
+                                                std::string_view problem, const std::string& other_name);
+
 class CertificateAuthority {
  public:
   // A new CA whose subject CN is `name`, valid from `not_before` to `not_after`.

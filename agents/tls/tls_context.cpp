@@ -97,6 +97,7 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::client(const TlsCl
   // and decides, as a real MTA does under its TLS policy (opportunistic TLS
   // delivers to a bad certificate, required TLS does not).
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  if (settings.system_roots) SSL_CTX_set_default_verify_paths(ctx.get());
   if (!settings.trusted_roots_pem.empty()) {
     BioPtr bio(BIO_new_mem_buf(settings.trusted_roots_pem.data(), static_cast<int>(settings.trusted_roots_pem.size())));
     X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());

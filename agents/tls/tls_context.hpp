@@ -30,6 +30,7 @@ struct TlsServerSettings {
 
 struct TlsClientSettings {
   std::string trusted_roots_pem;  // CA certificates the client trusts; "" = none
+  bool system_roots = false;      // also trust the system's CA store (for real servers)
   TlsVersion min_version = TlsVersion::k1_2;
   TlsVersion max_version = TlsVersion::k1_3;
   std::string ciphers_tls12;

@@ -23,6 +23,7 @@ import os
 import pwd
 import re
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -98,20 +99,31 @@ def _died(proc: subprocess.Popen, stderr_path: Path, what: str) -> RuntimeError:
 
 
 def wait_for_banner(proc: subprocess.Popen, port: int, stderr_path: Path, what: str,
-                    timeout: float = START_TIMEOUT) -> None:
+                    timeout: float = START_TIMEOUT, implicit_tls: bool = False) -> None:
     """Wait until 127.0.0.1:port answers with a 220 greeting. Reading the banner
-    (not just connecting) proves the SMTP server is the one answering."""
+    (not just connecting) proves the SMTP server is the one answering. With
+    `implicit_tls` the greeting is read inside TLS (certificate not checked)."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise _died(proc, stderr_path, what)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
-                s.settimeout(2.0)
-                if s.recv(512).startswith(b"220"):
-                    s.sendall(b"QUIT\r\n")
-                    return
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0) as raw:
+                s = raw
+                if implicit_tls:
+                    ctx = ssl.create_default_context()
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                    s = ctx.wrap_socket(raw)
+                try:
+                    s.settimeout(2.0)
+                    if s.recv(512).startswith(b"220"):
+                        s.sendall(b"QUIT\r\n")
+                        return
+                finally:
+                    if s is not raw:
+                        s.close()
         except OSError as e:  # refused: not listening yet
             last_error = e
         time.sleep(0.05)
@@ -225,8 +237,13 @@ class SaveHandler:
 '''
 
 
-def start_aiosmtpd(workdir: str | os.PathLike) -> Server:
-    """Start aiosmtpd on a free port; messages land in WORKDIR/messages/."""
+def start_aiosmtpd(workdir: str | os.PathLike,
+                   extra_args: list[str] | tuple[str, ...] = ()) -> Server:
+    """Start aiosmtpd on a free port; messages land in WORKDIR/messages/.
+
+    `extra_args` go before the handler, e.g. ["--tlscert", C, "--tlskey", K]
+    for STARTTLS (then required by default) or ["--smtpscert", ...] for
+    implicit TLS."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / f"{HANDLER_MODULE}.py").write_text(HANDLER_SOURCE)
@@ -234,11 +251,11 @@ def start_aiosmtpd(workdir: str | os.PathLike) -> Server:
     messages.mkdir(exist_ok=True)
     port = free_port()
     stderr_path = workdir / "aiosmtpd.stderr"
-    argv = [PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+    argv = [PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", *extra_args,
             "-c", f"{HANDLER_MODULE}.SaveHandler", str(messages)]
     env = dict(os.environ, PYTHONPATH=str(workdir), PYTHONDONTWRITEBYTECODE="1")
     proc = _spawn(argv, stderr_path, env=env)
-    wait_for_banner(proc, port, stderr_path, "aiosmtpd")
+    wait_for_banner(proc, port, stderr_path, "aiosmtpd", implicit_tls="--smtpscert" in extra_args)
     return Server("aiosmtpd", proc, port, stderr_path, workdir,
                   {"messages": messages})
 
