@@ -9,15 +9,16 @@
 
 namespace smtplab::cli {
 
-absl::StatusOr<ClientTlsChoice> client_tls_from_flags(const std::string& host) {
+absl::StatusOr<ClientTlsChoice> client_tls_from_flags(const std::string& host, bool always) {
   ClientTlsChoice choice;
   const bool starttls = absl::GetFlag(FLAGS_starttls);
   choice.implicit = absl::GetFlag(FLAGS_tls);
   if (starttls && choice.implicit) return absl::InvalidArgumentError("--starttls and --tls exclude each other");
-  if (!starttls && !choice.implicit) return choice;
+  if (!starttls && !choice.implicit && !always) return choice;
   // Asking for TLS on the command line means it is required, as swaks --tls.
   if (starttls) choice.starttls = smtp::ClientTlsMode::kRequired;
   tls::TlsClientSettings settings;
+  if (always) settings.min_version = tls::TlsVersion::k1_0;
   if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
     std::ifstream in(ca, std::ios::binary);
     if (!in) return absl::NotFoundError(absl::StrCat("--tls_ca: cannot read ", ca));

@@ -19,7 +19,10 @@ struct ClientTlsChoice {
 };
 
 // `host` is the server's host from --server, the default certificate name.
-absl::StatusOr<ClientTlsChoice> client_tls_from_flags(const std::string& host);
+// `always`: make the TLS context even without --starttls/--tls, accepting
+// TLS 1.0 and 1.1 too (conform checks the upgrade itself and reports old
+// versions rather than failing to connect).
+absl::StatusOr<ClientTlsChoice> client_tls_from_flags(const std::string& host, bool always = false);
 
 // Prints a handshake as swaks does ("=== TLS started with cipher ...") plus
 // the certificate and its verification.

@@ -6,6 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_split.h"
+#include "cli/client_tls.hpp"
 #include "cli/common_flags.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/terminal.hpp"
@@ -34,6 +35,7 @@ bool write_file(const std::string& path, const std::string& text) {
 int run_conform(std::vector<char*> args) {
   parse_subcommand_flags(*find_subcommand("conform"), args,
                          "smtplab conform --server HOST:PORT [--profile mx|submission|sink] [--auth USER:PASS]\n"
+                         "                [--starttls|--tls] [--tls_ca FILE] [--tls_server_name NAME]\n"
                          "                [--to ADDR] [--only IDS] [--skip IDS] [--json OUT] [--junit OUT]\n\n"
                          "Checks an SMTP server against RFC 5321 and its extensions. Safe by default: no message\n"
                          "is delivered unless --to names a recipient you own.");
@@ -75,6 +77,16 @@ int run_conform(std::vector<char*> args) {
   target.timeout = std::chrono::milliseconds(
       std::max<std::int64_t>(100, absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_timeout))));
   target.slow = absl::GetFlag(FLAGS_slow);
+  auto tls = client_tls_from_flags(target.host, /*always=*/true);
+  if (!tls.ok()) {
+    std::fprintf(stderr, "smtplab conform: %s\n", std::string(tls.status().message()).c_str());
+    return 2;
+  }
+  target.tls.mode = tls->implicit ? conformance::ProbeTls::Mode::kImplicit
+                    : tls->starttls != smtp::ClientTlsMode::kNone ? conformance::ProbeTls::Mode::kStartTls
+                                                                  : conformance::ProbeTls::Mode::kNone;
+  target.tls.context = tls->options.context;
+  target.tls.server_name = tls->options.server_name;
   if (checks.empty()) {
     std::fprintf(stderr, "smtplab conform: no check matches --only/--skip (see --list_checks)\n");
     return 2;

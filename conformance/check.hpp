@@ -39,6 +39,10 @@ struct Target {
   std::string deliver_to;
   std::optional<std::pair<std::string, std::string>> auth;  // user, password
   bool slow = false;  // run checks that wait for the server's own timeouts
+  // --starttls / --tls: every check runs inside TLS. The TLS checks upgrade
+  // with STARTTLS themselves whatever the mode; without a context the
+  // runner makes one that trusts the system's CAs.
+  ProbeTls tls;
 };
 
 struct Check {

@@ -49,6 +49,29 @@ std::optional<Verdict> start(const Target& t, Probe& p, bool need_mail = true) {
   return std::nullopt;
 }
 
+// Greeting and EHLO in plaintext, whatever --starttls says: the TLS checks
+// look at the upgrade itself.
+std::optional<Verdict> plaintext_start(const Target& t, Probe& p) {
+  if (t.tls.mode == ProbeTls::Mode::kImplicit) return skip("implicit TLS: there is no STARTTLS upgrade to check");
+  if (auto s = p.connect(); !s.ok()) return fail(std::string(s.message()));
+  auto greeting = p.reply();
+  if (!is(greeting, 220)) return fail(absl::StrCat("no 220 greeting: ", said(greeting)));
+  auto ehlo = p.ehlo();
+  if (!is(ehlo, 250)) return fail(absl::StrCat("EHLO refused: ", said(ehlo)));
+  return std::nullopt;
+}
+
+// Plaintext EHLO, STARTTLS, handshake: ready for the first EHLO inside TLS.
+std::optional<Verdict> upgrade(const Target& t, Probe& p) {
+  if (auto v = plaintext_start(t, p)) return v;
+  if (!p.offers("STARTTLS")) return skip("STARTTLS not advertised");
+  if (!p.can_do_tls()) return skip("no TLS client available");
+  auto go = p.command("STARTTLS");
+  if (!is(go, 220)) return fail(absl::StrCat("STARTTLS is advertised but answered ", said(go)));
+  if (auto s = p.handshake(); !s.ok()) return fail(std::string(s.message()));
+  return std::nullopt;
+}
+
 // MAIL + RCPT accepted, ready for DATA or more RCPTs.
 std::optional<Verdict> envelope(const Target& t, Probe& p) {
   if (auto v = start(t, p)) return v;
@@ -411,6 +434,68 @@ std::vector<Check> make_checks() {
         if (auto v = start(t, p, false)) return *v;
         return p.offers("STARTTLS") ? pass() : warn("STARTTLS not advertised: mail to this server travels in plaintext");
       });
+  add("tls.handshake", "TLS", "STARTTLS leads to a TLS handshake (TLS 1.2 or later)", "RFC 3207 4, RFC 8996", MUST,
+      [](const Target& t, Probe& p) {
+        if (auto v = upgrade(t, p)) return *v;
+        const tls::HandshakeReport& r = *p.tls_report();
+        const std::string what = absl::StrCat(r.version, " with ", r.cipher);
+        if (r.version == "TLSv1" || r.version == "TLSv1.1") {
+          return warn(absl::StrCat(what, ": TLS 1.0 and 1.1 are deprecated (RFC 8996)"));
+        }
+        return pass(what);
+      });
+  add("tls.certificate", "TLS", "The certificate verifies: trusted chain, valid dates, the server's name",
+      "RFC 7672 3, RFC 8461 4.2, RFC 6125 6", SHOULD, [](const Target& t, Probe& p) {
+        if (auto v = upgrade(t, p)) return *v;
+        const tls::HandshakeReport& r = *p.tls_report();
+        const std::string details = absl::StrCat("subject ", r.peer_subject, ", issuer ", r.peer_issuer, ", names [",
+                                                 r.peer_names, "], valid until ", r.peer_not_after);
+        if (r.verified) return pass(details);
+        // Opportunistic senders deliver anyway; DANE and MTA-STS senders will not.
+        return warn(absl::StrCat("NOT verified (", r.verify_result, "): ", details));
+      });
+  add("tls.no_starttls_inside_tls", "TLS", "STARTTLS is not offered again inside TLS", "RFC 3207 4.2", MUST,
+      [](const Target& t, Probe& p) {
+        if (auto v = upgrade(t, p)) return *v;
+        auto ehlo = p.ehlo();
+        if (!is(ehlo, 250)) return fail(absl::StrCat("EHLO inside TLS refused: ", said(ehlo)));
+        return p.offers("STARTTLS") ? fail("the EHLO reply inside TLS still lists STARTTLS") : pass();
+      });
+  add("tls.session_restarts", "TLS", "After TLS the server forgets the earlier EHLO (MAIL before EHLO is refused)",
+      "RFC 3207 4.2", MUST, [](const Target& t, Probe& p) {
+        // The control: a server that takes MAIL before any EHLO (RFC 5321
+        // lets it be lenient) cannot show whether it forgot one.
+        if (t.tls.mode == ProbeTls::Mode::kImplicit) return skip("implicit TLS: there is no STARTTLS upgrade to check");
+        if (auto s = p.connect(); !s.ok()) return fail(std::string(s.message()));
+        if (!is(p.reply(), 220)) return fail("no 220 greeting");
+        auto control = p.command(mail_cmd(t));
+        if (klass(control, 2)) {
+          p.command("RSET");
+          return skip("the server accepts MAIL without EHLO even in plaintext, so a forgotten EHLO cannot be seen");
+        }
+        p.close();
+        p.note("reconnecting for the check itself");
+        if (auto v = upgrade(t, p)) return *v;
+        auto mail = p.command(mail_cmd(t));
+        if (klass(mail, 2)) {
+          p.command("RSET");
+          return fail("MAIL was accepted inside TLS without a new EHLO: the server kept what it learnt in plaintext");
+        }
+        if (!mail.ok()) return fail(absl::StrCat("no answer to MAIL inside TLS: ", said(mail)));
+        return pass(absl::StrCat("MAIL before the new EHLO got ", said(mail)));
+      });
+  add("auth.offered_inside_tls", "TLS", "Submission offers AUTH PLAIN or LOGIN inside TLS", "RFC 6409 4.1, RFC 4954 4",
+      SHOULD, [](const Target& t, Probe& p) {
+        if (t.profile != Profile::kSubmission) return skip("submission profile only");
+        if (auto v = upgrade(t, p)) return *v;
+        auto ehlo = p.ehlo();
+        if (!is(ehlo, 250)) return fail(absl::StrCat("EHLO inside TLS refused: ", said(ehlo)));
+        const std::string mechanisms = p.extension_params("AUTH");
+        if (absl::StrContains(mechanisms, "PLAIN") || absl::StrContains(mechanisms, "LOGIN")) {
+          return pass(absl::StrCat("AUTH ", mechanisms));
+        }
+        return warn(mechanisms.empty() ? "no AUTH inside TLS" : absl::StrCat("AUTH ", mechanisms, " only"));
+      });
   add("auth.not_before_tls", "TLS", "AUTH PLAIN/LOGIN is not offered before TLS (submission)", "RFC 4954 4, RFC 8314",
       SHOULD, [](const Target& t, Probe& p) {
         if (t.profile != Profile::kSubmission) return skip("submission profile only");
@@ -453,15 +538,21 @@ std::vector<Check> make_checks() {
   }
   add("security.starttls_injection", "Security", "Nothing pipelined behind STARTTLS runs in plaintext",
       "RFC 3207 4.2, CVE-2011-0411", MUST, [](const Target& t, Probe& p) {
-        if (auto v = start(t, p, false)) return *v;
+        if (auto v = plaintext_start(t, p)) return *v;
         if (!p.offers("STARTTLS")) return skip("STARTTLS not advertised");
         p.send_raw("STARTTLS\r\nNOOP\r\n", "STARTTLS + NOOP in one packet");
         auto first = p.reply();
         if (!is(first, 220)) return skip(absl::StrCat("STARTTLS got ", said(first)));
         auto second = p.reply(700ms);
-        p.close();
-        return second.ok() ? fail(absl::StrCat("the pipelined NOOP was answered in plaintext: ", said(second)))
-                           : pass("only the 220 came back in plaintext");
+        if (second.ok()) return fail(absl::StrCat("the pipelined NOOP was answered in plaintext: ", said(second)));
+        // The CVE itself: the plaintext NOOP was kept and runs inside TLS,
+        // where its 250 arrives before the client has said anything.
+        if (!p.can_do_tls()) return pass("only the 220 came back in plaintext");
+        if (auto s = p.handshake(); !s.ok()) return pass("only the 220 came back in plaintext (no TLS handshake followed)");
+        auto unsolicited = p.reply(700ms);
+        return unsolicited.ok()
+                   ? fail(absl::StrCat("the NOOP sent in plaintext was executed inside TLS: ", said(unsolicited)))
+                   : pass("nothing sent in plaintext was executed, before or after the handshake");
       });
   add("security.open_relay", "Security", "Mail for a foreign domain is refused (no open relay)", "RFC 5321 3.6.2, RFC 2505",
       MUST, [](const Target& t, Probe& p) {

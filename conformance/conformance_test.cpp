@@ -23,10 +23,14 @@ class ServerUnderTest {
     agents::ServerEndpointSettings endpoint;
     endpoint.session = settings;
     endpoint.session.hostname = "mx.smtplab.example";
-    if (settings.offer_starttls) {
-      auto pki = tls::make_test_pki("mx.smtplab.example");
-      EXPECT_TRUE(pki.ok()) << pki.status();
-      if (pki.ok()) endpoint.tls = pki->server_context;
+    // Every server under test can do STARTTLS, with a certificate from a
+    // CA the probe trusts, so the TLS checks run too.
+    auto pki = tls::make_test_pki("mx.smtplab.example");
+    EXPECT_TRUE(pki.ok()) << pki.status();
+    if (pki.ok()) {
+      endpoint.tls = pki->server_context;
+      endpoint.session.offer_starttls = true;
+      client_tls_ = pki->client_context;
     }
     auto port = runtime_.listen("127.0.0.1", 0, [this, endpoint](const sim::ConnectionInfo& info) {
       return std::make_unique<agents::SmtpServerEndpoint>(policy_, endpoint, info);
@@ -44,12 +48,15 @@ class ServerUnderTest {
     t.port = port_;
     t.profile = Profile::kSink;
     t.timeout = std::chrono::milliseconds(2000);
+    t.tls.context = client_tls_;
+    t.tls.server_name = "mx.smtplab.example";
     return t;
   }
 
  private:
   // The recording policy accepts mail for anyone: a sink.
   smtp::testing::RecordingPolicy policy_;
+  std::shared_ptr<const tls::TlsContext> client_tls_;
   sim::LoopbackRuntime runtime_;
   int port_ = 0;
   std::thread thread_;
@@ -82,6 +89,32 @@ TEST(ConformanceTest, OurServerMeetsEveryMust) {
   EXPECT_EQ(o.at("ext.pipelining_order"), Outcome::kPass);
   EXPECT_EQ(o.at("security.smuggling_lf_dot_lf"), Outcome::kPass);
   EXPECT_EQ(o.at("seq.rcpt_before_mail"), Outcome::kPass);
+  // The TLS checks ran, and passed: a verified certificate, a clean restart.
+  EXPECT_EQ(o.at("tls.handshake"), Outcome::kPass);
+  EXPECT_EQ(o.at("tls.certificate"), Outcome::kPass);
+  EXPECT_EQ(o.at("tls.session_restarts"), Outcome::kPass);
+  EXPECT_EQ(o.at("tls.no_starttls_inside_tls"), Outcome::kPass);
+  EXPECT_EQ(o.at("security.starttls_injection"), Outcome::kPass);
+}
+
+// --starttls: every check runs inside TLS (RFC 3207), and every MUST still holds.
+TEST(ConformanceTest, EveryMustHoldsInsideTls) {
+  ServerUnderTest server({});
+  Target t = server.target();
+  t.tls.mode = ProbeTls::Mode::kStartTls;
+  const auto results = run_checks(t, select_checks({}));
+  for (const auto& r : results) {
+    if (r.check->level == Level::kMust) {
+      EXPECT_NE(r.verdict.outcome, Outcome::kFail) << r.check->id << ": " << r.verdict.message;
+    }
+  }
+  // The transcript shows the upgrade before the check's own commands.
+  const auto& mail = *std::find_if(results.begin(), results.end(),
+                                   [](const CheckResult& r) { return r.check->id == "seq.rcpt_before_mail"; });
+  const bool upgraded = std::any_of(mail.transcript.begin(), mail.transcript.end(), [](const TranscriptLine& l) {
+    return l.who == '*' && l.text.rfind("TLS established", 0) == 0;
+  });
+  EXPECT_TRUE(upgraded);
 }
 
 // Break switch: a server that treats a bare LF as a line end is open to SMTP
@@ -149,6 +182,10 @@ INSTANTIATE_TEST_SUITE_P(
                  {"ext.pipelining_order"}},
         Breakage{"unknown_commands", [](smtp::ServerSettings& s) { s.defects.accept_unknown_commands = true; },
                  {"syntax.unknown_command", "robust.garbage_line"}},
+        Breakage{"starttls_inside_tls", [](smtp::ServerSettings& s) { s.defects.starttls_inside_tls = true; },
+                 {"tls.no_starttls_inside_tls"}},
+        Breakage{"keep_ehlo_after_tls", [](smtp::ServerSettings& s) { s.defects.keep_ehlo_after_tls = true; },
+                 {"tls.session_restarts"}},
         Breakage{"smuggling", [](smtp::ServerSettings& s) { s.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd; },
                  {"security.smuggling_lf_dot_lf", "security.smuggling_lf_dot_crlf", "security.smuggling_crlf_dot_lf"}}),
     [](const ::testing::TestParamInfo<Breakage>& info) { return std::string(info.param.name); });

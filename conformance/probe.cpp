@@ -21,6 +21,11 @@ Probe::~Probe() { close(); }
 void Probe::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  // Ready for connect() again: nothing of this connection carries over.
+  channel_.reset();
+  parser_ = smtp::ReplyParser();
+  extensions_.clear();
+  peer_closed_ = false;
 }
 
 absl::Status Probe::connect() {
@@ -60,6 +65,7 @@ absl::Status Probe::connect() {
   }
   ::freeaddrinfo(result);
   if (status.ok()) note(absl::StrCat("connected to ", host_, ":", port_));
+  if (status.ok() && tls_.mode == ProbeTls::Mode::kImplicit) return handshake();
   return status;
 }
 
@@ -75,8 +81,64 @@ bool Probe::read_more(std::chrono::steady_clock::time_point deadline) {
     peer_closed_ = true;
     return false;
   }
-  parser_.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+  const std::string_view bytes(buffer, static_cast<std::size_t>(n));
+  if (!channel_) {
+    parser_.feed(bytes);
+    return true;
+  }
+  channel_->receive(bytes);
+  flush_tls();
+  if (channel_->state() == tls::TlsChannel::State::kFailed) {
+    note(absl::StrCat("TLS failed: ", channel_->report().error));
+    peer_closed_ = true;
+    return false;
+  }
+  parser_.feed(channel_->take_plaintext());
   return true;
+}
+
+bool Probe::write_all(std::string_view bytes) {
+  std::size_t sent = 0;
+  while (fd_ >= 0 && sent < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd_, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(timeout_.count())) == 1) continue;
+    }
+    return false;
+  }
+  return fd_ >= 0;
+}
+
+bool Probe::flush_tls() {
+  return !channel_->has_ciphertext() || write_all(channel_->take_ciphertext());
+}
+
+absl::Status Probe::handshake() {
+  if (!tls_.context) return absl::FailedPreconditionError("no TLS configured for the probe");
+  auto channel = tls::TlsChannel::client(tls_.context, tls_.server_name.empty() ? host_ : tls_.server_name,
+                                         absl::Now());
+  if (!channel.ok()) return channel.status();
+  channel_ = std::move(*channel);
+  note("TLS handshake");
+  if (!flush_tls()) return absl::UnavailableError("could not send the TLS ClientHello");
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  while (channel_->state() == tls::TlsChannel::State::kHandshaking) {
+    if (!read_more(deadline)) break;
+  }
+  const tls::HandshakeReport& r = channel_->report();
+  if (channel_->state() != tls::TlsChannel::State::kEstablished) {
+    const std::string why = r.error.empty() ? "no TLS handshake within the timeout" : r.error;
+    note(absl::StrCat("TLS handshake failed: ", why));
+    return absl::UnavailableError(absl::StrCat("TLS handshake failed: ", why));
+  }
+  note(absl::StrCat("TLS established: ", r.version, " ", r.cipher, "; certificate ", r.peer_subject, " issued by ",
+                    r.peer_issuer, r.verified ? " (verified)" : absl::StrCat(" (NOT verified: ", r.verify_result, ")")));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<smtp::Reply> Probe::reply() { return reply(timeout_); }
@@ -111,20 +173,14 @@ absl::StatusOr<smtp::Reply> Probe::reply(std::chrono::milliseconds timeout) {
 
 void Probe::send_raw(std::string_view bytes, std::string_view shown) {
   transcript_.push_back({'C', std::string(shown)});
-  std::size_t sent = 0;
-  while (fd_ >= 0 && sent < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{fd_, POLLOUT, 0};
-      if (::poll(&p, 1, static_cast<int>(timeout_.count())) == 1) continue;
-    }
-    note("could not send: the connection is gone or stuck");
-    return;
+  bool ok = false;
+  if (channel_) {
+    channel_->send(bytes);
+    ok = flush_tls();
+  } else {
+    ok = write_all(bytes);
   }
+  if (!ok) note("could not send: the connection is gone or stuck");
 }
 
 void Probe::send_line(std::string_view line) {
@@ -155,12 +211,22 @@ absl::StatusOr<smtp::Reply> Probe::open_session(std::string_view helo) {
   auto greeting = reply();
   if (!greeting.ok()) return greeting.status();
   if (greeting->code != 220) return *greeting;
-  auto ehlo = command(absl::StrCat("EHLO ", av(helo)));
-  if (ehlo.ok() && ehlo->code == 250) {
-    extensions_.clear();
-    for (std::size_t i = 1; i < ehlo->lines.size(); ++i) extensions_.push_back(absl::AsciiStrToUpper(ehlo->lines[i]));
+  auto first = ehlo(helo);
+  if (tls_.mode != ProbeTls::Mode::kStartTls || tls_active() || !first.ok() || first->code != 250) return first;
+  auto go = command("STARTTLS");
+  if (!go.ok()) return go.status();
+  if (go->code != 220) return absl::FailedPreconditionError(absl::StrCat("STARTTLS refused: ", go->code, " ", go->text()));
+  if (auto s = handshake(); !s.ok()) return s;
+  return ehlo(helo);  // RFC 3207 4.2: start over inside TLS
+}
+
+absl::StatusOr<smtp::Reply> Probe::ehlo(std::string_view helo) {
+  auto r = command(absl::StrCat("EHLO ", av(helo)));
+  extensions_.clear();
+  if (r.ok() && r->code == 250) {
+    for (std::size_t i = 1; i < r->lines.size(); ++i) extensions_.push_back(absl::AsciiStrToUpper(r->lines[i]));
   }
-  return ehlo;
+  return r;
 }
 
 bool Probe::offers(std::string_view keyword) const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,8 +14,16 @@
 
 #include "absl/status/statusor.h"
 #include "agents/smtp/reply.hpp"
+#include "agents/tls/tls_channel.hpp"
 
 namespace smtplab::conformance {
+
+// How the probe uses TLS for a whole check.
+struct ProbeTls {
+  enum class Mode { kNone, kStartTls, kImplicit } mode = Mode::kNone;
+  std::shared_ptr<const tls::TlsContext> context;  // a client context (trusted roots)
+  std::string server_name;                          // what the certificate must name
+};
 
 struct TranscriptLine {
   char who;  // 'C' client, 'S' server, '*' note
@@ -23,7 +32,8 @@ struct TranscriptLine {
 
 class Probe {
  public:
-  Probe(std::string host, int port, std::chrono::milliseconds timeout) : host_(std::move(host)), port_(port), timeout_(timeout) {}
+  Probe(std::string host, int port, std::chrono::milliseconds timeout, ProbeTls tls = {})
+      : host_(std::move(host)), port_(port), timeout_(timeout), tls_(std::move(tls)) {}
   ~Probe();
   Probe(const Probe&) = delete;
   Probe& operator=(const Probe&) = delete;
@@ -41,8 +51,18 @@ class Probe {
   void close();
   void note(std::string text) { transcript_.push_back({'*', std::move(text)}); }
 
-  // Greeting + EHLO; returns the EHLO reply (or the first failure).
+  // Greeting + EHLO; returns the EHLO reply (or the first failure). With
+  // ProbeTls::kStartTls it also runs STARTTLS and says EHLO again.
   absl::StatusOr<smtp::Reply> open_session(std::string_view helo = "conformance.smtplab.invalid");
+  // EHLO only (after a greeting or a handshake); remembers the extensions.
+  absl::StatusOr<smtp::Reply> ehlo(std::string_view helo = "conformance.smtplab.invalid");
+  // After a 220 to STARTTLS (or right after connect for implicit TLS): the
+  // TLS handshake, within the timeout. Everything after it is encrypted.
+  absl::Status handshake();
+  bool tls_active() const { return channel_ && channel_->state() == tls::TlsChannel::State::kEstablished; }
+  const tls::HandshakeReport* tls_report() const { return channel_ ? &channel_->report() : nullptr; }
+  bool can_do_tls() const { return tls_.context != nullptr; }
+  ProbeTls::Mode tls_mode() const { return tls_.mode; }
   bool offers(std::string_view keyword) const;
   std::string extension_params(std::string_view keyword) const;
 
@@ -51,9 +71,14 @@ class Probe {
 
  private:
   bool read_more(std::chrono::steady_clock::time_point deadline);
+  // Raw socket I/O, below TLS.
+  bool write_all(std::string_view bytes);
+  bool flush_tls();
   std::string host_;
   int port_;
   std::chrono::milliseconds timeout_;
+  ProbeTls tls_;
+  std::unique_ptr<tls::TlsChannel> channel_;
   int fd_ = -1;
   smtp::ReplyParser parser_;
   std::vector<TranscriptLine> transcript_;

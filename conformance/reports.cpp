@@ -71,7 +71,9 @@ std::string console_report(const Target& t, const std::vector<CheckResult>& resu
     absl::StrAppend(&out, "  ", paint(code, outcome_name(r.verdict.outcome), color), "  ",
                     absl::StrFormat("%-6s", level_name(r.check->level)), " ", r.check->title, "  [", r.check->id, "; ",
                     r.check->reference, "]\n");
-    if (!r.verdict.message.empty() && r.verdict.outcome != Outcome::kPass) {
+    // A pass says nothing more, except in the TLS group, where what was
+    // negotiated and which certificate came back are facts worth reading.
+    if (!r.verdict.message.empty() && (r.verdict.outcome != Outcome::kPass || r.check->group == "TLS")) {
       absl::StrAppend(&out, "          ", r.verdict.message, "\n");
     }
     if (r.verdict.outcome == Outcome::kFail) {

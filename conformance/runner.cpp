@@ -32,9 +32,16 @@ std::vector<const Check*> select_checks(const Selection& s) {
 std::vector<CheckResult> run_checks(const Target& target, const std::vector<const Check*>& checks,
                                     const std::function<void(std::size_t, std::size_t, const Check&)>& progress) {
   std::vector<CheckResult> results;
+  ProbeTls tls = target.tls;
+  if (!tls.context) {
+    tls::TlsClientSettings settings;
+    settings.system_roots = true;
+    settings.min_version = tls::TlsVersion::k1_0;  // so an old server is reported, not just unreachable
+    if (auto ctx = tls::TlsContext::client(settings); ctx.ok()) tls.context = *ctx;
+  }
   for (std::size_t i = 0; i < checks.size(); ++i) {
     if (progress) progress(i, checks.size(), *checks[i]);
-    Probe probe(target.host, target.port, target.timeout);
+    Probe probe(target.host, target.port, target.timeout, tls);
     const auto start = std::chrono::steady_clock::now();
     CheckResult r;
     r.check = checks[i];

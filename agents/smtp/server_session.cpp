@@ -306,7 +306,9 @@ void ServerSession::handle_ehlo(const Command& command) {
   if (settings_.offer_binarymime && settings_.offer_chunking) reply.lines.push_back("BINARYMIME");
   if (settings_.offer_dsn) reply.lines.push_back("DSN");
   if (settings_.offer_enhanced_status_codes) reply.lines.push_back("ENHANCEDSTATUSCODES");
-  if (settings_.offer_starttls && !state_.tls_active) reply.lines.push_back("STARTTLS");
+  if (settings_.offer_starttls && (!state_.tls_active || settings_.defects.starttls_inside_tls)) {
+    reply.lines.push_back("STARTTLS");
+  }
   if (settings_.offer_auth && (state_.tls_active || !settings_.auth_requires_tls)) {
     reply.lines.push_back("AUTH PLAIN LOGIN");
   }
@@ -513,7 +515,6 @@ void ServerSession::handle_starttls() {
     emit(SessionEventKind::kInputDiscarded, "plaintext pipelined after STARTTLS", in_.size() - pos_);
     pos_ = in_.size();
   }
-  if (settings_.defects.keep_input_after_starttls) return;  // and it never waits for a handshake
   awaiting_tls_ = true;
   emit(SessionEventKind::kTlsRequested, "STARTTLS");
 }
@@ -525,8 +526,15 @@ void ServerSession::tls_established() {
   fresh.peer_address = state_.peer_address;
   fresh.connection_id = state_.connection_id;
   fresh.tls_active = true;
+  if (settings_.defects.keep_ehlo_after_tls) {
+    fresh.helo_domain = state_.helo_domain;
+    fresh.esmtp = state_.esmtp;
+  }
   state_ = std::move(fresh);
   phase_ = Phase::kCommands;
+  // The defect: plaintext kept from behind STARTTLS now runs as if it had
+  // come inside TLS, which is CVE-2011-0411.
+  if (settings_.defects.keep_input_after_starttls && pos_ < in_.size()) process();
 }
 
 void ServerSession::timed_out() {

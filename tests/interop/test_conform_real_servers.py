@@ -4,11 +4,14 @@ Run:  SMTPLAB=build/bin/smtplab /usr/bin/python3 -m unittest \
           tests/interop/test_conform_real_servers.py -v
 
 Servers (peers.py starts and stops them, by PID):
-  * aiosmtpd                          - profile sink
+  * aiosmtpd                          - profile sink; again with STARTTLS
   * Postfix smtp-sink                 - profile sink
   * a private Postfix smtpd instance  - profile mx (own config, queue and log in
     a temp dir; every transport is discard:, so nothing is delivered; needs
-    root, like any Postfix master)
+    root, like any Postfix master); again with a certificate (STARTTLS)
+
+The TLS runs use a certificate from `smtplab cert` and give `conform` its CA
+(--tls_ca), so the TLS checks can verify it.
 
 What is checked is the runner, not the servers: real servers answer in ways
 the project's own tests do not (other wording, other codes, leniency), and
@@ -56,7 +59,18 @@ class ConformRealServersTest(unittest.TestCase):
         if cls.keep:
             cls.keep.mkdir(parents=True, exist_ok=True)
 
-    def conform(self, name: str, server: peers.Server, profile: str) -> dict:
+    def pki(self) -> Path:
+        out = self.tmp / "pki"
+        if not (out / "ca.pem").exists():
+            r = subprocess.run([self.smtplab, "cert", "--out", str(out), "--host", "localhost,127.0.0.1"],
+                               capture_output=True, timeout=RUN_TIMEOUT)
+            self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
+            # Postfix's daemons run as postfix and must read the key.
+            (out / "key.pem").chmod(0o644)
+            out.chmod(0o755)
+        return out
+
+    def conform(self, name: str, server: peers.Server, profile: str, *extra: str) -> dict:
         """Run `smtplab conform` against `server`; check what every run must
         satisfy; return the parsed JSON report."""
         out = self.tmp / name
@@ -64,7 +78,7 @@ class ConformRealServersTest(unittest.TestCase):
         json_path, junit_path = out / "report.json", out / "report.xml"
         argv = [self.smtplab, "conform", "--server", f"127.0.0.1:{server.port}",
                 "--profile", profile, "--json", str(json_path),
-                "--junit", str(junit_path), "--timeout", "5s"]
+                "--junit", str(junit_path), "--timeout", "5s", *extra]
         start = time.monotonic()
         try:
             r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
@@ -124,6 +138,34 @@ class ConformRealServersTest(unittest.TestCase):
     def test_aiosmtpd_sink_profile(self):
         with peers.start_aiosmtpd(self.tmp / "aiosmtpd-server") as server:
             self.conform("aiosmtpd", server, "sink")
+
+    def test_aiosmtpd_with_starttls(self):
+        pki = self.pki()
+        with peers.start_aiosmtpd(self.tmp / "aiosmtpd-tls-server",
+                                  ["--tlscert", str(pki / "cert.pem"), "--tlskey", str(pki / "key.pem"),
+                                   "--no-requiretls"]) as server:
+            report = self.conform("aiosmtpd-tls", server, "sink", "--tls_ca", str(pki / "ca.pem"))
+            outcome = {c["id"]: c["outcome"] for c in report["checks"]}
+            # The TLS checks ran: a handshake happened and was judged.
+            self.assertEqual(outcome["tls.starttls_offered"], "PASS")
+            self.assertEqual(outcome["tls.handshake"], "PASS")
+            self.assertEqual(outcome["tls.certificate"], "PASS")
+
+    def test_postfix_smtpd_with_starttls(self):
+        if os.geteuid() != 0:
+            self.skipTest("a private Postfix instance needs root")
+        pki = self.pki()
+        with peers.start_postfix_smtpd(self.tmp / "postfix-tls-server", {
+                "smtpd_tls_cert_file": str(pki / "cert.pem"),
+                "smtpd_tls_key_file": str(pki / "key.pem"),
+                "smtpd_tls_security_level": "may"}) as server:
+            try:
+                report = self.conform("postfix-tls", server, "mx", "--tls_ca", str(pki / "ca.pem"))
+                outcome = {c["id"]: c["outcome"] for c in report["checks"]}
+                self.assertEqual(outcome["tls.handshake"], "PASS")
+            finally:
+                if self.keep:
+                    (self.keep / "postfix-tls.maillog").write_text(server.maillog_text())
 
     def test_smtp_sink_sink_profile(self):
         with peers.start_smtp_sink(self.tmp / "smtp-sink-server", dump=False) as server:
