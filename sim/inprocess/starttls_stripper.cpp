@@ -67,9 +67,14 @@ std::string StartTlsStripper::on_bytes(std::uint64_t connection, const std::stri
     return bytes;
   }
   const std::size_t lines = static_cast<std::size_t>(std::count(bytes.begin(), bytes.end(), '\n'));
+  // In message text, the Subject line is what makes the point.
+  std::string subject;
+  if (const std::size_t at = bytes.find("\nSubject:"); at != std::string::npos && at > 0) {
+    subject = absl::StrCat(", among them \"", first_line(bytes.substr(at + 1)), "\"");
+  }
   record("attack.read", connection, from, to,
          absl::StrCat("the attacker reads ", from, " -> ", to, ": ", first_line(bytes),
-                      lines > 1 ? absl::StrCat(" (+", lines - 1, " more lines)") : ""));
+                      lines > 1 ? absl::StrCat(" (+", lines - 1, " more lines", subject, ")") : ""));
   return bytes;
 }
 
