@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agents/mta/mta.hpp"
-#include "agents/tls/test_pki.hpp"
+#include "sim/tls/test_pki.hpp"
 #include "sim/loopback/loopback_network.hpp"
 #include "sim/loopback/loopback_runtime.hpp"
 

@@ -10,7 +10,7 @@
 
 #include "absl/time/time.h"
 #include "agents/smtp/server_session.hpp"
-#include "agents/tls/tls_context.hpp"
+#include "sim/tls/tls_context.hpp"
 #include "agents/tls_transport.hpp"
 #include "sim/connection.hpp"
 

@@ -6,7 +6,7 @@
 #include "agents/smtp/testing/recording_policy.hpp"
 #include "agents/smtp_client_endpoint.hpp"
 #include "agents/smtp_server_endpoint.hpp"
-#include "agents/tls/test_pki.hpp"
+#include "sim/tls/test_pki.hpp"
 #include "sim/inprocess/sim_network.hpp"
 #include "sim/scheduler.hpp"
 

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "agents/smtp/client_session.hpp"
-#include "agents/tls/tls_channel.hpp"
+#include "sim/tls/tls_channel.hpp"
 #include "sim/trace/trace_event.hpp"
 
 namespace smtplab::agents {

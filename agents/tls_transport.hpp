@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "agents/tls/tls_channel.hpp"
+#include "sim/tls/tls_channel.hpp"
 #include "sim/connection.hpp"
 
 namespace smtplab::agents {

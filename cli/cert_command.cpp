@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "agents/tls/certificate_authority.hpp"
+#include "sim/tls/certificate_authority.hpp"
 #include "cli/subcommand.hpp"
 
 ABSL_FLAG(std::string, host, "localhost", "Names the certificate is for, comma-separated (the first is the CN)");

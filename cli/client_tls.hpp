@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "agents/smtp/client_session.hpp"
 #include "agents/smtp_client_endpoint.hpp"
-#include "agents/tls/tls_channel.hpp"
+#include "sim/tls/tls_channel.hpp"
 
 namespace smtplab::cli {
 

@@ -8,7 +8,7 @@
 #include "agents/smtp/testing/recording_policy.hpp"
 #include "agents/mta/mta.hpp"
 #include "agents/smtp_server_endpoint.hpp"
-#include "agents/tls/test_pki.hpp"
+#include "sim/tls/test_pki.hpp"
 #include "sim/loopback/loopback_network.hpp"
 #include "conformance/runner.hpp"
 #include "sim/loopback/loopback_runtime.hpp"

@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "agents/smtp/reply.hpp"
-#include "agents/tls/tls_channel.hpp"
+#include "sim/tls/tls_channel.hpp"
 
 namespace smtplab::conformance {
 

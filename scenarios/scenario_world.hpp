@@ -13,7 +13,7 @@
 #include "agents/mda/mda.hpp"
 #include "agents/mta/mta.hpp"
 #include "agents/mua/mua.hpp"
-#include "agents/tls/certificate_authority.hpp"
+#include "sim/tls/certificate_authority.hpp"
 #include "agents/tls_policy.hpp"
 #include "scenarios/scenario.hpp"
 #include "sim/dns/sim_dns.hpp"

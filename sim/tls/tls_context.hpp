@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "agents/tls/certificate_authority.hpp"
+#include "sim/tls/certificate_authority.hpp"
 
 typedef struct ssl_ctx_st SSL_CTX;
 

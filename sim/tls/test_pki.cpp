@@ -1,4 +1,4 @@
-#include "agents/tls/test_pki.hpp"
+#include "sim/tls/test_pki.hpp"
 
 namespace smtplab::tls {
 

@@ -1,4 +1,4 @@
-#include "agents/tls/certificate_authority.hpp"
+#include "sim/tls/certificate_authority.hpp"
 
 #include <arpa/inet.h>
 
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agents/tls/openssl_handles.hpp"
+#include "sim/tls/openssl_handles.hpp"
 
 namespace smtplab::tls {
 namespace {

@@ -1,4 +1,4 @@
-#include "agents/tls/tls_channel.hpp"
+#include "sim/tls/tls_channel.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agents/tls/openssl_handles.hpp"
+#include "sim/tls/openssl_handles.hpp"
 
 namespace smtplab::tls {
 namespace {

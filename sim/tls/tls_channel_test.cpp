@@ -1,11 +1,11 @@
 // Real TLS handshakes between two in-memory channels: what each certificate
 // problem looks like to a client, and the version mismatch that makes a
 // handshake fail outright.
-#include "agents/tls/tls_channel.hpp"
+#include "sim/tls/tls_channel.hpp"
 
 #include <gtest/gtest.h>
 
-#include "agents/tls/certificate_authority.hpp"
+#include "sim/tls/certificate_authority.hpp"
 
 namespace smtplab::tls {
 namespace {

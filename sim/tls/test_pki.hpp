@@ -8,8 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "agents/tls/certificate_authority.hpp"
-#include "agents/tls/tls_context.hpp"
+#include "sim/tls/certificate_authority.hpp"
+#include "sim/tls/tls_context.hpp"
 
 namespace smtplab::tls {
 

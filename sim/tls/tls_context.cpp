@@ -1,11 +1,11 @@
-#include "agents/tls/tls_context.hpp"
+#include "sim/tls/tls_context.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "agents/tls/openssl_handles.hpp"
+#include "sim/tls/openssl_handles.hpp"
 #include "base/absl_string_view.hpp"
 
 namespace smtplab::tls {

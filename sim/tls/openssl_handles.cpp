@@ -1,4 +1,4 @@
-#include "agents/tls/openssl_handles.hpp"
+#include "sim/tls/openssl_handles.hpp"
 
 #include <openssl/err.h>
 

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "agents/tls/tls_context.hpp"
+#include "sim/tls/tls_context.hpp"
 
 typedef struct ssl_st SSL;
 
