@@ -1,0 +1,200 @@
+// The playback model on real traces from library scenarios: stepping both
+// ways agrees with a replay from the start, envelopes are where the trace
+// says at known times, and long waits are compressed for display.
+#include "viz/model/playback.hpp"
+
+#include <gtest/gtest.h>
+
+#include "scenarios/scenario_loader.hpp"
+#include "scenarios/scenario_world.hpp"
+
+namespace smtplab::viz {
+namespace {
+
+std::vector<sim::TraceEvent> trace_of(const std::string& library_file) {
+  auto loaded = scenarios::load_scenario_file(std::string(SMTPLAB_LIBRARY_DIR) + "/" + library_file);
+  EXPECT_TRUE(loaded.ok()) << loaded.error_text();
+  scenarios::ScenarioWorld world(*loaded.scenario, 1);
+  EXPECT_TRUE(world.build().ok());
+  world.run();
+  return world.trace.events();
+}
+
+WorldState replay(const std::vector<sim::TraceEvent>& events, std::size_t n) {
+  WorldState s;
+  for (std::size_t i = 0; i < n; ++i) s.apply(events[i], i);
+  return s;
+}
+
+const sim::TraceEvent& first(const std::vector<sim::TraceEvent>& events, const std::string& kind,
+                             const std::string& host = {}) {
+  for (const auto& e : events) {
+    if (e.kind == kind && (host.empty() || e.host == host)) return e;
+  }
+  ADD_FAILURE() << "no " << kind << " at " << host;
+  return events.front();
+}
+
+TEST(PlaybackTest, SteppingBothWaysMatchesAReplayFromTheStart) {
+  const auto events = trace_of("greylisting.yaml");
+  ASSERT_GT(events.size(), Playback::kSnapshotEvery / 2);
+  Playback p(events);
+  for (std::size_t i = 0; i < events.size(); ++i) p.step_forward();
+  EXPECT_EQ(p.cursor(), events.size());
+  EXPECT_EQ(p.state(), replay(events, events.size()));
+  // Back all the way in uneven strides, checking against a fresh replay.
+  for (std::size_t target : {events.size() - 1, events.size() / 2 + 3, std::size_t{17}, std::size_t{1}}) {
+    while (p.cursor() > target) p.step_back();
+    EXPECT_EQ(p.state(), replay(events, target)) << "at " << target;
+  }
+  p.step_back();
+  EXPECT_EQ(p.cursor(), 0u);
+  EXPECT_EQ(p.state(), WorldState());
+}
+
+TEST(PlaybackTest, SnapshotsMakeLongJumpsBackExact) {
+  const auto events = trace_of("queue-lifetime.yaml");  // a week of retries: many events
+  ASSERT_GT(events.size(), 3 * Playback::kSnapshotEvery);
+  Playback p(events);
+  p.seek_event(events.size());
+  p.seek_event(Playback::kSnapshotEvery * 2 + 5);
+  EXPECT_EQ(p.state(), replay(events, Playback::kSnapshotEvery * 2 + 5));
+  p.seek_event(3);
+  EXPECT_EQ(p.state(), replay(events, 3));
+}
+
+// The greylisted message waits in mx.example.org's queue with a retry time,
+// then travels and lands in bob's mailbox.
+TEST(PlaybackTest, EnvelopesAreWhereTheTraceSays) {
+  const auto events = trace_of("greylisting.yaml");
+  Playback p(events);
+  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  auto at = [&](std::int64_t t) { return p.journeys().at(t); };
+
+  // Halfway through the 300 s wait: one envelope, deferred at mx.example.org.
+  const std::int64_t mid_wait = wait.time_us + 150'000'000;
+  auto env = at(mid_wait);
+  ASSERT_EQ(env.size(), 1u);
+  EXPECT_EQ(env[0].segment->from, "mx.example.org");
+  EXPECT_EQ(env[0].segment->state, EnvelopeState::kDeferred);
+  EXPECT_EQ(env[0].segment->next_attempt_us, wait.time_us + 300'000'000);
+
+  // Halfway along the successful second attempt: travelling mx.example.org -> mx.example.net.
+  const sim::TraceEvent* second_attempt = nullptr;
+  for (const auto& e : events) {
+    if (e.kind == "queue.attempt" && e.host == "mx.example.org" && e.time_us > wait.time_us) {
+      second_attempt = &e;
+      break;
+    }
+  }
+  ASSERT_NE(second_attempt, nullptr);
+  const auto& enqueued = [&]() -> const sim::TraceEvent& {
+    for (const auto& e : events) {
+      if (e.kind == "queue.enqueue" && e.host == "mx.example.net") return e;
+    }
+    return events.front();
+  }();
+  env = at((second_attempt->time_us + enqueued.time_us) / 2);
+  ASSERT_EQ(env.size(), 1u);
+  EXPECT_EQ(env[0].segment->kind, Segment::Kind::kFlight);
+  EXPECT_EQ(env[0].segment->to, "mx.example.net");
+  EXPECT_NEAR(env[0].progress, 0.5, 0.01);
+
+  // At the end: delivered at the mailbox server.
+  env = at(events.back().time_us);
+  ASSERT_EQ(env.size(), 1u);
+  EXPECT_EQ(env[0].segment->state, EnvelopeState::kDelivered);
+  EXPECT_EQ(env[0].segment->from, "mail.example.net");
+}
+
+TEST(PlaybackTest, ABounceTravelsBackMarkedAsOne) {
+  const auto events = trace_of("unknown-user.yaml");
+  Journeys j(events);
+  bool bounce_delivered = false;
+  for (const auto& s : j.segments()) {
+    if (s.is_bounce && s.state == EnvelopeState::kDelivered) bounce_delivered = s.from == "mail.example.org";
+  }
+  EXPECT_TRUE(bounce_delivered);
+}
+
+// A 300 s wait is compressed to at most the longest gap; a 20 ms exchange is
+// slowed down.
+TEST(PlaybackTest, LongWaitsAreCompressedShortOnesSlowed) {
+  const auto events = trace_of("greylisting.yaml");
+  DisplayTimeline t(events, {.slow_motion = 10, .longest_gap = 2.5});
+  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  const auto& retry = first(events, "queue.retry", "mx.example.org");
+  const std::size_t w = static_cast<std::size_t>(&wait - events.data());
+  const std::size_t r = static_cast<std::size_t>(&retry - events.data());
+  EXPECT_NEAR(t.at_event(r) - t.at_event(w), 2.5, 1e-9);
+  EXPECT_LT(t.length(), 60.0);  // the whole run is watchable
+  // Inverse mapping: halfway through the compressed wait is halfway through 300 s.
+  const double mid = (t.at_event(w) + t.at_event(r)) / 2;
+  EXPECT_NEAR(static_cast<double>(t.virtual_at(mid) - wait.time_us), 150e6, 1e3);
+}
+
+TEST(PlaybackTest, PlayingAdvancesWithTimeAndStopsAtTheEnd) {
+  const auto events = trace_of("direct-delivery.yaml");
+  Playback p(events);
+  p.play();
+  p.tick(0.5);
+  EXPECT_GT(p.cursor(), 0u);
+  EXPECT_LT(p.cursor(), events.size());
+  for (int i = 0; i < 1000 && p.playing(); ++i) p.tick(0.5);
+  EXPECT_FALSE(p.playing());
+  EXPECT_EQ(p.cursor(), events.size());
+}
+
+TEST(PlaybackTest, NextMessageEventSkipsTheWireChatter) {
+  const auto events = trace_of("direct-delivery.yaml");
+  Playback p(events);
+  p.next_message_event();
+  ASSERT_GT(p.cursor(), 0u);
+  EXPECT_TRUE(sim::is_message_level(events[p.cursor() - 1]));
+  const std::size_t first_message_event = p.cursor();
+  p.next_message_event();
+  EXPECT_GT(p.cursor(), first_message_event);
+  EXPECT_TRUE(sim::is_message_level(events[p.cursor() - 1]));
+  for (std::size_t i = first_message_event; i + 1 < p.cursor(); ++i) EXPECT_FALSE(sim::is_message_level(events[i]));
+  p.previous_message_event();
+  EXPECT_EQ(p.cursor(), first_message_event);
+}
+
+TEST(PlaybackTest, LayoutFollowsTheDeliveryPath) {
+  const auto events = trace_of("greylisting.yaml");
+  Playback p(events);
+  const Topology& t = p.topology();
+  auto x = [&](const std::string& h) {
+    const NodePlace* n = t.find(h);
+    EXPECT_NE(n, nullptr) << h;
+    return n == nullptr ? -1.0f : n->x;
+  };
+  EXPECT_LT(x("laptop.example.org"), x("submit.example.org"));
+  EXPECT_LT(x("submit.example.org"), x("mx.example.org"));
+  EXPECT_LT(x("mx.example.org"), x("mx.example.net"));
+  EXPECT_LT(x("mx.example.net"), x("mail.example.net"));
+  EXPECT_NE(t.find(Topology::kDns), nullptr);
+}
+
+// The world state at the end says what a student should see in the panels.
+TEST(PlaybackTest, StateHoldsQueuesMailboxesAndTranscripts) {
+  const auto events = trace_of("greylisting.yaml");
+  Playback p(events);
+  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  p.seek_event(static_cast<std::size_t>(&wait - events.data()) + 1);
+  const HostState& org = p.state().hosts().at("mx.example.org");
+  ASSERT_EQ(org.queue.size(), 1u);
+  EXPECT_EQ(org.queue.begin()->second.state, QueueEntry::State::kDeferred);
+  EXPECT_NE(org.queue.begin()->second.last_reply.find("451"), std::string::npos);
+  p.seek_event(events.size());
+  EXPECT_TRUE(p.state().hosts().at("mx.example.org").queue.empty());
+  ASSERT_EQ(p.state().hosts().at("mail.example.net").mailbox.size(), 1u);
+  bool saw_greylist_line = false;
+  for (const auto& [id, c] : p.state().connections()) {
+    for (const auto& l : c.lines) saw_greylist_line |= l.who == 'S' && l.text.find("451 4.7.1") == 0;
+  }
+  EXPECT_TRUE(saw_greylist_line);
+}
+
+}  // namespace
+}  // namespace smtplab::viz

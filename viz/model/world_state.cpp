@@ -1,0 +1,167 @@
+#include "viz/model/world_state.hpp"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+
+namespace smtplab::viz {
+namespace {
+
+std::string detail_or(const sim::TraceEvent& e, const char* name, std::string fallback = {}) {
+  const std::string* v = e.detail(name);
+  return v == nullptr ? fallback : *v;
+}
+
+Role role_of_agent(const std::string& agent) {
+  if (agent == "mua") return Role::kMua;
+  if (agent == "msa") return Role::kMsa;
+  if (agent == "mta") return Role::kMta;
+  if (agent == "mda") return Role::kMda;
+  return Role::kOther;
+}
+
+// "submitting \"Lunch\" from <a> to b via c" -> "Lunch".
+std::string subject_of_submit(const std::string& text) {
+  const auto open = text.find('"');
+  const auto close = open == std::string::npos ? open : text.find("\" from <", open + 1);
+  return close == std::string::npos ? std::string() : text.substr(open + 1, close - open - 1);
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  return absl::StrSplit(text, absl::ByAnyChar(", "), absl::SkipEmpty());
+}
+
+}  // namespace
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kMua: return "MUA";
+    case Role::kMsa: return "MSA";
+    case Role::kMta: return "MTA";
+    case Role::kMda: return "MDA";
+    case Role::kOther: return "host";
+  }
+  return "host";
+}
+
+std::pair<std::string, std::string> WorldState::link_key(const std::string& a, const std::string& b) {
+  return a < b ? std::make_pair(a, b) : std::make_pair(b, a);
+}
+
+HostState& WorldState::host(const std::string& name) { return hosts_[name]; }
+LinkState& WorldState::link(const std::string& a, const std::string& b) { return links_[link_key(a, b)]; }
+
+MessageState& WorldState::message(const std::string& id) {
+  MessageState& m = messages_[id];
+  m.message_id = id;
+  return m;
+}
+
+void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
+  ++applied_;
+  now_us_ = std::max(now_us_, e.time_us);
+  const std::string& k = e.kind;
+  if (!e.host.empty()) {
+    HostState& h = host(e.host);
+    if (const Role r = role_of_agent(e.agent); r != Role::kOther) h.roles.insert(r);
+  }
+  if (!e.message.empty() && (sim::is_message_level(e) || k.rfind("tls.", 0) == 0)) {
+    message(e.message).events.push_back(index);
+  }
+
+  if (k == "conn.open") {
+    ConnectionState& c = connections_[e.connection];
+    c.id = e.connection;
+    c.client = e.host;
+    c.server = e.peer;
+    c.open = true;
+    host(e.peer);
+    ++link(e.host, e.peer).open_connections;
+  } else if (k == "conn.close" || k == "conn.reset") {
+    if (auto it = connections_.find(e.connection); it != connections_.end() && it->second.open) {
+      it->second.open = false;
+      LinkState& l = link(it->second.client, it->second.server);
+      l.open_connections = std::max(0, l.open_connections - 1);
+      if (k == "conn.reset") it->second.lines.push_back({index, '*', "connection reset"});
+    }
+  } else if (k == "smtp.command" || k == "smtp.reply") {
+    ConnectionState& c = connections_[e.connection];
+    c.id = e.connection;
+    if (c.server.empty()) c.server = e.host;
+    if (c.client.empty()) c.client = e.peer;
+    c.lines.push_back({index, k == "smtp.command" ? 'C' : 'S', e.text});
+  } else if (k == "smtp.data" || k == "smtp.starttls" || k == "smtp.discarded" || k == "smtp.error") {
+    if (auto it = connections_.find(e.connection); it != connections_.end()) it->second.lines.push_back({index, '*', e.text});
+  } else if (k == "tls.handshake" || k == "tls.established") {
+    LinkState& l = link(e.host, e.peer);
+    l.security = LinkState::Security::kTls;
+    for (auto& [id, c] : connections_) {
+      if (c.open && link_key(c.client, c.server) == link_key(e.host, e.peer)) c.tls = true;
+    }
+    if (k == "tls.established") {
+      if (auto it = connections_.find(e.connection); it != connections_.end()) {
+        it->second.tls = true;
+        it->second.lines.push_back({index, '*', e.text});
+      }
+    }
+  } else if (k == "tls.failed") {
+    link(e.host, e.peer).security = LinkState::Security::kTlsFailed;
+  } else if (k == "attack.strip" || k == "attack.read") {
+    link(e.host, e.peer).attacked = true;
+  } else if (k == "net.partition" || k == "net.heal") {
+    link(e.host, e.peer).partitioned = k == "net.partition";
+  } else if (k == "host.down" || k == "host.up") {
+    host(e.host).up = k == "host.up";
+  } else if (k == "message.submit") {
+    MessageState& m = message(e.message);
+    m.from = detail_or(e, "from");
+    m.subject = subject_of_submit(e.text);
+    for (const auto& to : split_list(detail_or(e, "to"))) m.recipients[to] = "submitting";
+  } else if (k == "message.rejected") {
+    for (auto& [rcpt, status] : message(e.message).recipients) status = "rejected";
+  } else if (k == "queue.enqueue") {
+    HostState& h = host(e.host);
+    QueueEntry q;
+    q.message_id = e.message;
+    q.queue_id = detail_or(e, "queue_id");
+    q.from = detail_or(e, "from");
+    q.to = detail_or(e, "to");
+    h.queue[q.queue_id] = q;
+    MessageState& m = message(e.message);
+    m.hops.push_back(e.host);
+    if (q.from == "<>") m.is_bounce = true;
+    for (const auto& to : split_list(q.to)) m.recipients[to] = "queued";
+  } else if (k == "queue.attempt" || k == "queue.retry") {
+    if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
+      it->second.state = QueueEntry::State::kInFlight;
+      if (k == "queue.attempt") ++it->second.attempts;
+    }
+  } else if (k == "queue.defer") {
+    if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
+      it->second.state = QueueEntry::State::kDeferred;
+      it->second.last_reply = detail_or(e, "reply");
+    }
+    message(e.message).recipients[detail_or(e, "recipient")] = "deferred";
+  } else if (k == "queue.wait") {
+    if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
+      it->second.state = QueueEntry::State::kDeferred;
+      // A malformed number in a hand-edited trace shows as "no retry time".
+      if (!absl::SimpleAtoi(detail_or(e, "next_attempt_us", "0"), &it->second.next_attempt_us)) {
+        it->second.next_attempt_us = 0;
+      }
+    }
+  } else if (k == "queue.relay") {
+    message(e.message).recipients[detail_or(e, "recipient")] = "relayed";
+  } else if (k == "queue.bounce" || k == "queue.expire") {
+    message(e.message).recipients[detail_or(e, "recipient")] = "bounced";
+  } else if (k == "queue.done") {
+    host(e.host).queue.erase(detail_or(e, "queue_id"));
+  } else if (k == "mailbox.deliver") {
+    host(e.host).mailbox.push_back({e.message, detail_or(e, "recipient"), index});
+    MessageState& m = message(e.message);
+    m.recipients[detail_or(e, "recipient")] = "delivered";
+  }
+}
+
+}  // namespace smtplab::viz
