@@ -98,6 +98,8 @@ void Playback::seek_display(double d) {
   selected_.reset();
 }
 
+void Playback::seek_virtual(std::int64_t t) { seek_display(timeline_.display_at_virtual(t)); }
+
 void Playback::seek_event(std::size_t n) {
   move_cursor(n);
   display_ = cursor_ == 0 ? 0 : timeline_.at_event(cursor_ - 1);

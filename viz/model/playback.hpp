@@ -40,6 +40,7 @@ class Playback {
   void previous_message_event();
   void seek_display(double display_seconds);  // the scrubber
   void seek_event(std::size_t index);         // make event `index` the last one applied
+  void seek_virtual(std::int64_t virtual_us);  // to a moment of the run (--at)
 
   // Where we are.
   std::size_t cursor() const { return cursor_; }  // events applied

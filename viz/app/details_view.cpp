@@ -1,0 +1,99 @@
+// The right-hand column: what the selected event means (the same texts
+// the stepper prints), the selected message, and every MTA's queue.
+#include "absl/strings/str_cat.h"
+#include "scenarios/explanations.hpp"
+#include "viz/app/views.hpp"
+
+namespace smtplab::viz {
+namespace {
+
+void explanation(const Playback& p) {
+  const auto sel = p.selected();
+  if (!sel) {
+    ImGui::TextWrapped("Press Space to play, or Right to step. Each event is explained here.");
+    return;
+  }
+  const sim::TraceEvent& e = p.events()[*sel];
+  ImGui::Text("%s  %s%s%s", clock_text(e.time_us).c_str(), e.host.c_str(), e.peer.empty() ? "" : " -> ",
+              e.peer.c_str());
+  ImGui::TextColored(ImVec4(0.9f, 0.9f, 0.5f, 1), "%s", e.kind.c_str());
+  ImGui::TextWrapped("%s", e.text.c_str());
+  ImGui::Separator();
+  const std::string why = scenarios::explain_event(e);
+  ImGui::TextWrapped("%s", why.empty() ? "(no explanation for this event)" : why.c_str());
+  for (const auto& [k, v] : e.details) ImGui::TextDisabled("%s: %s", k.c_str(), v.c_str());
+}
+
+void inspector(Playback& p, ViewState& view) {
+  if (view.selected_message.empty()) {
+    // Follow the selected event's message.
+    if (auto sel = p.selected(); sel && !p.events()[*sel].message.empty()) view.selected_message = p.events()[*sel].message;
+  }
+  const auto it = p.state().messages().find(view.selected_message);
+  if (it == p.state().messages().end()) {
+    ImGui::TextDisabled("Click an envelope to inspect its message.");
+    return;
+  }
+  const MessageState& m = it->second;
+  ImGui::TextWrapped("Message-ID: %s%s", m.message_id.c_str(), m.is_bounce ? "  (a bounce, RFC 3464)" : "");
+  if (!m.from.empty()) ImGui::Text("MAIL FROM: <%s>", m.from.c_str());
+  if (!m.subject.empty()) ImGui::Text("Subject: %s", m.subject.c_str());
+  for (const auto& [rcpt, status] : m.recipients) ImGui::BulletText("RCPT TO:<%s>  %s", rcpt.c_str(), status.c_str());
+  if (!m.hops.empty()) {
+    std::string path;
+    for (const auto& h : m.hops) absl::StrAppend(&path, path.empty() ? "" : " -> ", h);
+    ImGui::TextWrapped("Queued at: %s (one Received: header each)", path.c_str());
+  }
+  if (ImGui::TreeNode("events", "%zu events about it", m.events.size())) {
+    for (std::size_t i : m.events) {
+      const auto& e = p.events()[i];
+      if (ImGui::Selectable(absl::StrCat(clock_text(e.time_us), " ", e.kind, " ", e.host, "##", i).c_str(),
+                            p.selected() == i)) {
+        p.seek_event(i + 1);
+      }
+    }
+    ImGui::TreePop();
+  }
+}
+
+void queues(const Playback& p) {
+  const std::int64_t now = p.virtual_now();
+  bool any = false;
+  for (const auto& [host, h] : p.state().hosts()) {
+    if (h.queue.empty()) continue;
+    any = true;
+    ImGui::Text("%s", host.c_str());
+    for (const auto& [id, q] : h.queue) {
+      std::string state = q.state == QueueEntry::State::kInFlight ? "sending" : q.state == QueueEntry::State::kDeferred
+                                                                                  ? "deferred"
+                                                                                  : "queued";
+      if (q.state == QueueEntry::State::kDeferred && q.next_attempt_us > now) {
+        absl::StrAppend(&state, ", retry in ", duration_text(q.next_attempt_us - now));
+      }
+      ImGui::BulletText("%s  to %s  (%s, attempt %d)", id.c_str(), q.to.c_str(), state.c_str(), q.attempts);
+      if (!q.last_reply.empty()) ImGui::TextDisabled("    last reply: %s", q.last_reply.c_str());
+    }
+  }
+  if (!any) ImGui::TextDisabled("Every queue is empty.");
+}
+
+}  // namespace
+
+void draw_details(Playback& p, ViewState& view, const LoadedTrace& trace, ImVec2 pos, ImVec2 size) {
+  ImGui::SetNextWindowPos(pos);
+  ImGui::SetNextWindowSize(size);
+  ImGui::Begin("Details", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  if (ImGui::CollapsingHeader("What happened", ImGuiTreeNodeFlags_DefaultOpen)) explanation(p);
+  if (ImGui::CollapsingHeader("Message", ImGuiTreeNodeFlags_DefaultOpen)) inspector(p, view);
+  if (ImGui::CollapsingHeader("Queues", ImGuiTreeNodeFlags_DefaultOpen)) queues(p);
+  if (!trace.lesson_before.empty() && ImGui::CollapsingHeader("Lesson")) {
+    ImGui::TextWrapped("%s", trace.lesson_before.c_str());
+    if (p.cursor() == p.events().size()) {
+      ImGui::Separator();
+      ImGui::TextWrapped("%s", trace.lesson_after.c_str());
+    }
+  }
+  ImGui::End();
+}
+
+}  // namespace smtplab::viz

@@ -1,0 +1,139 @@
+// Renders library scenarios headless (Xvfb, Mesa's software renderer) with
+// `smtplab-viz --screenshot` and checks the picture a student would see:
+// each host drawn in its role's colour where the layout put it, and each
+// envelope in the colour of its state (deferred, travelling, delivered).
+#include <gtest/gtest.h>
+#include <stb/stb_image.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <sys/wait.h>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "viz/app/palette.hpp"
+
+namespace smtplab::viz {
+namespace {
+
+struct Shot {
+  int w = 0, h = 0;
+  std::vector<unsigned char> rgb;
+  nlohmann::json info;
+
+  Rgb at(int x, int y) const {
+    const std::size_t i = (static_cast<std::size_t>(y) * w + x) * 3;
+    return {rgb[i], rgb[i + 1], rgb[i + 2]};
+  }
+};
+
+bool near(Rgb a, Rgb b) {
+  return std::abs(a.r - b.r) <= 12 && std::abs(a.g - b.g) <= 12 && std::abs(a.b - b.b) <= 12;
+}
+
+Shot render(const std::string& scenario, const std::string& at) {
+  const auto dir = std::filesystem::temp_directory_path() / ("smtplab-viz-shot-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string png = (dir / "shot.png").string(), info = (dir / "shot.json").string();
+  // Under AddressSanitizer the X11/Mesa stack leaks a few allocations of
+  // its own at exit (no symbols, not ours), so leak checking is off for the
+  // viz process; the model it draws is leak-checked by its unit tests.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  const std::string env = "ASAN_OPTIONS='" + std::string(asan == nullptr ? "" : asan) + ":detect_leaks=0' ";
+  const std::string cmd = env + "timeout 60 xvfb-run -a -s '-screen 0 1280x800x24' " + std::string(SMTPLAB_VIZ_BINARY) + " " +
+                          std::string(SMTPLAB_LIBRARY_DIR) + "/" + scenario + " --screenshot " + png + " --at " + at +
+                          " --screenshot_info " + info + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  std::string output;
+  char buf[512];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  const int status = ::pclose(pipe);
+  Shot shot;
+  EXPECT_EQ(status, 0) << cmd << "\n" << output;
+  int channels = 0;
+  unsigned char* data = stbi_load(png.c_str(), &shot.w, &shot.h, &channels, 3);
+  EXPECT_NE(data, nullptr) << "no PNG from " << cmd << "\n" << output;
+  if (data != nullptr) {
+    shot.rgb.assign(data, data + static_cast<std::size_t>(shot.w) * shot.h * 3);
+    stbi_image_free(data);
+  }
+  std::ifstream in(info);
+  if (in) shot.info = nlohmann::json::parse(in, nullptr, false);
+  std::filesystem::remove_all(dir);
+  return shot;
+}
+
+// Every node's fill shows below its label, inside the circle.
+void expect_nodes_drawn(const Shot& s) {
+  int nodes = 0;
+  for (const auto& p : s.info["placed"]) {
+    if (p["what"] != "node") continue;
+    ++nodes;
+    const Rgb want{p["rgb"][0], p["rgb"][1], p["rgb"][2]};
+    const Rgb got = s.at(static_cast<int>(p["x"].get<float>()), static_cast<int>(p["y"].get<float>()) + 17);
+    EXPECT_TRUE(near(got, want)) << p["name"] << " drawn as " << int(got.r) << "," << int(got.g) << "," << int(got.b);
+  }
+  EXPECT_GE(nodes, 5);
+}
+
+// The envelope of `message` (or any) in state colour `want`, at its place.
+int envelopes_coloured(const Shot& s, Rgb want) {
+  int n = 0;
+  for (const auto& p : s.info["placed"]) {
+    if (p["what"] != "envelope") continue;
+    const Rgb drawn{p["rgb"][0], p["rgb"][1], p["rgb"][2]};
+    if (!near(drawn, want)) continue;
+    const Rgb got = s.at(static_cast<int>(p["x"].get<float>()) - 8, static_cast<int>(p["y"].get<float>()) + 4);
+    if (near(got, want)) ++n;
+  }
+  return n;
+}
+
+TEST(VizScreenshotTest, GreylistedMessageWaitsDeferredAtTheSendingMta) {
+  const Shot s = render("greylisting.yaml", "2m30s");
+  ASSERT_FALSE(s.rgb.empty());
+  EXPECT_EQ(s.w, 1280);
+  EXPECT_EQ(s.h, 800);
+  expect_nodes_drawn(s);
+  EXPECT_EQ(envelopes_coloured(s, kEnvelopeDeferred), 1);
+}
+
+TEST(VizScreenshotTest, MessagesTravelAlongTheLinks) {
+  const Shot s = render("starttls-stripping.yaml", "0.33s");
+  ASSERT_FALSE(s.rgb.empty());
+  expect_nodes_drawn(s);
+  EXPECT_EQ(envelopes_coloured(s, kEnvelopeTravelling), 2);
+}
+
+TEST(VizScreenshotTest, DeliveredMessageRestsAtTheMailboxServer) {
+  const Shot s = render("direct-delivery.yaml", "1h");
+  ASSERT_FALSE(s.rgb.empty());
+  expect_nodes_drawn(s);
+  EXPECT_GE(envelopes_coloured(s, kEnvelopeDelivered), 1);
+  EXPECT_EQ(envelopes_coloured(s, kEnvelopeDeferred), 0);
+}
+
+// A truncated trace gets a message naming the line, in the window and on
+// stderr, and a failing exit status; never a crash.
+TEST(VizScreenshotTest, TruncatedTraceIsReportedNotCrashedOn) {
+  const auto dir = std::filesystem::temp_directory_path() / ("smtplab-viz-broken-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "cut.jsonl") << R"({"t":0,"seq":1,"kind":"conn.open","host":"a","agent":"net","conn":1,"peer":"b","te)";
+  const std::string cmd = "ASAN_OPTIONS=detect_leaks=0 timeout 60 xvfb-run -a -s '-screen 0 640x480x24' " +
+                          std::string(SMTPLAB_VIZ_BINARY) + " " + (dir / "cut.jsonl").string() + " --screenshot " +
+                          (dir / "x.png").string() + " --size 640x480 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  std::string output;
+  char buf[512];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  const int status = ::pclose(pipe);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("cut.jsonl: line 1"), std::string::npos) << output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "x.png"));  // the window showed the message
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace smtplab::viz

@@ -1,0 +1,45 @@
+// The SMTP dialogue of one connection, C: and S: lines as they happened;
+// the connection of the selected event by default. A click selects.
+#include "absl/strings/str_cat.h"
+#include "viz/app/views.hpp"
+
+namespace smtplab::viz {
+
+void draw_transcript(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
+  ImGui::SetNextWindowPos(pos);
+  ImGui::SetNextWindowSize(size);
+  ImGui::Begin("SMTP transcript", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  const auto selected = p.selected();
+  std::uint64_t conn = 0;
+  if (selected) conn = p.events()[*selected].connection;
+  const auto& connections = p.state().connections();
+  if (conn == 0 || connections.count(conn) == 0) {
+    // No connection on the selected event: the latest one.
+    for (const auto& [id, c] : connections) conn = id;
+  }
+  const auto it = connections.find(conn);
+  if (it == connections.end()) {
+    ImGui::TextDisabled("No SMTP conversation yet.");
+    ImGui::End();
+    return;
+  }
+  const ConnectionState& c = it->second;
+  ImGui::Text("connection %llu: %s -> %s%s%s", static_cast<unsigned long long>(c.id), c.client.c_str(), c.server.c_str(),
+              c.tls ? "  [TLS]" : "", c.open ? "" : "  (closed)");
+  ImGui::Separator();
+  ImGui::BeginChild("lines");
+  for (const auto& line : c.lines) {
+    const bool current = selected && line.event == *selected;
+    const ImVec4 colour = line.who == 'C' ? ImVec4(0.55f, 0.8f, 1.0f, 1) : line.who == 'S' ? ImVec4(1, 0.85f, 0.5f, 1)
+                                                                                           : ImVec4(0.6f, 0.6f, 0.6f, 1);
+    ImGui::PushStyleColor(ImGuiCol_Text, colour);
+    const std::string label = absl::StrCat(std::string(1, line.who), ": ", line.text, "##", line.event);
+    if (ImGui::Selectable(label.c_str(), current)) p.select(line.event);
+    ImGui::PopStyleColor();
+    if (current && view.scroll_transcript) ImGui::SetScrollHereY(0.7f);
+  }
+  ImGui::EndChild();
+  ImGui::End();
+}
+
+}  // namespace smtplab::viz
