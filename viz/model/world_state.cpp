@@ -152,7 +152,9 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
       }
     }
   } else if (k == "queue.relay") {
-    message(e.message).recipients[detail_or(e, "recipient")] = "relayed";
+    // The MDA's own event comes before the MTA hears its 250: keep "delivered".
+    std::string& status = message(e.message).recipients[detail_or(e, "recipient")];
+    if (status != "delivered") status = "relayed";
   } else if (k == "queue.bounce" || k == "queue.expire") {
     message(e.message).recipients[detail_or(e, "recipient")] = "bounced";
   } else if (k == "queue.done") {
