@@ -70,8 +70,9 @@ smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelop
   }
   const std::string id = absl::StrFormat("D%05d", next_id_++);
   const std::string message_id = message_id_of(message);
-  const std::string stored = return_path_header(envelope) +
-                             received_header(state, envelope, context_.host, id, context_.clock.wall_now()) + message;
+  const std::string added = return_path_header(envelope) +
+                            received_header(state, envelope, context_.host, id, context_.clock.wall_now());
+  const std::string stored = added + message;
   for (const auto& r : envelope.recipients) {
     const std::string user = r.path.is_postmaster ? "postmaster" : absl::AsciiStrToLower(r.path.mailbox.local_part);
     mailboxes_[user].push_back(StoredMessage{stored, message_id, context_.clock.now()});
@@ -85,6 +86,7 @@ smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelop
       e.explain = "mailbox.deliver";
       e.details = {{"recipient", r.path.mailbox.to_string()}, {"user", user}, {"id", id},
                    {"octets", std::to_string(stored.size())}};
+      if (context_.trace->level() == sim::TraceLevel::kFull) e.details.emplace_back("added", added);
       context_.trace->record(std::move(e));
     }
   }

@@ -95,7 +95,10 @@ class Mta : public smtp::ServerPolicy {
   bool trusted(const smtp::SessionState& state) const;
   bool is_local_domain(const std::string& domain) const;
   std::string next_queue_id();
-  QueuedMessage& enqueue(QueuedMessage message, std::uint64_t connection, const std::string& origin);
+  // `added`: the header lines this hop put on top (Received, and for an MSA
+  // a missing Date or Message-ID), shown in the trace at full level.
+  QueuedMessage& enqueue(QueuedMessage message, std::uint64_t connection, const std::string& origin,
+                         const std::string& added = {});
   absl::Status persist(const QueuedMessage& message);
   absl::Status recover();
 

@@ -151,24 +151,33 @@ smtp::Reply Mta::on_message(const smtp::SessionState& state, const smtp::Envelop
     // Not stored, not accepted: a 4xx keeps the message with the client (RFC 5321 4.2.5).
     return smtp::make_reply(451, "4.3.0", absl::StrCat("Error: queue file write error: ", stored.message()));
   }
-  QueuedMessage& queued = enqueue(std::move(q), state.connection_id, state.helo_domain);
+  QueuedMessage& queued = enqueue(std::move(q), state.connection_id, state.helo_domain, prefix);
   if (!trusted(state)) {
     for (const auto& h : hooks_) h->on_accepted(state, envelope);
   }
   return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: queued as ", queued.id));
 }
 
-QueuedMessage& Mta::enqueue(QueuedMessage message, std::uint64_t connection, const std::string& origin) {
+QueuedMessage& Mta::enqueue(QueuedMessage message, std::uint64_t connection, const std::string& origin,
+                            const std::string& added) {
   const std::string id = message.id;
   auto [it, inserted] = queue_.emplace(id, std::move(message));
   QueuedMessage& m = it->second;
   std::string to;
   for (const auto& r : m.recipients) absl::StrAppend(&to, to.empty() ? "" : ",", r.path.mailbox.to_string());
+  std::vector<std::pair<std::string, std::string>> details = {{"queue_id", m.id},
+                                                              {"from", m.reverse_path.to_string()},
+                                                              {"to", to},
+                                                              {"octets", std::to_string(m.content.size())},
+                                                              {"origin", origin}};
+  // The message itself, for the visualizer's inspector: what this hop added,
+  // or (a bounce we made) the whole notification. Full traces only.
+  if (context_.trace != nullptr && context_.trace->level() == sim::TraceLevel::kFull) {
+    if (!added.empty()) details.emplace_back("added", added);
+    if (m.is_bounce && origin == "dsn") details.emplace_back("content", m.content.substr(0, 8192));
+  }
   trace("queue.enqueue", m, absl::StrCat("queued ", m.id, " from ", m.reverse_path.to_string(), " for ", to),
-        "queue.enqueue",
-        {{"queue_id", m.id}, {"from", m.reverse_path.to_string()}, {"to", to},
-         {"octets", std::to_string(m.content.size())}, {"origin", origin}},
-        connection);
+        "queue.enqueue", std::move(details), connection);
   schedule_attempt(id, absl::ZeroDuration());
   return m;
 }

@@ -7,6 +7,22 @@
 
 namespace smtplab::agents {
 
+namespace {
+
+// The message as composed: its header block, and the body (up to 8 KiB) for
+// the visualizer's inspector, at full trace level only.
+std::vector<std::pair<std::string, std::string>> submit_details(const Submission& s, const std::string& content,
+                                                                bool full) {
+  std::vector<std::pair<std::string, std::string>> d = {{"from", s.from}, {"to", absl::StrJoin(s.to, ",")}};
+  if (!full) return d;
+  const std::size_t end = content.find("\r\n\r\n");
+  d.emplace_back("headers", content.substr(0, end == std::string::npos ? content.size() : end + 2));
+  if (end != std::string::npos) d.emplace_back("body", content.substr(end + 4, 8192));
+  return d;
+}
+
+}  // namespace
+
 std::string Mua::submit(const Submission& s, std::function<void(const smtp::TransactionResult&)> done) {
   // Unique within the run; no clock in it, so a run in virtual time and the
   // same run on real sockets give the same bytes.
@@ -37,7 +53,8 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
   };
   trace("message.submit", absl::StrCat("submitting \"", s.subject, "\" from <", s.from, "> to ",
                                        absl::StrJoin(s.to, ", "), " via ", settings_.msa_host),
-        "message.submit", {{"from", s.from}, {"to", absl::StrJoin(s.to, ",")}});
+        "message.submit",
+        submit_details(s, out.content, context_.trace != nullptr && context_.trace->level() == sim::TraceLevel::kFull));
 
   smtp::ClientSettings client;
   client.helo_domain = context_.host;

@@ -44,6 +44,19 @@ void inspector(Playback& p, ViewState& view) {
     for (const auto& h : m.hops) absl::StrAppend(&path, path.empty() ? "" : " -> ", h);
     ImGui::TextWrapped("Queued at: %s (one Received: header each)", path.c_str());
   }
+  const std::string text = m.current_text();
+  if (!text.empty() && ImGui::TreeNodeEx("text", ImGuiTreeNodeFlags_DefaultOpen, "the message as it stands (%zu Received: headers)",
+                                          m.added.size())) {
+    // CRLF shown as line ends; the newest Received: header is on top, as in the real message.
+    std::string shown;
+    for (char c : text) {
+      if (c != '\r') shown += c;
+    }
+    ImGui::BeginChild("message_text", ImVec2(0, 220), true, ImGuiWindowFlags_HorizontalScrollbar);
+    ImGui::TextUnformatted(shown.c_str());
+    ImGui::EndChild();
+    ImGui::TreePop();
+  }
   if (ImGui::TreeNode("events", "%zu events about it", m.events.size())) {
     for (std::size_t i : m.events) {
       const auto& e = p.events()[i];

@@ -198,3 +198,37 @@ TEST(PlaybackTest, StateHoldsQueuesMailboxesAndTranscripts) {
 
 }  // namespace
 }  // namespace smtplab::viz
+
+namespace smtplab::viz {
+namespace {
+
+// RFC 5321 4.4: every hop adds a Received: header on top; the inspector's
+// text grows hop by hop, newest first, from what the trace recorded.
+TEST(PlaybackTest, MessageTextGrowsAReceivedHeaderPerHop) {
+  const auto events = trace_of("greylisting.yaml");
+  Playback p(events);
+  p.seek_event(events.size());
+  ASSERT_EQ(p.state().messages().size(), 1u);
+  const MessageState& m = p.state().messages().begin()->second;
+  EXPECT_NE(m.headers.find("Subject: Lunch on Friday?"), std::string::npos);
+  EXPECT_NE(m.body.find("are you free for lunch"), std::string::npos);
+  // submit, mx.example.org, mx.example.net, then the MDA's Return-Path + Received.
+  ASSERT_EQ(m.added.size(), 4u);
+  const std::string text = m.current_text();
+  const auto mda = text.find("by mail.example.net");
+  const auto net = text.find("by mx.example.net");
+  const auto org = text.find("by mx.example.org");
+  const auto msa = text.find("by submit.example.org");
+  ASSERT_NE(msa, std::string::npos);
+  EXPECT_LT(mda, net);
+  EXPECT_LT(net, org);
+  EXPECT_LT(org, msa);
+  EXPECT_EQ(text.rfind("Return-Path: <alice@example.org>", 0), 0u);
+  // Halfway, before the greylisted retry: two hops so far.
+  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  p.seek_event(static_cast<std::size_t>(&wait - events.data()) + 1);
+  EXPECT_EQ(p.state().messages().begin()->second.added.size(), 2u);
+}
+
+}  // namespace
+}  // namespace smtplab::viz

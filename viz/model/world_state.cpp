@@ -34,6 +34,15 @@ std::vector<std::string> split_list(const std::string& text) {
 
 }  // namespace
 
+std::string MessageState::current_text() const {
+  std::string out;
+  for (auto it = added.rbegin(); it != added.rend(); ++it) out += it->second;
+  if (!content.empty()) return out + content;
+  out += headers;
+  if (!body.empty()) out += "\r\n" + body;
+  return out;
+}
+
 std::string_view role_name(Role role) {
   switch (role) {
     case Role::kMua: return "MUA";
@@ -117,6 +126,8 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     MessageState& m = message(e.message);
     m.from = detail_or(e, "from");
     m.subject = subject_of_submit(e.text);
+    m.headers = detail_or(e, "headers");
+    m.body = detail_or(e, "body");
     for (const auto& to : split_list(detail_or(e, "to"))) m.recipients[to] = "submitting";
   } else if (k == "message.rejected") {
     for (auto& [rcpt, status] : message(e.message).recipients) status = "rejected";
@@ -131,6 +142,8 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     MessageState& m = message(e.message);
     m.hops.push_back(e.host);
     if (q.from == "<>") m.is_bounce = true;
+    if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, *a);
+    if (const std::string* c = e.detail("content")) m.content = *c;
     for (const auto& to : split_list(q.to)) m.recipients[to] = "queued";
   } else if (k == "queue.attempt" || k == "queue.retry") {
     if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
@@ -162,6 +175,7 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
   } else if (k == "mailbox.deliver") {
     host(e.host).mailbox.push_back({e.message, detail_or(e, "recipient"), index});
     MessageState& m = message(e.message);
+    if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, *a);
     m.recipients[detail_or(e, "recipient")] = "delivered";
   }
 }

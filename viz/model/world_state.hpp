@@ -74,6 +74,13 @@ struct MessageState {
   std::vector<std::string> hops;  // hosts that queued it, in order
   std::map<std::string, std::string> recipients;  // address -> "queued", "delivered", "bounced", "deferred"
   bool is_bounce = false;  // a DSN the queue generated
+  // The text, when the trace has it (full level): as the client composed
+  // it, then what each hop put on top, in hop order.
+  std::string headers, body;
+  std::vector<std::pair<std::string, std::string>> added;  // host, header lines
+  std::string content;  // a bounce's whole text (RFC 3464)
+  // The message as it stands after the last hop: newest headers first.
+  std::string current_text() const;
   std::vector<std::size_t> events;  // message-level events about it
   friend bool operator==(const MessageState&, const MessageState&) = default;
 };
