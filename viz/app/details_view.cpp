@@ -71,23 +71,44 @@ void inspector(Playback& p, ViewState& view) {
 
 void queues(const Playback& p) {
   const std::int64_t now = p.virtual_now();
-  bool any = false;
+  // One row per host title and per entry; only the visible rows are laid
+  // out (a thousand deferred messages must not cost a thousand text items).
+  struct Row {
+    const std::string* host = nullptr;
+    const QueueEntry* entry = nullptr;
+  };
+  std::vector<Row> rows;
   for (const auto& [host, h] : p.state().hosts()) {
     if (h.queue.empty()) continue;
-    any = true;
-    ImGui::Text("%s", host.c_str());
-    for (const auto& [id, q] : h.queue) {
-      std::string state = q.state == QueueEntry::State::kInFlight ? "sending" : q.state == QueueEntry::State::kDeferred
-                                                                                  ? "deferred"
-                                                                                  : "queued";
+    rows.push_back({&host, nullptr});
+    for (const auto& [id, q] : h.queue) rows.push_back({&host, &q});
+  }
+  if (rows.empty()) {
+    ImGui::TextDisabled("Every queue is empty.");
+    return;
+  }
+  ImGui::BeginChild("queue_rows", ImVec2(0, std::min(260.0f, 22.0f * static_cast<float>(rows.size()) + 8)), false);
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(rows.size()));
+  while (clipper.Step()) {
+    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+      const Row& r = rows[static_cast<std::size_t>(i)];
+      if (r.entry == nullptr) {
+        ImGui::Text("%s", r.host->c_str());
+        continue;
+      }
+      const QueueEntry& q = *r.entry;
+      std::string state = q.state == QueueEntry::State::kInFlight  ? "sending"
+                          : q.state == QueueEntry::State::kDeferred ? "deferred"
+                                                                    : "queued";
       if (q.state == QueueEntry::State::kDeferred && q.next_attempt_us > now) {
         absl::StrAppend(&state, ", retry in ", duration_text(q.next_attempt_us - now));
       }
-      ImGui::BulletText("%s  to %s  (%s, attempt %d)", id.c_str(), q.to.c_str(), state.c_str(), q.attempts);
-      if (!q.last_reply.empty()) ImGui::TextDisabled("    last reply: %s", q.last_reply.c_str());
+      ImGui::BulletText("%s  to %s  (%s, attempt %d)%s%s", q.queue_id.c_str(), q.to.c_str(), state.c_str(), q.attempts,
+                        q.last_reply.empty() ? "" : "  last reply: ", q.last_reply.c_str());
     }
   }
-  if (!any) ImGui::TextDisabled("Every queue is empty.");
+  ImGui::EndChild();
 }
 
 }  // namespace

@@ -25,6 +25,8 @@
 ABSL_FLAG(std::string, screenshot, "", "Render one frame into this PNG and exit");
 ABSL_FLAG(absl::Duration, at, absl::ZeroDuration(), "With --screenshot: the virtual time to show (e.g. 5m10s)");
 ABSL_FLAG(std::string, size, "1280x800", "Window size, WIDTHxHEIGHT");
+ABSL_FLAG(int, bench_frames, 0,
+          "Render this many frames at --at as fast as possible, print frames per second and exit (a benchmark)");
 ABSL_FLAG(std::string, screenshot_info, "",
           "With --screenshot: also write where each host and envelope was drawn (JSON), for tests");
 
@@ -133,8 +135,12 @@ int run(int argc, char** argv) {
 
   Playback playback(trace.events);
   ViewState view;
-  if (!screenshot.empty()) playback.seek_virtual(absl::ToInt64Microseconds(absl::GetFlag(FLAGS_at)));
-  int frames_left = screenshot.empty() ? -1 : 3;  // ImGui sizes windows on its first frames
+  const int bench_frames = absl::GetFlag(FLAGS_bench_frames);
+  const bool fixed_time = !screenshot.empty() || bench_frames > 0;
+  if (fixed_time) playback.seek_virtual(absl::ToInt64Microseconds(absl::GetFlag(FLAGS_at)));
+  if (bench_frames > 0) glfwSwapInterval(0);
+  int frames_left = !screenshot.empty() ? 3 : bench_frames > 0 ? bench_frames : -1;  // ImGui sizes windows on its first frames
+  const absl::Time bench_start = absl::Now();
   int status = 0;
   while (!glfwWindowShouldClose(window)) {
     glfwPollEvents();
@@ -144,7 +150,7 @@ int run(int argc, char** argv) {
     int fw = 0, fh = 0;
     glfwGetFramebufferSize(window, &fw, &fh);
     if (error.empty()) {
-      if (screenshot.empty()) {
+      if (!fixed_time) {
         handle_keys(playback, view);
         playback.tick(ImGui::GetIO().DeltaTime);
       }
@@ -162,7 +168,19 @@ int run(int argc, char** argv) {
     glClearColor(kBackground.r / 255.0f, kBackground.g / 255.0f, kBackground.b / 255.0f, 1);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-    if (frames_left > 0 && --frames_left == 0) {
+    if (bench_frames > 0 && --frames_left == 0) {
+      glFinish();
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - bench_start);
+      std::size_t envelopes = 0, travelling = 0;
+      for (const auto& item : view.placed) envelopes += item.what == "envelope";
+      for (const auto& e : playback.envelopes()) travelling += e.segment->kind == Segment::Kind::kFlight;
+      std::printf("smtplab-viz bench: %d frames at %dx%d in %.2f s = %.1f frames/s; %zu envelopes drawn, %zu "
+                  "travelling, at virtual %s (%zu events)\n",
+                  bench_frames, fw, fh, seconds, bench_frames / seconds, envelopes, travelling,
+                  clock_text(playback.virtual_now()).c_str(), playback.events().size());
+      break;
+    }
+    if (!screenshot.empty() && --frames_left == 0) {
       if (!write_png(screenshot, fw, fh)) {
         std::fprintf(stderr, "smtplab-viz: cannot write %s\n", screenshot.c_str());
         status = 1;

@@ -3,25 +3,28 @@
 // queues with a countdown, or resting in a mailbox.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "viz/app/envelope_sprite.hpp"
 #include "viz/app/views.hpp"
 
 namespace smtplab::viz {
 namespace {
 
 constexpr float kNodeRadius = 26.0f;
+// Envelopes piled above one host; more are counted, not drawn.
+constexpr int kPileLimit = 24;
 
 ImVec2 lerp(ImVec2 a, ImVec2 b, float t) { return ImVec2(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t); }
 
-// An envelope: a rectangle with the flap drawn as a V.
+// An envelope: the sprite tinted with the state's colour, snapped to whole
+// pixels so the nearest-texel texture stays crisp.
 void draw_envelope(ImDrawList* d, ImVec2 c, Rgb colour, bool tls) {
-  const ImVec2 a(c.x - 11, c.y - 7), b(c.x + 11, c.y + 7);
-  d->AddRectFilled(a, b, packed(colour));
-  d->AddRect(a, b, packed({20, 20, 20}), 0, 0, 1.5f);
-  d->AddLine(a, ImVec2(c.x, c.y + 1), packed({20, 20, 20}), 1.2f);
-  d->AddLine(ImVec2(b.x, a.y), ImVec2(c.x, c.y + 1), packed({20, 20, 20}), 1.2f);
+  const ImVec2 a(std::floor(c.x) - kEnvelopeWidth / 2, std::floor(c.y) - kEnvelopeHeight / 2);
+  const ImVec2 b(a.x + kEnvelopeWidth, a.y + kEnvelopeHeight);
+  d->AddImage(envelope_texture(), a, b, ImVec2(0, 0), ImVec2(1, 1), packed(colour));
   if (tls) d->AddCircleFilled(ImVec2(b.x, a.y), 4.5f, packed(kTlsBadge));
 }
 
@@ -104,6 +107,11 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
   // their host (queues) or above it (mailboxes, bounces).
   const std::int64_t now = p.virtual_now();
   std::map<std::string, int> stacked;
+  // Envelopes are small axis-aligned shapes: anti-aliasing them costs a
+  // software renderer most of its time with a thousand on screen and
+  // changes nothing one can see.
+  const ImDrawListFlags saved_flags = d->Flags;
+  d->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
   for (const Envelope& e : p.envelopes()) {
     const Segment& s = *e.segment;
     const NodePlace* from = p.topology().find(s.from);
@@ -113,11 +121,15 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
       const NodePlace* to = p.topology().find(s.to);
       if (to == nullptr) continue;
       c = lerp(at(*from), at(*to), static_cast<float>(std::clamp(e.progress, 0.0, 1.0)));
-      c.y -= 12;
+      // Messages on the same link at the same moment spread across a band
+      // around it instead of hiding behind one another.
+      const float spread = static_cast<float>(std::hash<std::string>{}(s.message_id) % 25) - 12.0f;
+      c.y += -12 + spread;
     } else {
       // Waiting or resting envelopes sit in a little pile above their host,
       // clear of the host's name below it.
       const int k = stacked[s.from]++;
+      if (k >= kPileLimit) continue;  // counted below the pile instead
       c = ImVec2(c.x - 26 + (k % 3) * 26.0f, c.y - kNodeRadius - 16 - (k / 3) * 18.0f);
     }
     const Rgb colour = envelope_colour(s.state, s.is_bounce);
@@ -134,6 +146,17 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
     if (ImGui::IsItemHovered()) {
       ImGui::SetTooltip("%s\n%s", s.message_id.c_str(), std::string(envelope_state_name(s.state)).c_str());
     }
+  }
+
+  d->Flags = saved_flags;
+  for (const auto& [host, n] : stacked) {
+    if (n <= kPileLimit) continue;
+    const NodePlace* node = p.topology().find(host);
+    if (node == nullptr) continue;
+    const std::string more = absl::StrCat(n, " messages here");
+    const ImVec2 c = at(*node);
+    d->AddText(ImVec2(c.x - ImGui::CalcTextSize(more.c_str()).x / 2, c.y + kNodeRadius + 34), packed(kEnvelopeQueued),
+               more.c_str());
   }
 
   // Legend.

@@ -33,7 +33,7 @@ void draw_transcript(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
     const ImVec4 colour = line.who == 'C' ? ImVec4(0.55f, 0.8f, 1.0f, 1) : line.who == 'S' ? ImVec4(1, 0.85f, 0.5f, 1)
                                                                                            : ImVec4(0.6f, 0.6f, 0.6f, 1);
     ImGui::PushStyleColor(ImGuiCol_Text, colour);
-    const std::string label = absl::StrCat(std::string(1, line.who), ": ", line.text, "##", line.event);
+    const std::string label = absl::StrCat(std::string(1, line.who), ": ", p.events()[line.event].text, "##", line.event);
     if (ImGui::Selectable(label.c_str(), current)) p.select(line.event);
     ImGui::PopStyleColor();
     if (current && view.scroll_transcript) ImGui::SetScrollHereY(0.7f);

@@ -6,13 +6,14 @@ namespace smtplab::viz {
 
 Playback::Playback(std::vector<sim::TraceEvent> events, TimelineSettings timeline)
     : events_(std::move(events)), timeline_(events_, timeline), journeys_(events_) {
+  snapshot_every_ = std::max(kSnapshotEvery, events_.size() / kMaxSnapshots + 1);
   WorldState s;
   snapshots_.push_back(s);
   bool dns = false;
   for (std::size_t i = 0; i < events_.size(); ++i) {
     s.apply(events_[i], i);
     dns = dns || events_[i].agent == "dns";
-    if ((i + 1) % kSnapshotEvery == 0) snapshots_.push_back(s);
+    if ((i + 1) % snapshot_every_ == 0) snapshots_.push_back(s);
   }
   topology_ = Topology(s, journeys_, dns);
 }
@@ -34,9 +35,9 @@ void Playback::move_cursor(std::size_t target) {
   target = std::min(target, events_.size());
   if (target < cursor_) {
     // Replay from the snapshot at or before the target.
-    const std::size_t k = target / kSnapshotEvery;
+    const std::size_t k = target / snapshot_every_;
     state_ = snapshots_[k];
-    cursor_ = k * kSnapshotEvery;
+    cursor_ = k * snapshot_every_;
   }
   while (cursor_ < target) {
     state_.apply(events_[cursor_], cursor_);

@@ -21,7 +21,10 @@ namespace smtplab::viz {
 
 class Playback {
  public:
+  // Snapshots at least this far apart, and at most kMaxSnapshots of them, so
+  // memory stays bounded on runs of a million events.
   static constexpr std::size_t kSnapshotEvery = 256;
+  static constexpr std::size_t kMaxSnapshots = 128;
 
   explicit Playback(std::vector<sim::TraceEvent> events, TimelineSettings timeline = {});
 
@@ -66,7 +69,8 @@ class Playback {
   DisplayTimeline timeline_;
   Journeys journeys_;
   Topology topology_;
-  std::vector<WorldState> snapshots_;  // snapshots_[k]: after k * kSnapshotEvery events
+  std::size_t snapshot_every_ = kSnapshotEvery;
+  std::vector<WorldState> snapshots_;  // snapshots_[k]: after k * snapshot_every_ events
   WorldState state_;
   std::size_t cursor_ = 0;
   double display_ = 0;

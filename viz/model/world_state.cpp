@@ -36,10 +36,10 @@ std::vector<std::string> split_list(const std::string& text) {
 
 std::string MessageState::current_text() const {
   std::string out;
-  for (auto it = added.rbegin(); it != added.rend(); ++it) out += it->second;
-  if (!content.empty()) return out + content;
-  out += headers;
-  if (!body.empty()) out += "\r\n" + body;
+  for (auto it = added.rbegin(); it != added.rend(); ++it) out += it->second.str();
+  if (!content.empty_text()) return out + content.str();
+  out += headers.str();
+  if (!body.empty_text()) out += "\r\n" + body.str();
   return out;
 }
 
@@ -92,16 +92,16 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
       it->second.open = false;
       LinkState& l = link(it->second.client, it->second.server);
       l.open_connections = std::max(0, l.open_connections - 1);
-      if (k == "conn.reset") it->second.lines.push_back({index, '*', "connection reset"});
+      if (k == "conn.reset") it->second.lines.push_back({index, '*'});
     }
   } else if (k == "smtp.command" || k == "smtp.reply") {
     ConnectionState& c = connections_[e.connection];
     c.id = e.connection;
     if (c.server.empty()) c.server = e.host;
     if (c.client.empty()) c.client = e.peer;
-    c.lines.push_back({index, k == "smtp.command" ? 'C' : 'S', e.text});
+    c.lines.push_back({index, k == "smtp.command" ? 'C' : 'S'});
   } else if (k == "smtp.data" || k == "smtp.starttls" || k == "smtp.discarded" || k == "smtp.error") {
-    if (auto it = connections_.find(e.connection); it != connections_.end()) it->second.lines.push_back({index, '*', e.text});
+    if (auto it = connections_.find(e.connection); it != connections_.end()) it->second.lines.push_back({index, '*'});
   } else if (k == "tls.handshake" || k == "tls.established") {
     LinkState& l = link(e.host, e.peer);
     l.security = LinkState::Security::kTls;
@@ -111,7 +111,7 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     if (k == "tls.established") {
       if (auto it = connections_.find(e.connection); it != connections_.end()) {
         it->second.tls = true;
-        it->second.lines.push_back({index, '*', e.text});
+        it->second.lines.push_back({index, '*'});
       }
     }
   } else if (k == "tls.failed") {
@@ -126,8 +126,8 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     MessageState& m = message(e.message);
     m.from = detail_or(e, "from");
     m.subject = subject_of_submit(e.text);
-    m.headers = detail_or(e, "headers");
-    m.body = detail_or(e, "body");
+    m.headers = SharedText(detail_or(e, "headers"));
+    m.body = SharedText(detail_or(e, "body"));
     for (const auto& to : split_list(detail_or(e, "to"))) m.recipients[to] = "submitting";
   } else if (k == "message.rejected") {
     for (auto& [rcpt, status] : message(e.message).recipients) status = "rejected";
@@ -142,8 +142,8 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     MessageState& m = message(e.message);
     m.hops.push_back(e.host);
     if (q.from == "<>") m.is_bounce = true;
-    if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, *a);
-    if (const std::string* c = e.detail("content")) m.content = *c;
+    if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, SharedText(*a));
+    if (const std::string* c = e.detail("content")) m.content = SharedText(*c);
     for (const auto& to : split_list(q.to)) m.recipients[to] = "queued";
   } else if (k == "queue.attempt" || k == "queue.retry") {
     if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
@@ -175,7 +175,7 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
   } else if (k == "mailbox.deliver") {
     host(e.host).mailbox.push_back({e.message, detail_or(e, "recipient"), index});
     MessageState& m = message(e.message);
-    if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, *a);
+    if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, SharedText(*a));
     m.recipients[detail_or(e, "recipient")] = "delivered";
   }
 }

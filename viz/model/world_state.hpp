@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,10 +44,29 @@ struct HostState {
   friend bool operator==(const HostState&, const HostState&) = default;
 };
 
+// Text shared between snapshots of the world (a message's text does not
+// change once recorded); compared by content.
+class SharedText {
+ public:
+  SharedText() = default;
+  explicit SharedText(std::string text) : text_(std::make_shared<const std::string>(std::move(text))) {}
+  const std::string& str() const { return text_ ? *text_ : empty(); }
+  bool empty_text() const { return str().empty(); }
+  friend bool operator==(const SharedText& a, const SharedText& b) { return a.str() == b.str(); }
+
+ private:
+  static const std::string& empty() {
+    static const std::string e;
+    return e;
+  }
+  std::shared_ptr<const std::string> text_;
+};
+
+// A line of a transcript: the event that carries it (its text is the
+// event's), so snapshots of long runs stay small.
 struct TranscriptLine {
   std::size_t event = 0;  // index into the trace
   char who = 'C';         // 'C' client, 'S' server, '*' a note (TLS, discarded input)
-  std::string text;
   friend bool operator==(const TranscriptLine&, const TranscriptLine&) = default;
 };
 
@@ -76,9 +96,9 @@ struct MessageState {
   bool is_bounce = false;  // a DSN the queue generated
   // The text, when the trace has it (full level): as the client composed
   // it, then what each hop put on top, in hop order.
-  std::string headers, body;
-  std::vector<std::pair<std::string, std::string>> added;  // host, header lines
-  std::string content;  // a bounce's whole text (RFC 3464)
+  SharedText headers, body;
+  std::vector<std::pair<std::string, SharedText>> added;  // host, header lines
+  SharedText content;  // a bounce's whole text (RFC 3464)
   // The message as it stands after the last hop: newest headers first.
   std::string current_text() const;
   std::vector<std::size_t> events;  // message-level events about it
