@@ -57,6 +57,11 @@ void SmtpClientEndpoint::on_bytes(std::string_view bytes) {
   if (was_handshaking && !transport_->handshaking()) {
     handshake_over(!session_.awaiting_tls());
     if (connection_ == nullptr || transport_->failed()) return;
+  } else if (transport_->failed()) {
+    failure_ = absl::StrCat("TLS failed: ", transport_->report().error);
+    session_.connection_closed(failure_);
+    connection_->close();
+    return;
   }
   if (!plain.empty()) session_.receive(plain);
   flush();

@@ -51,6 +51,10 @@ void SmtpServerEndpoint::on_bytes(std::string_view bytes) {
   if (was_handshaking && !transport_->handshaking()) {
     handshake_over();
     if (connection_ == nullptr || transport_->failed()) return;
+  } else if (transport_->failed()) {
+    // A broken record inside TLS: nothing after it can be trusted.
+    connection_->close();
+    return;
   }
   if (!plain.empty()) session_.receive(plain);
   flush();

@@ -272,5 +272,58 @@ TEST_F(TlsEndpointTest, PlaintextInjectedBehindStartTlsIsNotExecuted) {
   EXPECT_NE(inside.find("221"), std::string::npos) << inside;
 }
 
+// A record that does not decrypt, inside an established session: the
+// server hangs up rather than guess (nothing after it can be trusted).
+TEST_F(TlsEndpointTest, GarbageInsideTlsClosesTheConnection) {
+  serve();
+  std::unique_ptr<tls::TlsChannel> channel;
+  bool closed = false;
+  int stage = 0;
+  auto peer = std::make_unique<RawPeer>();
+  peer->heard = [&](sim::Connection& c, std::string_view b) {
+    if (stage == 0 && b.find("220 ") != std::string::npos) {
+      c.send("EHLO client.example.org\r\n");
+      stage = 1;
+    } else if (stage == 1 && b.find("250 ") != std::string::npos) {
+      c.send("STARTTLS\r\n");
+      stage = 2;
+    } else if (stage == 2 && b.find("220 ") != std::string::npos) {
+      channel = tls::TlsChannel::client(client_context_, kMx, now()).value();
+      c.send(channel->take_ciphertext());
+      stage = 3;
+    } else if (stage == 3) {
+      channel->receive(b);
+      if (channel->has_ciphertext()) c.send(channel->take_ciphertext());
+      if (channel->state() == tls::TlsChannel::State::kEstablished) {
+        // An application-data record whose contents are noise.
+        c.send(std::string("\x17\x03\x03\x00\x20", 5) + std::string(32, '\x5a'));
+        stage = 4;
+      }
+    }
+  };
+  absl::Duration closed_at;
+  struct Closed : RawPeer {
+    bool* flag = nullptr;
+    absl::Duration* when = nullptr;
+    sim::Scheduler* clock = nullptr;
+    void on_closed(std::string_view) override {
+      *flag = true;
+      *when = clock->now();
+    }
+  };
+  auto closing = std::make_unique<Closed>();
+  closing->heard = std::move(peer->heard);
+  closing->flag = &closed;
+  closing->when = &closed_at;
+  closing->clock = &scheduler_;
+  network_.connect("client.example.org", "192.0.2.25", 25, std::move(closing));
+  scheduler_.run();
+  EXPECT_EQ(stage, 4);
+  EXPECT_TRUE(closed);
+  // At once, not after the 5-minute idle timeout.
+  EXPECT_LT(closed_at, absl::Seconds(1));
+  EXPECT_TRUE(policy_.stored.empty());
+}
+
 }  // namespace
 }  // namespace smtplab::agents
