@@ -36,14 +36,13 @@ void SmtpClientEndpoint::on_open(sim::Connection& connection) {
 }
 
 void SmtpClientEndpoint::start_tls() {
-  if (!tls_.context) {
+  if (!tls_.context || tls_.clock == nullptr) {
     failure_ = "the server accepted STARTTLS but this client has no TLS configured";
     session_.connection_closed(failure_);
     connection_->close();
     return;
   }
-  const absl::Time now = tls_.clock != nullptr ? tls_.clock->wall_now() : absl::Now();
-  if (auto s = transport_->start_client(tls_.context, tls_.server_name, now); !s.ok()) {
+  if (auto s = transport_->start_client(tls_.context, tls_.server_name, tls_.clock->wall_now()); !s.ok()) {
     failure_ = absl::StrCat("TLS could not start: ", s.message());
     session_.connection_closed(failure_);
     connection_->close();

@@ -31,7 +31,7 @@ struct ClientTimeouts {
 struct ClientTlsOptions {
   std::shared_ptr<const tls::TlsContext> context;  // null: the client cannot do TLS
   std::string server_name;  // the name the certificate must carry (the MX host name)
-  const sim::Clock* clock = nullptr;  // certificates are checked at its wall time
+  const sim::Clock* clock = nullptr;  // certificates are checked at its wall time (required with a context)
   // Refuse a session whose certificate does not verify (RFC 7672 DANE,
   // RFC 8461 MTA-STS enforce): the session quits with 4.7.5 before any mail.
   bool require_verified = false;

@@ -50,6 +50,43 @@ struct RawPeer : sim::ConnectionHandler {
   void on_closed(std::string_view) override { connection = nullptr; }
 };
 
+// A raw client that says EHLO, then sends `after_ehlo` (STARTTLS, perhaps
+// with something pipelined behind it), runs the handshake itself and calls
+// `established` once inside TLS; later records go to `inside`.
+struct RawStartTls {
+  std::shared_ptr<const tls::TlsContext> context;
+  absl::Time now;
+  std::string after_ehlo = "STARTTLS\r\n";
+  std::function<void(sim::Connection&, tls::TlsChannel&)> established;
+  std::function<void(sim::Connection&, tls::TlsChannel&)> inside;
+  std::unique_ptr<tls::TlsChannel> channel;
+  int stage = 0;
+
+  void heard(sim::Connection& c, std::string_view b) {
+    if (stage == 0 && b.find("220 ") != std::string::npos) {
+      c.send("EHLO attacker.example\r\n");
+      stage = 1;
+    } else if (stage == 1 && b.find("250 ") != std::string::npos) {
+      c.send(after_ehlo);
+      stage = 2;
+    } else if (stage == 2 && b.find("220 ") != std::string::npos) {
+      channel = tls::TlsChannel::client(context, kMx, now).value();
+      c.send(channel->take_ciphertext());
+      stage = 3;
+    } else if (stage >= 3) {
+      channel->receive(b);
+      if (channel->has_ciphertext()) c.send(channel->take_ciphertext());
+      if (stage == 3 && channel->state() == tls::TlsChannel::State::kEstablished) {
+        stage = 4;
+        if (established) established(c, *channel);
+      } else if (stage == 4 && inside) {
+        inside(c, *channel);
+      }
+      if (channel->has_ciphertext()) c.send(channel->take_ciphertext());
+    }
+  }
+};
+
 class TlsEndpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -239,32 +276,15 @@ TEST_F(TlsEndpointTest, RequiredTlsNeverSendsAuthOrMailInPlaintext) {
 // executed inside the TLS session (RFC 3207 4.2 discards them).
 TEST_F(TlsEndpointTest, PlaintextInjectedBehindStartTlsIsNotExecuted) {
   serve();
-  std::unique_ptr<tls::TlsChannel> tls_channel;
   std::string inside;  // what the server said inside TLS
-  int stage = 0;
-  auto peer = std::make_unique<RawPeer>();
-  peer->heard = [&](sim::Connection& c, std::string_view b) {
-    if (stage == 0 && b.find("220 ") != std::string::npos) {
-      c.send("EHLO attacker.example\r\n");
-      stage = 1;
-    } else if (stage == 1 && b.find("250 ") != std::string::npos) {
-      c.send("STARTTLS\r\nMAIL FROM:<injected@attacker.example>\r\n");
-      stage = 2;
-    } else if (stage == 2 && b.find("220 ") != std::string::npos) {
-      tls_channel = tls::TlsChannel::client(client_context_, kMx, now()).value();
-      c.send(tls_channel->take_ciphertext());
-      stage = 3;
-    } else if (stage == 3) {
-      tls_channel->receive(b);
-      if (tls_channel->state() == tls::TlsChannel::State::kEstablished && inside.empty()) {
-        // If MAIL had run, this RCPT would be accepted; it must get 503.
-        tls_channel->send("EHLO attacker.example\r\nRCPT TO:<bob@example.net>\r\nQUIT\r\n");
-        inside = " ";
-      }
-      inside += tls_channel->take_plaintext();
-      if (tls_channel->has_ciphertext()) c.send(tls_channel->take_ciphertext());
-    }
+  RawStartTls client{client_context_, now(), "STARTTLS\r\nMAIL FROM:<injected@attacker.example>\r\n"};
+  client.established = [&](sim::Connection&, tls::TlsChannel& channel) {
+    // If MAIL had run, this RCPT would be accepted; it must get 503.
+    channel.send("EHLO attacker.example\r\nRCPT TO:<bob@example.net>\r\nQUIT\r\n");
   };
+  client.inside = [&](sim::Connection&, tls::TlsChannel& channel) { inside += channel.take_plaintext(); };
+  auto peer = std::make_unique<RawPeer>();
+  peer->heard = [&](sim::Connection& c, std::string_view b) { client.heard(c, b); };
   network_.connect("client.example.org", "192.0.2.25", 25, std::move(peer));
   scheduler_.run();
   EXPECT_EQ(std::count(commands_.begin(), commands_.end(), "MAIL FROM:<injected@attacker.example>"), 0);
@@ -276,31 +296,12 @@ TEST_F(TlsEndpointTest, PlaintextInjectedBehindStartTlsIsNotExecuted) {
 // server hangs up rather than guess (nothing after it can be trusted).
 TEST_F(TlsEndpointTest, GarbageInsideTlsClosesTheConnection) {
   serve();
-  std::unique_ptr<tls::TlsChannel> channel;
-  bool closed = false;
-  int stage = 0;
-  auto peer = std::make_unique<RawPeer>();
-  peer->heard = [&](sim::Connection& c, std::string_view b) {
-    if (stage == 0 && b.find("220 ") != std::string::npos) {
-      c.send("EHLO client.example.org\r\n");
-      stage = 1;
-    } else if (stage == 1 && b.find("250 ") != std::string::npos) {
-      c.send("STARTTLS\r\n");
-      stage = 2;
-    } else if (stage == 2 && b.find("220 ") != std::string::npos) {
-      channel = tls::TlsChannel::client(client_context_, kMx, now()).value();
-      c.send(channel->take_ciphertext());
-      stage = 3;
-    } else if (stage == 3) {
-      channel->receive(b);
-      if (channel->has_ciphertext()) c.send(channel->take_ciphertext());
-      if (channel->state() == tls::TlsChannel::State::kEstablished) {
-        // An application-data record whose contents are noise.
-        c.send(std::string("\x17\x03\x03\x00\x20", 5) + std::string(32, '\x5a'));
-        stage = 4;
-      }
-    }
+  RawStartTls client{client_context_, now()};
+  client.established = [](sim::Connection& c, tls::TlsChannel&) {
+    // An application-data record whose contents are noise.
+    c.send(std::string("\x17\x03\x03\x00\x20", 5) + std::string(32, '\x5a'));
   };
+  bool closed = false;
   absl::Duration closed_at;
   struct Closed : RawPeer {
     bool* flag = nullptr;
@@ -311,14 +312,14 @@ TEST_F(TlsEndpointTest, GarbageInsideTlsClosesTheConnection) {
       *when = clock->now();
     }
   };
-  auto closing = std::make_unique<Closed>();
-  closing->heard = std::move(peer->heard);
-  closing->flag = &closed;
-  closing->when = &closed_at;
-  closing->clock = &scheduler_;
-  network_.connect("client.example.org", "192.0.2.25", 25, std::move(closing));
+  auto peer = std::make_unique<Closed>();
+  peer->heard = [&](sim::Connection& c, std::string_view b) { client.heard(c, b); };
+  peer->flag = &closed;
+  peer->when = &closed_at;
+  peer->clock = &scheduler_;
+  network_.connect("client.example.org", "192.0.2.25", 25, std::move(peer));
   scheduler_.run();
-  EXPECT_EQ(stage, 4);
+  EXPECT_EQ(client.stage, 4);
   EXPECT_TRUE(closed);
   // At once, not after the 5-minute idle timeout.
   EXPECT_LT(closed_at, absl::Seconds(1));

@@ -14,6 +14,7 @@ absl::Status run_client_session(sim::LoopbackRuntime& runtime, const std::string
     timeouts = {timeout, timeout, timeout, timeout, timeout, timeout};
   }
   std::string why;
+  if (tls.context && tls.clock == nullptr) tls.clock = &runtime.clock();  // real time: certificates as of now
   runtime.connect(host, port,
                   std::make_unique<agents::SmtpClientEndpoint>(session, timeouts, [&](std::string_view reason) {
                     why = std::string(reason);

@@ -505,6 +505,7 @@ void ServerSession::handle_starttls() {
     return;
   }
   if (settings_.starttls_unavailable) {
+    // RFC 3207 4: 454 is the temporary refusal of STARTTLS.
     send(make_reply(454, "4.7.0", "TLS not available due to local problem"));
     return;
   }
