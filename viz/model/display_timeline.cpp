@@ -4,18 +4,19 @@
 
 namespace smtplab::viz {
 
-DisplayTimeline::DisplayTimeline(const std::vector<sim::TraceEvent>& events, TimelineSettings settings) {
+DisplayTimeline::DisplayTimeline(const std::vector<sim::TraceEvent>& events, TimelineSettings settings)
+    : settings_(settings) {
   virtual_.reserve(events.size());
   display_.reserve(events.size());
-  double d = 0;
-  std::int64_t last = events.empty() ? 0 : events.front().time_us;
-  for (const auto& e : events) {
-    const double gap_s = static_cast<double>(std::max<std::int64_t>(0, e.time_us - last)) / 1e6;
-    d += std::min(gap_s * settings.slow_motion, settings.longest_gap);
-    virtual_.push_back(e.time_us);
-    display_.push_back(d);
-    last = std::max(last, e.time_us);
-  }
+  for (const auto& e : events) append(e);
+}
+
+void DisplayTimeline::append(const sim::TraceEvent& e) {
+  const std::int64_t last = virtual_.empty() ? e.time_us : virtual_.back();
+  const double gap_s = static_cast<double>(std::max<std::int64_t>(0, e.time_us - last)) / 1e6;
+  const double d = (display_.empty() ? 0.0 : display_.back()) + std::min(gap_s * settings_.slow_motion, settings_.longest_gap);
+  virtual_.push_back(std::max(e.time_us, last));
+  display_.push_back(d);
 }
 
 std::size_t DisplayTimeline::events_by(double d) const {

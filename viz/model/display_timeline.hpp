@@ -21,6 +21,8 @@ class DisplayTimeline {
  public:
   DisplayTimeline() = default;
   DisplayTimeline(const std::vector<sim::TraceEvent>& events, TimelineSettings settings = {});
+  // One more event at the end (a live run).
+  void append(const sim::TraceEvent& event);
 
   // Display time (seconds from the start) at which event `index` happens.
   double at_event(std::size_t index) const { return display_[index]; }
@@ -32,6 +34,7 @@ class DisplayTimeline {
   std::size_t events_by(double d) const;
 
  private:
+  TimelineSettings settings_;
   std::vector<std::int64_t> virtual_;  // per event
   std::vector<double> display_;        // per event, non-decreasing
 };

@@ -4,18 +4,46 @@
 
 namespace smtplab::viz {
 
-Playback::Playback(std::vector<sim::TraceEvent> events, TimelineSettings timeline)
-    : events_(std::move(events)), timeline_(events_, timeline), journeys_(events_) {
-  snapshot_every_ = std::max(kSnapshotEvery, events_.size() / kMaxSnapshots + 1);
-  WorldState s;
-  snapshots_.push_back(s);
-  bool dns = false;
-  for (std::size_t i = 0; i < events_.size(); ++i) {
-    s.apply(events_[i], i);
-    dns = dns || events_[i].agent == "dns";
-    if ((i + 1) % snapshot_every_ == 0) snapshots_.push_back(s);
+Playback::Playback(std::vector<sim::TraceEvent> events, TimelineSettings timeline) : timeline_({}, timeline) {
+  snapshot_every_ = std::max(kSnapshotEvery, events.size() / kMaxSnapshots + 1);
+  snapshots_.push_back(latest_);
+  events_.reserve(events.size());
+  for (auto& e : events) add_event(std::move(e));
+  journeys_ = Journeys(events_);
+  relayout();
+}
+
+void Playback::add_event(sim::TraceEvent event) {
+  const std::size_t i = events_.size();
+  timeline_.append(event);
+  latest_.apply(event, i);
+  dns_seen_ = dns_seen_ || event.agent == "dns";
+  events_.push_back(std::move(event));
+  if (events_.size() % snapshot_every_ == 0) {
+    snapshots_.push_back(latest_);
+    if (snapshots_.size() > 2 * kMaxSnapshots) {
+      // A long live run: keep every other snapshot, twice as far apart.
+      std::vector<WorldState> fewer;
+      for (std::size_t k = 0; k < snapshots_.size(); k += 2) fewer.push_back(std::move(snapshots_[k]));
+      snapshots_ = std::move(fewer);
+      snapshot_every_ *= 2;
+    }
   }
-  topology_ = Topology(s, journeys_, dns);
+}
+
+void Playback::relayout() {
+  Topology fresh(latest_, journeys_, dns_seen_);
+  fresh.keep_moves_from(topology_);
+  topology_ = std::move(fresh);
+}
+
+void Playback::append(const std::vector<sim::TraceEvent>& more) {
+  if (more.empty()) return;
+  for (const auto& e : more) add_event(e);
+  // Journeys and layout depend on the whole run: rebuilt, once per batch.
+  journeys_ = Journeys(events_);
+  relayout();
+  if (live_ && !playing_ && cursor_ + more.size() == events_.size()) play();  // we were waiting at the end
 }
 
 std::int64_t Playback::virtual_now() const {
@@ -50,7 +78,7 @@ void Playback::tick(double real_seconds) {
   if (!playing_) return;
   display_ = std::min(timeline_.length(), display_ + real_seconds * speed_);
   move_cursor(timeline_.events_by(display_));
-  if (display_ >= timeline_.length()) playing_ = false;
+  if (display_ >= timeline_.length() && !live_) playing_ = false;
 }
 
 void Playback::step_forward() {

@@ -28,6 +28,12 @@ class Playback {
 
   explicit Playback(std::vector<sim::TraceEvent> events, TimelineSettings timeline = {});
 
+  // More events of a run still going on (a followed file, a live stream).
+  // In live mode playing does not stop at the end: it waits for more.
+  void append(const std::vector<sim::TraceEvent>& more);
+  void set_live(bool live) { live_ = live; }
+  bool live() const { return live_; }
+
   // Controls.
   void play() { playing_ = cursor_ < events_.size() || display_ < timeline_.length(); }
   void pause() { playing_ = false; }
@@ -69,6 +75,12 @@ class Playback {
   DisplayTimeline timeline_;
   Journeys journeys_;
   Topology topology_;
+  void add_event(sim::TraceEvent event);
+  void relayout();
+
+  WorldState latest_;  // after every event: where snapshots come from
+  bool dns_seen_ = false;
+  bool live_ = false;
   std::size_t snapshot_every_ = kSnapshotEvery;
   std::vector<WorldState> snapshots_;  // snapshots_[k]: after k * snapshot_every_ events
   WorldState state_;

@@ -272,3 +272,51 @@ INSTANTIATE_TEST_SUITE_P(Library, LibraryPlaybackTest, ::testing::ValuesIn(libra
 
 }  // namespace
 }  // namespace smtplab::viz
+
+namespace smtplab::viz {
+namespace {
+
+// A run that arrives in pieces (a followed file, a live stream) ends in the
+// same place as the whole run at once, and stepping back still replays right.
+TEST(PlaybackTest, AppendingInPiecesEqualsTheWholeRun) {
+  const auto events = trace_of("queue-lifetime.yaml");  // long enough for several snapshots
+  Playback whole(events);
+  Playback live(std::vector<sim::TraceEvent>(events.begin(), events.begin() + 10));
+  live.set_live(true);
+  for (std::size_t at = 10; at < events.size(); at += 97) {
+    const std::size_t end = std::min(events.size(), at + 97);
+    live.append(std::vector<sim::TraceEvent>(events.begin() + at, events.begin() + end));
+  }
+  ASSERT_EQ(live.events().size(), events.size());
+  EXPECT_DOUBLE_EQ(live.length(), whole.length());
+  EXPECT_EQ(live.journeys().segments().size(), whole.journeys().segments().size());
+  live.seek_event(events.size());
+  whole.seek_event(events.size());
+  EXPECT_EQ(live.state(), whole.state());
+  live.seek_event(events.size() / 3);
+  EXPECT_EQ(live.state(), replay(events, events.size() / 3));
+}
+
+// Live: playing waits at the end for more instead of stopping, and a host
+// the user dragged keeps its place when the layout grows.
+TEST(PlaybackTest, LivePlaybackWaitsForMoreAndKeepsDraggedHosts) {
+  const auto events = trace_of("greylisting.yaml");
+  Playback p(std::vector<sim::TraceEvent>(events.begin(), events.begin() + 5));
+  p.set_live(true);
+  p.topology().move("laptop.example.org", 0.2f, 0.9f);
+  p.play();
+  for (int i = 0; i < 100; ++i) p.tick(0.5);
+  EXPECT_TRUE(p.playing());
+  EXPECT_EQ(p.cursor(), 5u);
+  p.append(std::vector<sim::TraceEvent>(events.begin() + 5, events.end()));
+  for (int i = 0; i < 1000; ++i) p.tick(0.5);
+  EXPECT_EQ(p.cursor(), events.size());
+  const NodePlace* laptop = p.topology().find("laptop.example.org");
+  ASSERT_NE(laptop, nullptr);
+  EXPECT_FLOAT_EQ(laptop->x, 0.2f);
+  EXPECT_FLOAT_EQ(laptop->y, 0.9f);
+  EXPECT_NE(p.topology().find("mail.example.net"), nullptr);  // hosts that appeared later are placed
+}
+
+}  // namespace
+}  // namespace smtplab::viz

@@ -102,8 +102,13 @@ void Topology::move(const std::string& host, float x, float y) {
     if (n.host == host) {
       n.x = std::clamp(x, 0.0f, 1.0f);
       n.y = std::clamp(y, 0.0f, 1.0f);
+      moved_[host] = {n.x, n.y};
     }
   }
+}
+
+void Topology::keep_moves_from(const Topology& before) {
+  for (const auto& [host, xy] : before.moved_) move(host, xy.first, xy.second);
 }
 
 }  // namespace smtplab::viz

@@ -29,12 +29,15 @@ class Topology {
   const std::vector<NodePlace>& nodes() const { return nodes_; }
   const NodePlace* find(const std::string& host) const;
   void move(const std::string& host, float x, float y);
+  // A new layout for a grown run keeps the places the user dragged hosts to.
+  void keep_moves_from(const Topology& before);
   int columns() const { return columns_; }
 
   static constexpr const char* kDns = "DNS";
 
  private:
   std::vector<NodePlace> nodes_;
+  std::map<std::string, std::pair<float, float>> moved_;
   int columns_ = 1;
 };
 
