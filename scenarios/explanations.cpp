@@ -215,7 +215,7 @@ std::string explain_event(const sim::TraceEvent& e) {
     if (e.explain == "dns.null_mx") return "A null MX ('MX 0 .'): the domain says it accepts no mail at all, so the message bounces at once (RFC 7505).";
     return "The DNS answer. MX records are tried in order of preference, lowest first (RFC 5321 5.1).";
   }
-  if (k == "message.submit") return "The mail client (MUA) submits the message to its submission server (MSA) on port 587, logging in first (RFC 6409).";
+  if (k == "message.submit") return "The mail client (MUA) submits the message to its submission server (MSA), logging in first: on port 587, upgrading with STARTTLS (RFC 6409), or on port 465 with TLS from the first byte (RFC 8314).";
   if (k == "message.submitted") return "The submission server accepted the message: from now on it is responsible for it.";
   if (k == "message.rejected") return "The submission server refused the message; the mail client shows the error to its user.";
   if (k == "queue.enqueue") return "The server answered 250 and stored the message in its queue: store-and-forward. From now on it is responsible for delivering or bouncing it (RFC 5321 6.1).";
@@ -271,7 +271,7 @@ std::string explain_event(const sim::TraceEvent& e) {
     }
     return why + said_policy;
   }
-  if (k == "tls.established") return "The server completed a TLS handshake with its client: protocol version and cipher are settled, and everything from here on is encrypted. The SMTP session restarts: the client must say EHLO again (RFC 3207 4.2).";
+  if (k == "tls.established") return "The server completed a TLS handshake with its client: protocol version and cipher are settled, and everything from here on is encrypted. After STARTTLS the SMTP session restarts and the client must say EHLO again (RFC 3207 4.2); with implicit TLS (port 465) SMTP only begins now, with the greeting (RFC 8314 3.3).";
   if (k == "tls.failed") return "The TLS handshake failed: the two sides found no protocol version or cipher in common, or one side sent something that was not TLS. The connection cannot be used any more, because both sides expected TLS on it (RFC 3207 4.1).";
   if (k == "tls.fallback") return "Opportunistic TLS: since the handshake failed, the sender connects again and this time does not ask for STARTTLS, so the message goes in plaintext rather than not at all (Postfix does the same at smtp_tls_security_level = may).";
   if (k == "attack.strip") return "An attacker on the path changed the server's EHLO reply: the STARTTLS line now reads XXXXXXXA, so the client believes the server has no TLS. STARTTLS is negotiated in plaintext, which is what makes this downgrade possible (RFC 3207 6; RFC 8314 explains why implicit TLS avoids it).";

@@ -42,6 +42,7 @@ struct TlsSpec {
   std::string max_version = "1.3";
   std::string outgoing = "may";      // its MTAs to other MTAs: none, may, encrypt, verify
   std::string submission = "verify";  // its users' mail clients to the MSA
+  int submission_port = 587;          // 587: STARTTLS (RFC 6409); 465: implicit TLS (RFC 8314)
 };
 
 // Someone on the path between two hosts who strips STARTTLS from EHLO replies.

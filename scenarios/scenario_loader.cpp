@@ -183,7 +183,7 @@ const std::vector<std::string> kDomainKeys = {"users", "mx", "null_mx", "dns", "
                                              "rate_limit", "max_message_size", "quota_full", "pipelining",
                                              "relay_from", "tls"};
 const std::vector<std::string> kTlsKeys = {"certificate", "starttls", "min_version", "max_version", "outgoing",
-                                           "submission"};
+                                           "submission", "submission_port"};
 const std::vector<std::string> kHostKeys = {"relay_from", "smarthost", "transport", "local_domains", "open_relay"};
 const std::vector<std::string> kSendKeys = {"at", "from", "to", "subject", "body", "auth", "via", "count",
                                            "interval", "pipelining", "tls"};
@@ -424,6 +424,9 @@ std::optional<TlsSpec> Loader::tls(const YAML::Node& n) {
   if (t.min_version > t.max_version) error(n, "tls.min_version is above tls.max_version");
   if (auto v = n["outgoing"]) t.outgoing = one_of(v, "tls.outgoing", kLevels).value_or(t.outgoing);
   if (auto v = n["submission"]) t.submission = one_of(v, "tls.submission", kLevels).value_or(t.submission);
+  if (auto v = n["submission_port"]) {
+    t.submission_port = std::stoi(one_of(v, "tls.submission_port", {"587", "465"}).value_or("587"));
+  }
   return t;
 }
 

@@ -201,6 +201,10 @@ absl::Status ScenarioWorld::build() {
     msa.endpoint.session.offer_pipelining = d.pipelining;
     if (d.max_message_size) msa.endpoint.session.max_message_octets = *d.max_message_size;
     if (auto st = configure_tls(d, "submit." + d.name, msa); !st.ok()) return st;
+    if (d.tls && d.tls->submission_port == 465 && msa.endpoint.tls) {
+      msa.port = 465;  // RFC 8314 3.3: submission over implicit TLS
+      msa.endpoint.implicit_tls = true;
+    }
     auto& submit = mtas["submit." + d.name];
     submit = std::make_unique<agents::Mta>(context("submit." + d.name), msa);
     if (auto st = submit->start(); !st.ok()) return st;
@@ -233,7 +237,10 @@ void ScenarioWorld::send(const SendSpec& spec) {
   const std::string laptop = "laptop." + domain;
   agents::MuaSettings settings;
   std::string target = spec.via.empty() ? "submit." + domain : spec.via;
-  int port = 587;
+  const DomainSpec* sender_domain = find_domain(scenario_, domain);
+  const bool implicit = spec.via.empty() && sender_domain != nullptr && sender_domain->tls &&
+                        sender_domain->tls->submission_port == 465 && sender_domain->tls->starttls != "not_offered";
+  int port = implicit ? 465 : 587;
   if (const auto colon = target.find(':'); colon != std::string::npos) {
     (void)absl::SimpleAtoi(target.substr(colon + 1), &port);
     target = target.substr(0, colon);
@@ -255,6 +262,7 @@ void ScenarioWorld::send(const SendSpec& spec) {
   if (const DomainSpec* d = find_domain(scenario_, domain); d != nullptr && d->tls) {
     tls_level = spec.tls.empty() ? d->tls->submission : spec.tls;
     settings.tls = client_policy(*d, tls_level);
+    settings.implicit_tls = implicit;
   }
   // One MUA per sender host; a new one per settings would renumber Message-IDs.
   auto& mua = muas[laptop + "|" + target + "|" + std::to_string(port) + (settings.credentials ? "|auth" : "") +

@@ -61,7 +61,8 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
   client.auth = settings_.credentials;
   client.pipelining = settings_.pipelining;
   const TlsLevel level = settings_.tls.context ? settings_.tls.level : TlsLevel::kNone;
-  client.starttls = session_tls_mode(level);
+  client.tls_active_from_start = settings_.implicit_tls && level != TlsLevel::kNone;
+  client.starttls = client.tls_active_from_start ? smtp::ClientTlsMode::kNone : session_tls_mode(level);
   ClientTlsOptions tls;
   if (level != TlsLevel::kNone) {
     tls.context = settings_.tls.context;

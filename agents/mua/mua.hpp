@@ -25,6 +25,8 @@ struct MuaSettings {
   ClientTimeouts timeouts;
   // STARTTLS to the MSA; a mail client set to "STARTTLS" is level verify.
   ClientTlsPolicy tls;
+  // RFC 8314 (port 465): TLS from the first byte instead of STARTTLS.
+  bool implicit_tls = false;
   // Tells apart Message-IDs of several MUAs on one host ("1.<tag>.mua@host").
   std::string message_id_tag;
 };
