@@ -9,7 +9,6 @@ ABSL_FLAG(std::string, to, "",
           "actually delivered (without it no transaction is completed)");
 ABSL_FLAG(std::string, auth, "", "USER:PASS to log in with AUTH (conform: needed for the submission profile)");
 ABSL_FLAG(bool, starttls, false, "Upgrade to TLS with STARTTLS (RFC 3207); fail if the server does not offer it");
-ABSL_FLAG(bool, tls, false, "Implicit TLS from the first byte (RFC 8314, port 465). sink: serve it");
 ABSL_FLAG(bool, tls_verify, false, "Refuse a server certificate that does not verify (chain, dates, name)");
 ABSL_FLAG(std::string, tls_ca, "", "PEM file of CA certificates to trust (default: the system's store)");
 ABSL_FLAG(std::string, tls_server_name, "", "Name the server's certificate must carry, also sent as SNI (default: the host in --server)");

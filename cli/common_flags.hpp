@@ -1,5 +1,6 @@
-// Flags that several subcommands share (send and conform): abseil flags are
-// process-wide, so each name is defined once, here.
+// Flags that several subcommands share (send and conform; --tls also sink,
+// in tls_flag.cpp): abseil flags are process-wide, so each name is defined
+// once.
 #pragma once
 
 #include <string>
