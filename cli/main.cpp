@@ -45,8 +45,10 @@ void print_help(std::FILE* out) {
     std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                  static_cast<int>(c.summary.size()), c.summary.data());
   }
-  std::fprintf(out, "  %-8s %s\n\nRun 'smtplab <command> --help' for a command's flags.\n", "help",
-               "Show this help");
+  std::fprintf(out,
+               "  %-8s %s\n\nRun 'smtplab <command> --help' for a command's flags.\n"
+               "To watch a run animated: smtplab-viz [SCENARIO.yaml | TRACE.jsonl] (docs/visualizer.md).\n",
+               "help", "Show this help");
 }
 
 }  // namespace
