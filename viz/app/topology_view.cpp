@@ -103,8 +103,8 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", n.host.c_str());
   }
 
-  // Envelopes: travelling ones on their link, the others stacked under
-  // their host (queues) or above it (mailboxes, bounces).
+  // Envelopes: travelling ones on their link, the others (queued, deferred,
+  // delivered, bounced) piled above the host that holds them.
   const std::int64_t now = p.virtual_now();
   std::map<std::string, int> stacked;
   // Envelopes are small axis-aligned shapes: anti-aliasing them costs a
