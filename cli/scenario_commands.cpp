@@ -127,8 +127,14 @@ int run_validate(std::vector<char*> args) {
   for (std::size_t i = 1; i < positional.size(); ++i) {
     auto r = scenarios::load_scenario_file(positional[i]);
     if (r.ok()) {
-      std::printf("%s: OK (%zu domains, %zu actions, %zu expectations)\n", positional[i], r.scenario->domains.size(),
-                  r.scenario->actions.size(), r.scenario->expects.size());
+      // "1 domain", "2 domains": counts read as words.
+      auto count = [](std::size_t n, const char* one, const char* many) {
+        return absl::StrCat(n, " ", n == 1 ? one : many);
+      };
+      std::printf("%s: OK (%s, %s, %s)\n", positional[i],
+                  count(r.scenario->domains.size(), "domain", "domains").c_str(),
+                  count(r.scenario->actions.size(), "action", "actions").c_str(),
+                  count(r.scenario->expects.size(), "expectation", "expectations").c_str());
     } else {
       std::fprintf(stderr, "%s\n", r.error_text().c_str());
       status = 1;

@@ -173,8 +173,9 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
       group->last_error = deciding && !deciding->is_positive()
                               ? *deciding
                               : smtp::make_reply(451, "4.4.1", absl::StrCat("connect to ", hop.host, ": ", av(why)));
-      trace("queue.hop_failed", it->second, absl::StrCat(hop.host, ": ", group->last_error.code, " ",
-                                                         group->last_error.text()),
+      const smtp::Reply& err = group->last_error;
+      trace("queue.hop_failed", it->second,
+            absl::StrCat(hop.host, ": ", err.code, err.enhanced.empty() ? "" : " ", err.enhanced, " ", err.text()),
             "queue.hop_failed", {{"next_hop", hop.host}}, 0, hop.host);
       try_hop(attempt, group, hop_index + 1);
       return;

@@ -424,7 +424,10 @@ void ServerSession::finish_data() {
   phase_ = Phase::kCommands;
   const std::size_t octets = data_->octets();
   std::string message = data_->take_message();
-  emit(SessionEventKind::kMessageReceived, message, octets);
+  // Arrived with DATA: dot-stuffed on the wire, ended by "." (RFC 5321 4.5.2).
+  if (observer_ != nullptr) {
+    observer_->on_event(SessionEvent{SessionEventKind::kMessageReceived, message, octets, 0, /*dot_stuffed=*/true});
+  }
   const bool bare = data_->saw_bare_cr_or_lf();
   const bool too_long = data_->line_too_long();
   const bool too_big = data_->size_exceeded();

@@ -370,3 +370,28 @@ TEST(ServerSessionTest, TimeoutSends421) {
 
 }  // namespace
 }  // namespace smtplab::smtp
+
+namespace smtplab::smtp {
+namespace {
+
+// What the observer is told about the message text says how it came: with
+// DATA (dot-stuffed, ended by ".", RFC 5321 4.5.2) or with BDAT (RFC 3030).
+TEST(ServerSessionObserverTest, MessageEventSaysDataOrBdat) {
+  struct Seen : SessionObserver {
+    std::vector<bool> stuffed;
+    void on_event(const SessionEvent& e) override {
+      if (e.kind == SessionEventKind::kMessageReceived) stuffed.push_back(e.dot_stuffed);
+    }
+  } seen;
+  testing::RecordingPolicy policy;
+  ServerSession s(policy, ServerSettings{}, "192.0.2.7:4000", &seen);
+  s.start();
+  s.receive("EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+  s.receive("Subject: x\r\n\r\n..dot\r\n.\r\n");
+  s.receive("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 5 LAST\r\nhello");
+  ASSERT_EQ(policy.stored.size(), 2u);
+  EXPECT_EQ(seen.stuffed, (std::vector<bool>{true, false}));
+}
+
+}  // namespace
+}  // namespace smtplab::smtp

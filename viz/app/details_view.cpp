@@ -76,12 +76,16 @@ void queues(const Playback& p) {
   struct Row {
     const std::string* host = nullptr;
     const QueueEntry* entry = nullptr;
+    bool reply = false;  // the entry's last reply, on a line of its own
   };
   std::vector<Row> rows;
   for (const auto& [host, h] : p.state().hosts()) {
     if (h.queue.empty()) continue;
     rows.push_back({&host, nullptr});
-    for (const auto& [id, q] : h.queue) rows.push_back({&host, &q});
+    for (const auto& [id, q] : h.queue) {
+      rows.push_back({&host, &q});
+      if (!q.last_reply.empty()) rows.push_back({&host, &q, true});
+    }
   }
   if (rows.empty()) {
     ImGui::TextDisabled("Every queue is empty.");
@@ -98,14 +102,17 @@ void queues(const Playback& p) {
         continue;
       }
       const QueueEntry& q = *r.entry;
+      if (r.reply) {
+        ImGui::TextDisabled("    last reply: %s", q.last_reply.c_str());
+        continue;
+      }
       std::string state = q.state == QueueEntry::State::kInFlight  ? "sending"
                           : q.state == QueueEntry::State::kDeferred ? "deferred"
                                                                     : "queued";
       if (q.state == QueueEntry::State::kDeferred && q.next_attempt_us > now) {
         absl::StrAppend(&state, ", retry in ", duration_text(q.next_attempt_us - now));
       }
-      ImGui::BulletText("%s  to %s  (%s, attempt %d)%s%s", q.queue_id.c_str(), q.to.c_str(), state.c_str(), q.attempts,
-                        q.last_reply.empty() ? "" : "  last reply: ", q.last_reply.c_str());
+      ImGui::BulletText("%s  to %s  (%s, attempt %d)", q.queue_id.c_str(), q.to.c_str(), state.c_str(), q.attempts);
     }
   }
   ImGui::EndChild();

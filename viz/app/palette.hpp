@@ -28,6 +28,7 @@ constexpr Rgb kEnvelopeDeferred{255, 170, 40};
 constexpr Rgb kEnvelopeDelivered{120, 230, 140};
 constexpr Rgb kEnvelopeBounced{235, 70, 60};
 constexpr Rgb kTlsBadge{40, 200, 230};  // a lock: the hop used TLS
+constexpr Rgb kTlsUnverifiedBadge{255, 120, 200};  // TLS, but the certificate did not verify
 
 constexpr Rgb kBackground{24, 26, 31};
 

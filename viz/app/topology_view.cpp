@@ -21,11 +21,11 @@ ImVec2 lerp(ImVec2 a, ImVec2 b, float t) { return ImVec2(a.x + (b.x - a.x) * t, 
 
 // An envelope: the sprite tinted with the state's colour, snapped to whole
 // pixels so the nearest-texel texture stays crisp.
-void draw_envelope(ImDrawList* d, ImVec2 c, Rgb colour, bool tls) {
+void draw_envelope(ImDrawList* d, ImVec2 c, Rgb colour, bool tls, bool unverified) {
   const ImVec2 a(std::floor(c.x) - kEnvelopeWidth / 2, std::floor(c.y) - kEnvelopeHeight / 2);
   const ImVec2 b(a.x + kEnvelopeWidth, a.y + kEnvelopeHeight);
   d->AddImage(envelope_texture(), a, b, ImVec2(0, 0), ImVec2(1, 1), packed(colour));
-  if (tls) d->AddCircleFilled(ImVec2(b.x, a.y), 4.5f, packed(kTlsBadge));
+  if (tls) d->AddCircleFilled(ImVec2(b.x, a.y), 4.5f, packed(unverified ? kTlsUnverifiedBadge : kTlsBadge));
 }
 
 }  // namespace
@@ -53,6 +53,9 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
       width = 3.0f;
     }
     if (link.security == LinkState::Security::kTls) colour = link.open_connections > 0 ? kTlsBadge : Rgb{30, 120, 140};
+    if (link.security == LinkState::Security::kTlsUnverified) {
+      colour = link.open_connections > 0 ? kTlsUnverifiedBadge : Rgb{140, 70, 115};
+    }
     if (link.security == LinkState::Security::kTlsFailed || link.partitioned) colour = kEnvelopeBounced;
     d->AddLine(at(*a), at(*b), packed(colour), width);
     const ImVec2 mid = lerp(at(*a), at(*b), 0.5f);
@@ -133,7 +136,7 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
       c = ImVec2(c.x - 26 + (k % 3) * 26.0f, c.y - kNodeRadius - 16 - (k / 3) * 18.0f);
     }
     const Rgb colour = envelope_colour(s.state, s.is_bounce);
-    draw_envelope(d, c, colour, s.tls);
+    draw_envelope(d, c, colour, s.tls, s.tls_unverified);
     view.placed.push_back({"envelope", s.message_id, c.x, c.y, colour});
     if (s.state == EnvelopeState::kDeferred && s.next_attempt_us > now) {
       const std::string left = "retry in " + duration_text(s.next_attempt_us - now);
@@ -163,7 +166,8 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
   const ImVec2 l(origin.x + 6, origin.y + area.y - 22);
   const std::pair<const char*, Rgb> legend[] = {{"travelling", kEnvelopeTravelling}, {"queued", kEnvelopeQueued},
                                                 {"deferred", kEnvelopeDeferred},     {"delivered", kEnvelopeDelivered},
-                                                {"bounced", kEnvelopeBounced},       {"TLS", kTlsBadge}};
+                                                {"bounced", kEnvelopeBounced},       {"TLS", kTlsBadge},
+                                                {"TLS, certificate not verified", kTlsUnverifiedBadge}};
   float x = l.x;
   for (const auto& [name, colour] : legend) {
     d->AddRectFilled(ImVec2(x, l.y + 3), ImVec2(x + 12, l.y + 13), packed(colour));

@@ -1,6 +1,7 @@
 #include "viz/model/display_timeline.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace smtplab::viz {
 
@@ -31,7 +32,7 @@ std::int64_t DisplayTimeline::virtual_at(double d) const {
   // Between event n-1 and event n: linear.
   const double d0 = display_[n - 1], d1 = display_[n];
   const double f = d1 > d0 ? (d - d0) / (d1 - d0) : 1.0;
-  return virtual_[n - 1] + static_cast<std::int64_t>(f * static_cast<double>(virtual_[n] - virtual_[n - 1]));
+  return virtual_[n - 1] + std::llround(f * static_cast<double>(virtual_[n] - virtual_[n - 1]));
 }
 
 double DisplayTimeline::display_at_virtual(std::int64_t t) const {

@@ -48,7 +48,11 @@ class Builder {
       close_stay(m, e.host, t);
       open_flight(m, e.host, e.peer, t, index);
     } else if (k == "tls.handshake") {
-      if (auto it = flights_.find({m, e.host, e.peer}); it != flights_.end()) out_[it->second].tls = true;
+      if (auto it = flights_.find({m, e.host, e.peer}); it != flights_.end()) {
+        out_[it->second].tls = true;
+        const std::string* verified = e.detail("verified");
+        out_[it->second].tls_unverified = verified != nullptr && *verified != "yes";
+      }
     } else if (k == "queue.relay") {
       close_flight(m, e.host, e.peer, t);
     } else if (k == "queue.defer" || k == "queue.hop_failed") {

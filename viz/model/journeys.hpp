@@ -26,6 +26,7 @@ struct Segment {
   EnvelopeState state = EnvelopeState::kQueued;
   std::int64_t next_attempt_us = 0;  // deferred stays
   bool tls = false;                  // flights: the connection used TLS
+  bool tls_unverified = false;       // ... but the certificate did not verify
   bool is_bounce = false;            // the message is a DSN
   std::size_t first_event = 0;       // the event that began it
 };

@@ -320,3 +320,23 @@ TEST(PlaybackTest, LivePlaybackWaitsForMoreAndKeepsDraggedHosts) {
 
 }  // namespace
 }  // namespace smtplab::viz
+
+namespace smtplab::viz {
+namespace {
+
+// The inspector's per-recipient status names where the message is: while
+// mx.example.org holds it deferred, not "relayed" by the MSA before it.
+TEST(PlaybackTest, RecipientStatusNamesTheHostHoldingTheMessage) {
+  const auto events = trace_of("greylisting.yaml");
+  Playback p(events);
+  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  p.seek_event(static_cast<std::size_t>(&wait - events.data()) + 1);
+  const auto& m = p.state().messages().begin()->second;
+  EXPECT_EQ(m.recipients.at("bob@example.net"), "deferred at mx.example.org");
+  p.seek_event(events.size());
+  EXPECT_EQ(p.state().messages().begin()->second.recipients.at("bob@example.net"),
+            "delivered into a mailbox at mail.example.net");
+}
+
+}  // namespace
+}  // namespace smtplab::viz

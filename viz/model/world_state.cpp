@@ -104,10 +104,21 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     if (auto it = connections_.find(e.connection); it != connections_.end()) it->second.lines.push_back({index, '*'});
   } else if (k == "tls.handshake" || k == "tls.established") {
     LinkState& l = link(e.host, e.peer);
-    l.security = LinkState::Security::kTls;
-    for (auto& [id, c] : connections_) {
-      if (c.open && link_key(c.client, c.server) == link_key(e.host, e.peer)) c.tls = true;
+    if (k == "tls.handshake") {
+      // The client's view comes first (TLS 1.3) and knows the verdict.
+      l.security = detail_or(e, "verified") == "yes" ? LinkState::Security::kTls : LinkState::Security::kTlsUnverified;
+    } else if (l.security != LinkState::Security::kTlsUnverified) {
+      l.security = LinkState::Security::kTls;
     }
+    ConnectionState* latest = nullptr;
+    for (auto& [id, c] : connections_) {
+      if (c.open && link_key(c.client, c.server) == link_key(e.host, e.peer)) {
+        c.tls = true;
+        latest = &c;
+      }
+    }
+    // The client's verdict on the certificate goes into the transcript too.
+    if (k == "tls.handshake" && latest != nullptr) latest->lines.push_back({index, '*'});
     if (k == "tls.established") {
       if (auto it = connections_.find(e.connection); it != connections_.end()) {
         it->second.tls = true;
@@ -144,7 +155,7 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     if (q.from == "<>") m.is_bounce = true;
     if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, SharedText(*a));
     if (const std::string* c = e.detail("content")) m.content = SharedText(*c);
-    for (const auto& to : split_list(q.to)) m.recipients[to] = "queued";
+    for (const auto& to : split_list(q.to)) m.recipients[to] = "queued at " + e.host;
   } else if (k == "queue.attempt" || k == "queue.retry") {
     if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
       it->second.state = QueueEntry::State::kInFlight;
@@ -155,7 +166,7 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
       it->second.state = QueueEntry::State::kDeferred;
       it->second.last_reply = detail_or(e, "reply");
     }
-    message(e.message).recipients[detail_or(e, "recipient")] = "deferred";
+    message(e.message).recipients[detail_or(e, "recipient")] = "deferred at " + e.host;
   } else if (k == "queue.wait") {
     if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
       it->second.state = QueueEntry::State::kDeferred;
@@ -165,18 +176,19 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
       }
     }
   } else if (k == "queue.relay") {
-    // The MDA's own event comes before the MTA hears its 250: keep "delivered".
+    // The next hop queues (or files) the message before this MTA hears its
+    // 250, so "handed on" only replaces a status this host still holds.
     std::string& status = message(e.message).recipients[detail_or(e, "recipient")];
-    if (status != "delivered") status = "relayed";
+    if (status == "queued at " + e.host || status == "deferred at " + e.host) status = "handed to " + e.peer;
   } else if (k == "queue.bounce" || k == "queue.expire") {
-    message(e.message).recipients[detail_or(e, "recipient")] = "bounced";
+    message(e.message).recipients[detail_or(e, "recipient")] = "bounced at " + e.host;
   } else if (k == "queue.done") {
     host(e.host).queue.erase(detail_or(e, "queue_id"));
   } else if (k == "mailbox.deliver") {
     host(e.host).mailbox.push_back({e.message, detail_or(e, "recipient"), index});
     MessageState& m = message(e.message);
     if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, SharedText(*a));
-    m.recipients[detail_or(e, "recipient")] = "delivered";
+    m.recipients[detail_or(e, "recipient")] = "delivered into a mailbox at " + e.host;
   }
 }
 

@@ -82,7 +82,8 @@ struct ConnectionState {
 struct LinkState {
   int open_connections = 0;
   bool partitioned = false;
-  enum class Security { kUnknown, kPlaintext, kTls, kTlsFailed } security = Security::kUnknown;
+  // kTlsUnverified: encrypted, but the certificate did not verify (the client's view).
+  enum class Security { kUnknown, kPlaintext, kTls, kTlsUnverified, kTlsFailed } security = Security::kUnknown;
   bool attacked = false;  // an attacker rewrote something on it
   friend bool operator==(const LinkState&, const LinkState&) = default;
 };
