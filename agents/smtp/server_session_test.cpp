@@ -368,11 +368,6 @@ TEST(ServerSessionTest, TimeoutSends421) {
   EXPECT_TRUE(s.session().wants_close());
 }
 
-}  // namespace
-}  // namespace smtplab::smtp
-
-namespace smtplab::smtp {
-namespace {
 
 // What the observer is told about the message text says how it came: with
 // DATA (dot-stuffed, ended by ".", RFC 5321 4.5.2) or with BDAT (RFC 3030).

@@ -29,6 +29,11 @@ WorldState replay(const std::vector<sim::TraceEvent>& events, std::size_t n) {
   return s;
 }
 
+// The cursor position right after `e` (an element of `events`).
+std::size_t after(const std::vector<sim::TraceEvent>& events, const sim::TraceEvent& e) {
+  return static_cast<std::size_t>(&e - events.data()) + 1;
+}
+
 const sim::TraceEvent& first(const std::vector<sim::TraceEvent>& events, const std::string& kind,
                              const std::string& host = {}) {
   for (const auto& e : events) {
@@ -184,7 +189,7 @@ TEST(PlaybackTest, StateHoldsQueuesMailboxesAndTranscripts) {
   const auto events = trace_of("greylisting.yaml");
   Playback p(events);
   const auto& wait = first(events, "queue.wait", "mx.example.org");
-  p.seek_event(static_cast<std::size_t>(&wait - events.data()) + 1);
+  p.seek_event(after(events, wait));
   const HostState& org = p.state().hosts().at("mx.example.org");
   ASSERT_EQ(org.queue.size(), 1u);
   EXPECT_EQ(org.queue.begin()->second.state, QueueEntry::State::kDeferred);
@@ -199,11 +204,6 @@ TEST(PlaybackTest, StateHoldsQueuesMailboxesAndTranscripts) {
   EXPECT_TRUE(saw_greylist_line);
 }
 
-}  // namespace
-}  // namespace smtplab::viz
-
-namespace smtplab::viz {
-namespace {
 
 // RFC 5321 4.4: every hop adds a Received: header on top; the inspector's
 // text grows hop by hop, newest first, from what the trace recorded.
@@ -229,15 +229,10 @@ TEST(PlaybackTest, MessageTextGrowsAReceivedHeaderPerHop) {
   EXPECT_EQ(text.rfind("Return-Path: <alice@example.org>", 0), 0u);
   // Halfway, before the greylisted retry: two hops so far.
   const auto& wait = first(events, "queue.wait", "mx.example.org");
-  p.seek_event(static_cast<std::size_t>(&wait - events.data()) + 1);
+  p.seek_event(after(events, wait));
   EXPECT_EQ(p.state().messages().begin()->second.added.size(), 2u);
 }
 
-}  // namespace
-}  // namespace smtplab::viz
-
-namespace smtplab::viz {
-namespace {
 
 // Every lesson of the library plays in the visualizer's model: the layout
 // places every host, and stepping to the end and back is consistent.
@@ -270,11 +265,6 @@ INSTANTIATE_TEST_SUITE_P(Library, LibraryPlaybackTest, ::testing::ValuesIn(libra
   return name;
 });
 
-}  // namespace
-}  // namespace smtplab::viz
-
-namespace smtplab::viz {
-namespace {
 
 // A run that arrives in pieces (a followed file, a live stream) ends in the
 // same place as the whole run at once, and stepping back still replays right.
@@ -318,11 +308,6 @@ TEST(PlaybackTest, LivePlaybackWaitsForMoreAndKeepsDraggedHosts) {
   EXPECT_NE(p.topology().find("mail.example.net"), nullptr);  // hosts that appeared later are placed
 }
 
-}  // namespace
-}  // namespace smtplab::viz
-
-namespace smtplab::viz {
-namespace {
 
 // The inspector's per-recipient status names where the message is: while
 // mx.example.org holds it deferred, not "relayed" by the MSA before it.
@@ -330,7 +315,7 @@ TEST(PlaybackTest, RecipientStatusNamesTheHostHoldingTheMessage) {
   const auto events = trace_of("greylisting.yaml");
   Playback p(events);
   const auto& wait = first(events, "queue.wait", "mx.example.org");
-  p.seek_event(static_cast<std::size_t>(&wait - events.data()) + 1);
+  p.seek_event(after(events, wait));
   const auto& m = p.state().messages().begin()->second;
   EXPECT_EQ(m.recipients.at("bob@example.net"), "deferred at mx.example.org");
   p.seek_event(events.size());
