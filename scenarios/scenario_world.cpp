@@ -30,21 +30,67 @@ std::vector<MxSpec> mx_of(const DomainSpec& d) {
 }  // namespace
 
 ScenarioWorld::ScenarioWorld(const Scenario& s, std::uint64_t seed, sim::TraceLevel level)
-    : scheduler(seed), trace(scheduler, level), network(scheduler, &trace), dns(scheduler, &trace), scenario_(s) {}
+    : scheduler_(std::make_unique<sim::Scheduler>(seed)),
+      clock_(*scheduler_),
+      trace(clock_, level),
+      dns(clock_, &trace),
+      sim_network_(std::make_unique<sim::SimNetwork>(*scheduler_, &trace)),
+      scenario_(s) {}
+
+ScenarioWorld::ScenarioWorld(const Scenario& s, sim::LoopbackRuntime& runtime, LoopbackWorldOptions options)
+    : clock_(runtime.clock()),
+      loopback_rng_(options.seed),
+      trace(clock_, sim::TraceLevel::kFull),
+      dns(clock_, &trace),
+      loopback_network_(std::make_unique<sim::LoopbackNetwork>(runtime, &trace,
+                                                               sim::LoopbackNetworkSettings{options.port_offset})),
+      loopback_options_(std::move(options)),
+      scenario_(s) {}
+
+ScenarioWorld::~ScenarioWorld() = default;
+
+sim::Network& ScenarioWorld::network() {
+  if (sim_network_) return *sim_network_;
+  return *loopback_network_;
+}
+
+std::string ScenarioWorld::address_of(const std::string& host) const {
+  return sim_network_ ? sim_network_->address_of(host) : loopback_network_->address_of(host);
+}
 
 agents::HostContext ScenarioWorld::context(const std::string& host) {
-  return agents::HostContext{host, network.address_of(host), scheduler, network, &dns, &trace, &scheduler.rng()};
+  return agents::HostContext{host,   address_of(host), clock_, network(), &dns, &trace,
+                             scheduler_ ? &scheduler_->rng() : &loopback_rng_};
 }
 
 absl::Status ScenarioWorld::add_host(const std::string& name) {
-  if (!network.address_of(name).empty()) return absl::OkStatus();
+  if (!address_of(name).empty()) return absl::OkStatus();
   const std::size_t block = next_address_ / 200, n = next_address_ % 200;
   if (block >= std::size(kBlocks)) return absl::ResourceExhaustedError("more than 600 hosts");
   ++next_address_;
   const std::string address = absl::StrCat(kBlocks[block], 10 + n);
-  if (auto s = network.add_host(name, address); !s.ok()) return s;
+  auto added = sim_network_ ? sim_network_->add_host(name, address) : loopback_network_->add_host(name, address);
+  if (!added.ok()) return added;
   dns.set(name, {.a = {address}});
   return absl::OkStatus();
+}
+
+void ScenarioWorld::at(absl::Duration when, std::function<void()> callback) {
+  if (scheduler_) {
+    scheduler_->schedule_at(when, std::move(callback));
+  } else {
+    clock_.schedule(std::max(absl::ZeroDuration(), when - clock_.now()), std::move(callback));
+  }
+}
+
+absl::Status ScenarioWorld::start_mta(agents::Mta& mta, const std::string& host) {
+  if (!loopback_options_.spool_root.empty()) {
+    auto spool = agents::SpoolDirectory::open(absl::StrCat(loopback_options_.spool_root, "/", host, "/queue"));
+    if (!spool.ok()) return spool.status();
+    mta.use_store(**spool);
+    spools_.push_back(std::move(*spool));
+  }
+  return mta.start();
 }
 
 absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::server_tls(const DomainSpec& d,
@@ -52,7 +98,7 @@ absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::server_tls
   if (!d.tls || d.tls->starttls == "not_offered") return nullptr;
   // The web server's certificate, installed on the mail server by mistake,
   // is the usual wrong name.
-  auto spec = tls::certificate_for({host}, scheduler.epoch(), d.tls->certificate, "www." + d.name);
+  auto spec = tls::certificate_for({host}, clock_.epoch(), d.tls->certificate, "www." + d.name);
   if (!spec.ok()) return spec.status();
   auto creds = ca_->issue(*spec);
   if (!creds.ok()) return creds.status();
@@ -99,15 +145,25 @@ absl::Status ScenarioWorld::configure_tls(const DomainSpec& d, const std::string
 
 absl::Status ScenarioWorld::build() {
   const Scenario& s = scenario_;
-  network.set_default_link({s.latency, 0});
+  if (sim_network_) {
+    sim_network_->set_default_link({s.latency, 0});
+  } else if (s.latency != absl::Milliseconds(10)) {
+    warnings_.push_back("latency: real sockets on loopback have their own (microseconds); the setting is ignored");
+  }
   if (std::any_of(s.domains.begin(), s.domains.end(), [](const DomainSpec& d) { return d.tls.has_value(); })) {
-    auto ca = tls::CertificateAuthority::create("smtplab run CA", scheduler.epoch() - absl::Hours(24 * 365),
-                                                scheduler.epoch() + absl::Hours(24 * 3650));
+    auto ca = tls::CertificateAuthority::create("smtplab run CA", clock_.epoch() - absl::Hours(24 * 365),
+                                                clock_.epoch() + absl::Hours(24 * 3650));
     if (!ca.ok()) return ca.status();
     ca_ = std::make_unique<tls::CertificateAuthority>(std::move(*ca));
   }
   for (const auto& a : s.attackers) {
-    network.set_tap(a.between[0], a.between[1], std::make_shared<sim::StartTlsStripper>(&trace));
+    if (sim_network_) {
+      sim_network_->set_tap(a.between[0], a.between[1], std::make_shared<sim::StartTlsStripper>(&trace));
+    } else {
+      warnings_.push_back(absl::StrCat("attacker between ", a.between[0], " and ", a.between[1],
+                                       ": an attacker needs an in-process link (a kernel socket has no tap); "
+                                       "this run has none"));
+    }
   }
   // Hosts first, so every address exists before anyone refers to it.
   for (const auto& d : s.domains) {
@@ -147,6 +203,7 @@ absl::Status ScenarioWorld::build() {
     mda.endpoint.session.offer_pipelining = d.pipelining;
     mda.users["postmaster"] = {};
     for (const auto& u : d.users) mda.users[u.name] = {u.quota};
+    if (!loopback_options_.spool_root.empty()) mda.maildir_root = loopback_options_.spool_root + "/mail." + d.name;
     auto& m = mdas["mail." + d.name];
     m = std::make_unique<agents::Mda>(context("mail." + d.name), mda);
     if (auto st = m->start(); !st.ok()) return st;
@@ -159,16 +216,16 @@ absl::Status ScenarioWorld::build() {
       agents::MtaSettings settings;
       settings.local_domains = {d.name};
       settings.mda_host = "mail." + d.name;
-      settings.mda_address = network.address_of(settings.mda_host);
-      settings.relay_clients = {network.address_of("submit." + d.name)};
-      for (const auto& h : d.relay_from) settings.relay_clients.push_back(network.address_of(h));
+      settings.mda_address = address_of(settings.mda_host);
+      settings.relay_clients = {address_of("submit." + d.name)};
+      for (const auto& h : d.relay_from) settings.relay_clients.push_back(address_of(h));
       settings.smarthost = d.smarthost;
       // An MX host also listed under `hosts` takes its settings from there
       // too: with a transport for the domain it is a backup MX that holds
       // the mail and forwards it, rather than delivering itself.
       for (const auto& h : s.hosts) {
         if (h.name != record.host) continue;
-        for (const auto& r : h.relay_from) settings.relay_clients.push_back(network.address_of(r));
+        for (const auto& r : h.relay_from) settings.relay_clients.push_back(address_of(r));
         if (!h.smarthost.empty()) settings.smarthost = h.smarthost;
         settings.transport = h.transport;
         settings.open_relay = h.open_relay;
@@ -182,13 +239,13 @@ absl::Status ScenarioWorld::build() {
       if (auto st = configure_tls(d, record.host, settings); !st.ok()) return st;
       mta = std::make_unique<agents::Mta>(context(record.host), settings);
       if (d.greylisting) {
-        mta->add_policy(std::make_shared<agents::GreylistPolicy>(scheduler, agents::GreylistSettings{.delay = *d.greylisting}));
+        mta->add_policy(std::make_shared<agents::GreylistPolicy>(clock_, agents::GreylistSettings{.delay = *d.greylisting}));
       }
       if (d.rate_limit) {
         mta->add_policy(std::make_shared<agents::RateLimitPolicy>(
-            scheduler, agents::RateLimitSettings{d.rate_limit->first, d.rate_limit->second}));
+            clock_, agents::RateLimitSettings{d.rate_limit->first, d.rate_limit->second}));
       }
-      if (auto st = mta->start(); !st.ok()) return st;
+      if (auto st = start_mta(*mta, record.host); !st.ok()) return st;
     }
 
     // The MSA (RFC 6409): AUTH, then everything goes to the domain's first MTA.
@@ -207,24 +264,24 @@ absl::Status ScenarioWorld::build() {
     }
     auto& submit = mtas["submit." + d.name];
     submit = std::make_unique<agents::Mta>(context("submit." + d.name), msa);
-    if (auto st = submit->start(); !st.ok()) return st;
+    if (auto st = start_mta(*submit, "submit." + d.name); !st.ok()) return st;
   }
 
   for (const auto& h : s.hosts) {
     agents::MtaSettings settings;
-    for (const auto& r : h.relay_from) settings.relay_clients.push_back(network.address_of(r));
+    for (const auto& r : h.relay_from) settings.relay_clients.push_back(address_of(r));
     settings.smarthost = h.smarthost;
     settings.transport = h.transport;
     settings.open_relay = h.open_relay;
     settings.local_domains = h.local_domains;
     if (!h.local_domains.empty()) {
       settings.mda_host = "mail." + h.local_domains.front();
-      settings.mda_address = network.address_of(settings.mda_host);
+      settings.mda_address = address_of(settings.mda_host);
     }
     auto& mta = mtas[h.name];
     if (mta) continue;
     mta = std::make_unique<agents::Mta>(context(h.name), settings);
-    if (auto st = mta->start(); !st.ok()) return st;
+    if (auto st = start_mta(*mta, h.name); !st.ok()) return st;
   }
 
   for (const auto& a : s.actions) schedule(a);
@@ -248,7 +305,7 @@ void ScenarioWorld::send(const SendSpec& spec) {
     port = 25;  // straight to an MTA, as a server or a spammer would
   }
   settings.msa_host = target;
-  settings.msa_address = network.address_of(target);
+  settings.msa_address = address_of(target);
   settings.msa_port = port;
   settings.pipelining = spec.pipelining ? smtp::PipeliningMode::kAuto : smtp::PipeliningMode::kOff;
   if (spec.authenticate && spec.via.empty()) {
@@ -279,23 +336,31 @@ void ScenarioWorld::schedule(const ActionSpec& a) {
   switch (a.kind) {
     case ActionSpec::Kind::kSend:
       for (int i = 0; i < a.send.count; ++i) {
-        scheduler.schedule_at(a.at + a.send.interval * i, [this, &a] { send(a.send); });
+        at(a.at + a.send.interval * i, [this, &a] { send(a.send); });
       }
       break;
     case ActionSpec::Kind::kHostDown:
-      scheduler.schedule_at(a.at, [this, &a] { network.set_host_up(a.hosts[0], false); });
+      at(a.at, [this, &a] {
+        sim_network_ ? sim_network_->set_host_up(a.hosts[0], false) : loopback_network_->set_host_up(a.hosts[0], false);
+      });
       break;
     case ActionSpec::Kind::kHostUp:
-      scheduler.schedule_at(a.at, [this, &a] { network.set_host_up(a.hosts[0], true); });
+      at(a.at, [this, &a] {
+        sim_network_ ? sim_network_->set_host_up(a.hosts[0], true) : loopback_network_->set_host_up(a.hosts[0], true);
+      });
       break;
     case ActionSpec::Kind::kPartition:
-      scheduler.schedule_at(a.at, [this, &a] { network.partition(a.hosts[0], a.hosts[1]); });
+      at(a.at, [this, &a] {
+        sim_network_ ? sim_network_->partition(a.hosts[0], a.hosts[1]) : loopback_network_->partition(a.hosts[0], a.hosts[1]);
+      });
       break;
     case ActionSpec::Kind::kHeal:
-      scheduler.schedule_at(a.at, [this, &a] { network.heal(a.hosts[0], a.hosts[1]); });
+      at(a.at, [this, &a] {
+        sim_network_ ? sim_network_->heal(a.hosts[0], a.hosts[1]) : loopback_network_->heal(a.hosts[0], a.hosts[1]);
+      });
       break;
     case ActionSpec::Kind::kDns:
-      scheduler.schedule_at(a.at, [this, &a] {
+      at(a.at, [this, &a] {
         sim::DnsRecords records;
         if (sim::DnsRecords* existing = dns.find(a.dns_name)) records = *existing;
         if (!a.dns_mx.empty()) {
@@ -318,7 +383,7 @@ void ScenarioWorld::schedule(const ActionSpec& a) {
       });
       break;
     case ActionSpec::Kind::kFault:
-      scheduler.schedule_at(a.at, [this, &a] {
+      at(a.at, [this, &a] {
         auto it = mtas.find(a.fault.host);
         if (it == mtas.end()) return;
         agents::InjectedFault fault;
@@ -349,18 +414,23 @@ std::size_t ScenarioWorld::queued_messages() const {
 }
 
 RunSummary ScenarioWorld::run(const std::function<void(absl::Duration)>& progress) {
-  RunSummary summary;
+  if (!scheduler_) return summary();  // a loopback world runs on its runtime
   const absl::Duration step = absl::Hours(1);
   absl::Duration until = std::min(step, scenario_.max_duration);
   while (true) {
-    scheduler.run_until(until);
-    if (progress) progress(scheduler.now());
-    if (scheduler.pending() == 0 || until >= scenario_.max_duration) break;
+    scheduler_->run_until(until);
+    if (progress) progress(scheduler_->now());
+    if (scheduler_->pending() == 0 || until >= scenario_.max_duration) break;
     until = std::min(until + step, scenario_.max_duration);
   }
-  summary.drained = scheduler.pending() == 0;
-  // A drained run ended with its last event; a cut-off one at max_duration.
-  summary.ended_at = !summary.drained || trace.events().empty() ? scheduler.now()
+  return summary();
+}
+
+RunSummary ScenarioWorld::summary() const {
+  RunSummary summary;
+  summary.drained = scheduler_ ? scheduler_->pending() == 0 : false;
+  // A drained run ended with its last event; a cut-off one (or a live one) now.
+  summary.ended_at = !summary.drained || trace.events().empty() ? clock_.now()
                                                                 : absl::Microseconds(trace.events().back().time_us);
   std::set<std::string> dsn_ids;
   for (const auto& e : trace.events()) {

@@ -1,6 +1,7 @@
 #include "agents/mda/mda.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -73,6 +74,30 @@ smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelop
   const std::string added = return_path_header(envelope) +
                             received_header(state, envelope, context_.host, id, context_.clock.wall_now());
   const std::string stored = added + message;
+  if (!settings_.maildir_root.empty()) {
+    // Every copy on disk before any 250 (RFC 5321 6.1): a recipient whose
+    // Maildir cannot be written fails the whole message, which the sender
+    // then retries (same single reply after DATA as for quotas).
+    for (const auto& r : envelope.recipients) {
+      const std::string user = r.path.is_postmaster ? "postmaster" : absl::AsciiStrToLower(r.path.mailbox.local_part);
+      auto& store = maildirs_[user];
+      if (!store) {
+        std::error_code ignored;  // open() below says what went wrong
+        std::filesystem::create_directories(settings_.maildir_root, ignored);
+        auto opened = MaildirStore::open({.root = settings_.maildir_root + "/" + user, .fsync = true,
+                                          .hostname = context_.host});
+        if (!opened.ok()) {
+          return smtp::make_reply(451, "4.3.0", absl::StrCat("Cannot open the mailbox of ", user, ": ",
+                                                             opened.status().message()));
+        }
+        store = std::move(*opened);
+      }
+      if (auto written = store->deliver(added, message); !written.ok()) {
+        return smtp::make_reply(451, "4.3.0", absl::StrCat("Cannot write to the mailbox of ", user, ": ",
+                                                           written.status().message()));
+      }
+    }
+  }
   for (const auto& r : envelope.recipients) {
     const std::string user = r.path.is_postmaster ? "postmaster" : absl::AsciiStrToLower(r.path.mailbox.local_part);
     mailboxes_[user].push_back(StoredMessage{stored, message_id, context_.clock.now()});

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "agents/host_context.hpp"
+#include "agents/maildir_store.hpp"
 #include "agents/smtp/server_policy.hpp"
 #include "agents/smtp_server_endpoint.hpp"
 
@@ -26,6 +28,9 @@ struct MdaSettings {
   std::vector<std::string> domains;                // whose users live here
   std::map<std::string, MailboxSettings> users;    // local part (lower case) -> settings
   bool quota_is_permanent = false;                 // 552 5.2.2 instead of 452 4.2.2
+  // Where real Maildirs go (ROOT/USER/{tmp,new,cur}), written and synced
+  // before the 250; empty: mailboxes live in memory only (the simulator).
+  std::string maildir_root;
   ServerEndpointSettings endpoint;
 };
 
@@ -51,6 +56,7 @@ class Mda : public smtp::ServerPolicy {
   HostContext context_;
   MdaSettings settings_;
   std::map<std::string, std::vector<StoredMessage>> mailboxes_;
+  std::map<std::string, std::unique_ptr<MaildirStore>> maildirs_;  // by user, opened on first delivery
   std::uint64_t next_id_ = 1;
 };
 

@@ -100,26 +100,7 @@ LoopbackMailWorld::LoopbackMailWorld(MailWorldOptions o)
 }
 
 bool LoopbackMailWorld::run_until(std::function<bool()> done, absl::Duration limit) {
-  bool timed_out = false;
-  const absl::Duration poll = absl::Milliseconds(5);
-  std::function<void()> check;
-  const absl::Time deadline = absl::Now() + limit;
-  std::optional<absl::Time> done_at;
-  check = [&] {
-    // Once done, let conversations in flight finish (their QUITs) before stopping.
-    if (!done_at && done()) done_at = absl::Now();
-    if (done_at && absl::Now() - *done_at > absl::Milliseconds(300)) {
-      runtime.stop();
-    } else if (!done_at && absl::Now() > deadline) {
-      timed_out = true;
-      runtime.stop();
-    } else {
-      runtime.clock().schedule(poll, check);
-    }
-  };
-  runtime.clock().schedule(poll, check);
-  runtime.run();
-  return !timed_out;
+  return runtime.run_until(done, limit);
 }
 
 }  // namespace smtplab::agents::testing

@@ -374,6 +374,30 @@ void LoopbackRuntime::run(bool until_idle) {
   impl_->io.restart();
 }
 
+bool LoopbackRuntime::run_until(const std::function<bool()>& done, absl::Duration limit, absl::Duration grace) {
+  using SteadyClock = std::chrono::steady_clock;
+  const auto deadline = SteadyClock::now() + to_chrono(limit);
+  std::optional<SteadyClock::time_point> done_at;
+  bool timed_out = false;
+  asio::steady_timer timer(impl_->io);
+  std::function<void()> check = [&] {
+    const auto now = SteadyClock::now();
+    if (!done_at && done()) done_at = now;
+    if (done_at ? now - *done_at >= to_chrono(grace) : now > deadline) {
+      timed_out = !done_at;
+      impl_->io.stop();  // not stop(): the listeners stay open for the next run
+      return;
+    }
+    timer.expires_after(std::chrono::milliseconds(5));
+    timer.async_wait([&](beast::error_code ec) {
+      if (!ec) check();
+    });
+  };
+  asio::post(impl_->io, check);
+  run(false);
+  return !timed_out;
+}
+
 void LoopbackRuntime::run_until_signal() {
   asio::signal_set signals(impl_->io, SIGINT, SIGTERM);
   signals.async_wait([this](beast::error_code, int) { stop(); });

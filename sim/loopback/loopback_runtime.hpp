@@ -45,6 +45,12 @@ class LoopbackRuntime {
 
   // Runs until stop(), or until there is no more work when `until_idle`.
   void run(bool until_idle = false);
+  // Runs until `done()` has held for `grace` (so conversations in flight
+  // finish), or until `limit` of real time passes; false on timeout. Checks
+  // every 5 ms of real time, whatever the time scale. Single-threaded
+  // runtimes only (done() runs on the io thread).
+  bool run_until(const std::function<bool()>& done, absl::Duration limit,
+                 absl::Duration grace = absl::Milliseconds(300));
   // Also stops on SIGINT or SIGTERM.
   void run_until_signal();
   void stop();
