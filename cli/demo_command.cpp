@@ -18,6 +18,7 @@
 #include "cli/loopback_delivery.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/transcript_printer.hpp"
+#include "cli/work_directory.hpp"
 
 ABSL_FLAG(std::string, demo_maildir, "", "Keep the Maildir here (default: a temporary one, removed afterwards)");
 
@@ -39,16 +40,9 @@ constexpr const char* kBody =
 
 int run_demo(std::vector<char*> args) {
   parse_subcommand_flags(*find_subcommand("demo"), args, "smtplab demo [--demo_maildir DIR]");
-  std::string maildir = absl::GetFlag(FLAGS_demo_maildir);
-  const bool temporary = maildir.empty();
-  if (temporary) {
-    std::string pattern = (fs::temp_directory_path() / "smtplab-demo-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::perror("smtplab demo: mkdtemp");
-      return 1;
-    }
-    maildir = pattern;
-  }
+  const WorkDirectory work(absl::GetFlag(FLAGS_demo_maildir), "smtplab-demo");
+  if (!work.ok()) return 1;
+  const std::string& maildir = work.path();
   auto store = agents::MaildirStore::open({.root = maildir, .fsync = true, .hostname = "mx.example.net"});
   if (!store.ok()) {
     std::fprintf(stderr, "smtplab demo: %s\n", std::string(store.status().message()).c_str());
@@ -103,12 +97,7 @@ int run_demo(std::vector<char*> args) {
     std::printf("%s\n", shown.c_str());
   }
   std::printf("%s\n", accepted ? "Result: delivered." : "Result: NOT delivered.");
-  if (temporary) {
-    std::error_code ignored;
-    fs::remove_all(maildir, ignored);
-  } else {
-    std::printf("The Maildir is kept at %s\n", maildir.c_str());
-  }
+  if (!work.temporary()) std::printf("The Maildir is kept at %s\n", maildir.c_str());
   return status;
 }
 

@@ -27,6 +27,8 @@ constexpr Subcommand kSubcommands[] = {
      run_explain},
     {"conform", "Check an SMTP server against the RFCs (RFC-referenced verdicts, JSON/JUnit reports)",
      "cli/conform_command.cpp,cli/common_flags.cpp,cli/tls_flag.cpp", run_conform},
+    {"serve", "Run a scenario on real loopback sockets for swaks and smtplib; stream its trace to smtplab-viz",
+     "cli/serve_command.cpp", run_serve},
     {"demo", "Start a capture server, send it one message, show the transcript and the stored file",
      "cli/demo_command.cpp", run_demo},
     {"sink", "Run an SMTP capture server that stores every message in a Maildir",

@@ -24,6 +24,7 @@ int run_list(std::vector<char*> args);
 int run_explain(std::vector<char*> args);
 int run_conform(std::vector<char*> args);
 int run_cert(std::vector<char*> args);
+int run_serve(std::vector<char*> args);
 
 // Parses abseil flags for one subcommand (with --help limited to its own
 // flags) and returns the positional arguments.

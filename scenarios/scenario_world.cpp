@@ -426,6 +426,10 @@ RunSummary ScenarioWorld::run(const std::function<void(absl::Duration)>& progres
   return summary();
 }
 
+void ScenarioWorld::run_until(absl::Duration until) {
+  if (scheduler_) scheduler_->run_until(until);
+}
+
 RunSummary ScenarioWorld::summary() const {
   RunSummary summary;
   summary.drained = scheduler_ ? scheduler_->pending() == 0 : false;

@@ -64,12 +64,15 @@ class ScenarioWorld {
   // Virtual time only: runs until nothing is left to do or max_duration
   // passes. `progress` is called now and then with the virtual time reached.
   RunSummary run(const std::function<void(absl::Duration)>& progress = {});
+  // Virtual time only: runs the events up to virtual time `until`.
+  void run_until(absl::Duration until);
   // The counts of a run so far, from its trace and queues.
   RunSummary summary() const;
 
   const Scenario& scenario() const { return scenario_; }
   std::size_t queued_messages() const;
   sim::Clock& clock() { return clock_; }
+  absl::Duration now() const { return clock_.now(); }
   // Set for a loopback world (null in virtual time): where hosts listen.
   const sim::LoopbackNetwork* loopback_network() const { return loopback_network_.get(); }
   // What a loopback world cannot play of the scenario (attackers, latency).

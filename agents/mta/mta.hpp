@@ -12,6 +12,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,9 @@ class Mta : public smtp::ServerPolicy {
 
   const std::map<std::string, QueuedMessage>& queue() const { return queue_; }
   std::size_t delivery_attempts() const { return attempts_started_; }
+  // When a queued message's next attempt is due (clock time); none while an
+  // attempt runs or when nothing is scheduled.
+  std::optional<absl::Duration> next_attempt(const std::string& queue_id) const;
   const MtaSettings& settings() const { return settings_; }
   const HostContext& context() const { return context_; }
 
@@ -124,7 +128,11 @@ class Mta : public smtp::ServerPolicy {
   std::vector<std::shared_ptr<PolicyHook>> hooks_;
   std::unique_ptr<MxRouter> router_;
   std::map<std::string, QueuedMessage> queue_;
-  std::map<std::string, sim::TimerId> timers_;
+  struct Scheduled {
+    sim::TimerId timer;
+    absl::Duration due;
+  };
+  std::map<std::string, Scheduled> timers_;
   std::uint64_t next_id_ = 1;
   std::size_t attempts_started_ = 0;
   QueueStore* store_ = nullptr;

@@ -29,11 +29,18 @@ struct Mta::Attempt {
 };
 
 void Mta::schedule_attempt(const std::string& id, absl::Duration delay) {
-  if (auto it = timers_.find(id); it != timers_.end()) context_.clock.cancel(it->second);
-  timers_[id] = context_.clock.schedule(delay, [this, id] {
+  if (auto it = timers_.find(id); it != timers_.end()) context_.clock.cancel(it->second.timer);
+  const sim::TimerId timer = context_.clock.schedule(delay, [this, id] {
     timers_.erase(id);
     start_attempt(id);
   });
+  timers_[id] = Scheduled{timer, context_.clock.now() + delay};
+}
+
+std::optional<absl::Duration> Mta::next_attempt(const std::string& queue_id) const {
+  auto it = timers_.find(queue_id);
+  if (it == timers_.end()) return std::nullopt;
+  return it->second.due;
 }
 
 void Mta::start_attempt(const std::string& id) {

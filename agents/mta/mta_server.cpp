@@ -20,7 +20,7 @@ Mta::Mta(HostContext context, MtaSettings settings) : context_(std::move(context
 }
 
 Mta::~Mta() {
-  for (const auto& [id, timer] : timers_) context_.clock.cancel(timer);
+  for (const auto& [id, scheduled] : timers_) context_.clock.cancel(scheduled.timer);
 }
 
 absl::Status Mta::start() {

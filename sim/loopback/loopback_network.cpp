@@ -104,6 +104,7 @@ void LoopbackNetwork::record(std::string kind, const std::string& host, const st
   e.explain = kind;
   e.kind = std::move(kind);
   e.host = host;
+  e.agent = "net";
   e.peer = peer;
   e.connection = connection;
   e.text = std::move(text);

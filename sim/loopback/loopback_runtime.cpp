@@ -306,6 +306,8 @@ absl::StatusOr<int> LoopbackRuntime::listen(const std::string& host, int port, H
   return bound;
 }
 
+boost::asio::io_context& io_context_of(LoopbackRuntime& runtime) { return runtime.impl_->io; }
+
 Clock& LoopbackRuntime::clock() { return impl_->clock; }
 void LoopbackRuntime::set_time_scale(double scale) { impl_->clock.set_scale(scale); }
 

@@ -13,6 +13,10 @@
 #include "sim/clock.hpp"
 #include "sim/connection.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace smtplab::sim {
 
 struct ListenerSettings {
@@ -56,9 +60,16 @@ class LoopbackRuntime {
   void stop();
 
  private:
+  friend boost::asio::io_context& io_context_of(LoopbackRuntime& runtime);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The runtime's event loop, for code that serves another protocol beside the
+// agents on the same thread (smtplab serve's HTTP and WebSocket): it then
+// reads the agents' state without locks. Include <boost/asio/io_context.hpp>
+// to use it.
+boost::asio::io_context& io_context_of(LoopbackRuntime& runtime);
 
 // "127.0.0.1:2525" or "[::1]:2525" into host and port.
 absl::Status split_host_port(const std::string& text, std::string& host, int& port);

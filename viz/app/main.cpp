@@ -2,6 +2,7 @@
 //
 //   smtplab-viz [SCENARIO.yaml | TRACE.jsonl]       (default: the greylisting lesson)
 //   smtplab-viz FILE --screenshot OUT.png --at 5m10s [--size 1280x800]
+//   smtplab-viz --attach ws://127.0.0.1:8025/trace   (a run of smtplab serve, live)
 //
 // The window only reads the trace; it never touches an agent.
 #include <GLFW/glfw3.h>
@@ -19,6 +20,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "viz/app/live_trace_client.hpp"
 #include "viz/app/trace_source.hpp"
 #include "viz/app/views.hpp"
 
@@ -27,11 +29,19 @@ ABSL_FLAG(absl::Duration, at, absl::ZeroDuration(), "With --screenshot: the virt
 ABSL_FLAG(std::string, size, "1280x800", "Window size, WIDTHxHEIGHT");
 ABSL_FLAG(int, bench_frames, 0,
           "Render this many frames at --at as fast as possible, print frames per second and exit (a benchmark)");
+ABSL_FLAG(std::string, attach, "",
+          "Follow a live run: the trace WebSocket smtplab serve prints (ws://127.0.0.1:8025/trace)");
+ABSL_FLAG(absl::Duration, attach_wait, absl::Seconds(3),
+          "With --attach and --screenshot: how long to read the stream before drawing (then the latest moment "
+          "is drawn, or --at if given)");
 ABSL_FLAG(std::string, screenshot_info, "",
           "With --screenshot: also write where each host and envelope was drawn (JSON), for tests");
 
 namespace smtplab::viz {
 namespace {
+
+constexpr std::size_t kLiveSmallTrace = 20000;        // events
+constexpr absl::Duration kLiveBatch = absl::Milliseconds(250);
 
 struct Layout {
   ImVec2 timeline_pos, timeline_size, topology_pos, topology_size, transcript_pos, transcript_size, details_pos,
@@ -90,9 +100,15 @@ bool write_info(const std::string& path, const ViewState& view, const Playback& 
 
 int run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "smtplab-viz [SCENARIO.yaml | TRACE.jsonl] [--screenshot OUT.png --at 5m10s --size 1280x800]");
+      "smtplab-viz [SCENARIO.yaml | TRACE.jsonl] [--screenshot OUT.png --at 5m10s --size 1280x800]\n"
+      "       smtplab-viz --attach ws://127.0.0.1:8025/trace   (live, from smtplab serve)");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   const std::string path = positional.size() > 1 ? positional[1] : "";
+  const std::string attach = absl::GetFlag(FLAGS_attach);
+  if (!attach.empty() && !path.empty()) {
+    std::fprintf(stderr, "smtplab-viz: give a file or --attach URL, not both\n");
+    return 2;
+  }
   int width = 1280, height = 800;
   {
     std::vector<std::string> wh = absl::StrSplit(absl::GetFlag(FLAGS_size), 'x');
@@ -104,13 +120,25 @@ int run(int argc, char** argv) {
   }
   const std::string screenshot = absl::GetFlag(FLAGS_screenshot);
 
-  auto loaded = load_trace_source(path);
   std::string error;
-  if (!loaded.ok()) {
-    error = std::string(loaded.status().message());
-    std::fprintf(stderr, "smtplab-viz: %s\n", error.c_str());
+  LoadedTrace trace;
+  std::unique_ptr<LiveTraceClient> live;
+  if (!attach.empty()) {
+    auto url = parse_websocket_url(attach);
+    if (!url.ok()) {
+      std::fprintf(stderr, "smtplab-viz: --attach %s\n", std::string(url.status().message()).c_str());
+      return 2;
+    }
+    live = std::make_unique<LiveTraceClient>(*url);
+    trace.title = "live: " + attach;
+  } else {
+    auto loaded = load_trace_source(path);
+    if (!loaded.ok()) {
+      error = std::string(loaded.status().message());
+      std::fprintf(stderr, "smtplab-viz: %s\n", error.c_str());
+    }
+    trace = loaded.ok() ? std::move(*loaded) : LoadedTrace{};
   }
-  LoadedTrace trace = loaded.ok() ? std::move(*loaded) : LoadedTrace{};
 
   if (!glfwInit()) {
     std::fprintf(stderr, "smtplab-viz: cannot initialise GLFW (is there a display? try xvfb-run)\n");
@@ -137,10 +165,29 @@ int run(int argc, char** argv) {
   ViewState view;
   const int bench_frames = absl::GetFlag(FLAGS_bench_frames);
   const bool fixed_time = !screenshot.empty() || bench_frames > 0;
-  if (fixed_time) playback.seek_virtual(absl::ToInt64Microseconds(absl::GetFlag(FLAGS_at)));
+  if (live) {
+    playback.set_live(true);
+    if (fixed_time) {
+      // Read the stream for a while, then draw one moment of it.
+      const absl::Time until = absl::Now() + absl::GetFlag(FLAGS_attach_wait);
+      while (absl::Now() < until && !live->ended()) absl::SleepFor(absl::Milliseconds(20));
+      playback.append(live->take());
+      playback.pause();
+      if (playback.events().empty()) {
+        error = "nothing arrived from " + attach + ": " + live->status();
+        std::fprintf(stderr, "smtplab-viz: %s\n", error.c_str());
+      }
+      const absl::Duration at = absl::GetFlag(FLAGS_at);
+      at == absl::ZeroDuration() ? playback.seek_event(playback.events().size())
+                                 : playback.seek_virtual(absl::ToInt64Microseconds(at));
+    }
+  } else if (fixed_time) {
+    playback.seek_virtual(absl::ToInt64Microseconds(absl::GetFlag(FLAGS_at)));
+  }
   if (bench_frames > 0) glfwSwapInterval(0);
   int frames_left = !screenshot.empty() ? 3 : bench_frames > 0 ? bench_frames : -1;  // ImGui sizes windows on its first frames
   const absl::Time bench_start = absl::Now();
+  absl::Time last_append = absl::InfinitePast();
   int status = 0;
   while (!glfwWindowShouldClose(window)) {
     glfwPollEvents();
@@ -149,6 +196,14 @@ int run(int argc, char** argv) {
     ImGui::NewFrame();
     int fw = 0, fh = 0;
     glfwGetFramebufferSize(window, &fw, &fh);
+    if (live && !fixed_time && (playback.events().size() < kLiveSmallTrace || absl::Now() - last_append >= kLiveBatch)) {
+      // append() rebuilds the journeys from the whole trace: every frame
+      // while the run is small, a few times a second once it is long.
+      playback.append(live->take());
+      last_append = absl::Now();
+      trace.title = "live: " + attach + " (" + live->status() + ")";
+      if (live->ended() && playback.events().empty()) error = live->status();
+    }
     if (error.empty()) {
       if (!fixed_time) {
         handle_keys(playback, view);

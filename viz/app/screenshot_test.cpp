@@ -7,7 +7,11 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -115,24 +119,61 @@ TEST(VizScreenshotTest, DeliveredMessageRestsAtTheMailboxServer) {
   EXPECT_EQ(envelopes_coloured(s, kEnvelopeDeferred), 0);
 }
 
+struct Ran {
+  int exit_status = -1;
+  std::string output;
+};
+
+// Runs smtplab-viz with `args` under Xvfb at 640x480; stdout and stderr together.
+Ran run_viz(const std::string& args) {
+  const std::string cmd = "ASAN_OPTIONS=detect_leaks=0 timeout 60 xvfb-run -a -s '-screen 0 640x480x24' " +
+                          std::string(SMTPLAB_VIZ_BINARY) + " " + args + " --size 640x480 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  Ran ran;
+  char buf[512];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) ran.output.append(buf, n);
+  const int status = ::pclose(pipe);
+  ran.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return ran;
+}
+
 // A truncated trace gets a message naming the line, in the window and on
 // stderr, and a failing exit status; never a crash.
 TEST(VizScreenshotTest, TruncatedTraceIsReportedNotCrashedOn) {
   const auto dir = std::filesystem::temp_directory_path() / ("smtplab-viz-broken-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "cut.jsonl") << R"({"t":0,"seq":1,"kind":"conn.open","host":"a","agent":"net","conn":1,"peer":"b","te)";
-  const std::string cmd = "ASAN_OPTIONS=detect_leaks=0 timeout 60 xvfb-run -a -s '-screen 0 640x480x24' " +
-                          std::string(SMTPLAB_VIZ_BINARY) + " " + (dir / "cut.jsonl").string() + " --screenshot " +
-                          (dir / "x.png").string() + " --size 640x480 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  std::string output;
-  char buf[512];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  const int status = ::pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
-  EXPECT_NE(output.find("cut.jsonl: line 1"), std::string::npos) << output;
+  const Ran ran = run_viz((dir / "cut.jsonl").string() + " --screenshot " + (dir / "x.png").string());
+  EXPECT_EQ(ran.exit_status, 1) << ran.output;
+  EXPECT_NE(ran.output.find("cut.jsonl: line 1"), std::string::npos) << ran.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "x.png"));  // the window showed the message
   std::filesystem::remove_all(dir);
+}
+
+// --attach to a port where nothing listens says so (in the window, on
+// stderr, in the exit status) instead of showing an empty world.
+TEST(VizScreenshotTest, AttachWithNothingListeningIsReported) {
+  // A port that was free a moment ago: bound, then closed.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  const std::string url = "ws://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/trace";
+  const auto png = std::filesystem::temp_directory_path() / ("smtplab-viz-attach-" + std::to_string(::getpid()) + ".png");
+  const Ran ran = run_viz("--attach " + url + " --attach_wait 1s --screenshot " + png.string());
+  EXPECT_EQ(ran.exit_status, 1) << ran.output;
+  EXPECT_NE(ran.output.find("nothing arrived from " + url + ": cannot connect"), std::string::npos) << ran.output;
+  std::filesystem::remove(png);
+}
+
+TEST(VizScreenshotTest, AttachWantsAWebSocketUrl) {
+  const Ran ran = run_viz("--attach http://127.0.0.1:8025/trace");
+  EXPECT_EQ(ran.exit_status, 2) << ran.output;
+  EXPECT_NE(ran.output.find("expected ws://HOST:PORT/trace"), std::string::npos) << ran.output;
 }
 
 }  // namespace

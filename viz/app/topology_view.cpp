@@ -84,7 +84,12 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
     const Rgb fill = n.host == Topology::kDns ? kDnsColour : down ? kDownColour : role_colour(n.role);
     d->AddCircleFilled(c, kNodeRadius, packed(fill));
     d->AddCircle(c, kNodeRadius, packed({230, 230, 230}), 0, 1.5f);
-    const std::string role = n.host == Topology::kDns ? "DNS" : std::string(role_name(n.role));
+    // A peer named by its address is a client from outside the world (swaks
+    // sending into smtplab serve).
+    const bool outside = n.role == Role::kOther && n.host.find_first_of("0123456789") != std::string::npos &&
+                         n.host.find_first_of(".:") != std::string::npos &&
+                         n.host.find_first_not_of("0123456789.:abcdef[]") == std::string::npos;
+    const std::string role = n.host == Topology::kDns ? "DNS" : outside ? "client" : std::string(role_name(n.role));
     const ImVec2 rs = ImGui::CalcTextSize(role.c_str());
     d->AddText(ImVec2(c.x - rs.x / 2, c.y - rs.y / 2), packed({255, 255, 255}), role.c_str());
     const ImVec2 ns = ImGui::CalcTextSize(n.host.c_str());
@@ -110,6 +115,12 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
   // delivered, bounced) piled above the host that holds them.
   const std::int64_t now = p.virtual_now();
   std::map<std::string, int> stacked;
+  struct RetryLabel {
+    int deferred = 0;
+    std::int64_t soonest_us = 0;
+    float top_y = 0, centre_x = 0;
+  };
+  std::map<std::string, RetryLabel> retries;
   // Envelopes are small axis-aligned shapes: anti-aliasing them costs a
   // software renderer most of its time with a thousand on screen and
   // changes nothing one can see.
@@ -139,9 +150,13 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
     draw_envelope(d, c, colour, s.tls, s.tls_unverified);
     view.placed.push_back({"envelope", s.message_id, c.x, c.y, colour});
     if (s.state == EnvelopeState::kDeferred && s.next_attempt_us > now) {
-      const std::string left = "retry in " + duration_text(s.next_attempt_us - now);
-      const ImVec2 ts = ImGui::CalcTextSize(left.c_str());
-      d->AddText(ImVec2(c.x - ts.x / 2, c.y - 26), packed(kEnvelopeDeferred), left.c_str());
+      // One countdown per pile (the soonest), written once after the loop:
+      // side by side, several would print over one another.
+      RetryLabel& r = retries[s.from];
+      r.soonest_us = r.deferred == 0 ? s.next_attempt_us : std::min(r.soonest_us, s.next_attempt_us);
+      r.top_y = r.deferred == 0 ? c.y : std::min(r.top_y, c.y);
+      r.centre_x = at(*from).x;
+      ++r.deferred;
     }
     ImGui::SetCursorScreenPos(ImVec2(c.x - 11, c.y - 7));
     ImGui::InvisibleButton(("##env" + s.message_id + std::to_string(s.first_event)).c_str(), ImVec2(22, 14));
@@ -152,6 +167,11 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
   }
 
   d->Flags = saved_flags;
+  for (const auto& [host, r] : retries) {
+    const std::string left = (r.deferred > 1 ? "next retry in " : "retry in ") + duration_text(r.soonest_us - now);
+    const ImVec2 ts = ImGui::CalcTextSize(left.c_str());
+    d->AddText(ImVec2(r.centre_x - ts.x / 2, r.top_y - 26), packed(kEnvelopeDeferred), left.c_str());
+  }
   for (const auto& [host, n] : stacked) {
     if (n <= kPileLimit) continue;
     const NodePlace* node = p.topology().find(host);
