@@ -168,7 +168,8 @@ int run_list(std::vector<char*> args) {
     std::printf("%s %s\n", style.bold(absl::StrFormat("%-28s", name)).c_str(), r.scenario->title.c_str());
     if (!r.scenario->summary.empty()) std::printf("%s", wrap_paragraph(r.scenario->summary, std::string(29, ' ')).c_str());
   }
-  std::printf("\nRun one with: smtplab step %s/NAME.yaml\n", dir.c_str());
+  std::printf("\nRun one with: smtplab step NAME (or run NAME; serve NAME puts it on real sockets; files are in %s)\n",
+              dir.c_str());
   return 0;
 }
 

@@ -1,7 +1,9 @@
 // smtplab serve: a scenario's agents on real loopback sockets, so swaks,
 // Python's smtplib or a mail client can send into them, with the trace
 // streamed over a WebSocket (smtplab-viz --attach) and a small HTTP API.
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -33,7 +35,7 @@ std::string role_of(const scenarios::ScenarioWorld& world, const std::string& ho
 }
 
 // Ready-to-paste commands for the first sender and recipient of the scenario.
-void print_examples(const scenarios::ScenarioWorld& world, const sim::LoopbackNetwork& net) {
+void print_examples(const scenarios::ScenarioWorld& world, const sim::LoopbackNetwork& net, double scale) {
   const auto& domains = world.scenario().domains;
   const scenarios::DomainSpec* from = nullptr;
   const scenarios::DomainSpec* to = nullptr;
@@ -59,12 +61,43 @@ void print_examples(const scenarios::ScenarioWorld& world, const sim::LoopbackNe
                 from->users.front().name.c_str(), from->users.front().password.c_str(), sender.c_str(),
                 recipient.c_str());
   }
-  const std::string mx = to->mx.empty() ? "mx." + to->name : to->mx.front().host;
+  // The first MX that no action takes down (mx-fallback's mx1 is down from the start).
+  std::string mx = to->mx.empty() ? "mx." + to->name : to->mx.front().host;
+  for (const auto& record : to->mx) {
+    const bool goes_down = std::any_of(world.scenario().actions.begin(), world.scenario().actions.end(), [&](const auto& a) {
+      return a.kind == scenarios::ActionSpec::Kind::kHostDown && a.hosts[0] == record.host;
+    });
+    if (!goes_down) {
+      mx = record.host;
+      break;
+    }
+  }
   const auto [mx_ip, mx_port] = net.real_endpoint(mx, 25);
   if (mx_port != 0) {
-    std::printf("  swaks --server %s:%d --from someone@example.com --to %s    (straight to the MX)\n", mx_ip.c_str(),
-                mx_port, recipient.c_str());
+    std::printf("  swaks --server %s:%d --from someone@example.com --to %s    (straight to %s, as another\n"
+                "        MTA would; replies speak world time: \"try again in 300 seconds\" is %.3g s here)\n",
+                mx_ip.c_str(), mx_port, recipient.c_str(), mx.c_str(), 300 / scale);
   }
+}
+
+// A spool that already holds queues: say what was recovered, and whether
+// the spool was made by this scenario (marked in SPOOL/smtplab-serve.txt).
+std::string resume_note(const scenarios::ScenarioWorld& world, const std::string& spool, const std::string& file) {
+  const std::string marker = spool + "/smtplab-serve.txt";
+  std::string made_by;
+  if (std::ifstream in(marker); in) std::getline(in, made_by);
+  std::ofstream(marker, std::ios::trunc) << file << "\n";
+  std::size_t recovered = 0;
+  for (const auto& e : world.trace.events()) recovered += e.kind == "queue.recover";
+  std::string note;
+  if (!made_by.empty() && made_by != file) {
+    note += absl::StrCat("Note: this spool was last used by ", made_by, "; its queues are resumed here anyway.\n");
+  }
+  if (recovered > 0) {
+    note += absl::StrCat("Resumed ", recovered, " queued message(s) from the spool (each MTA reloads its queue as "
+                         "after a crash). The scenario's own sends run again, so its messages arrive once more.\n");
+  }
+  return note;
 }
 
 }  // namespace
@@ -72,7 +105,8 @@ void print_examples(const scenarios::ScenarioWorld& world, const sim::LoopbackNe
 int run_serve(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(
       *find_subcommand("serve"), args,
-      "smtplab serve [SCENARIO] [--http 127.0.0.1:8025] [--time_scale 60] [--spool DIR]\n\n"
+      "smtplab serve [SCENARIO] [--http 127.0.0.1:8025] [--time_scale 60] [--port_offset 10000]\n"
+      "              [--spool DIR] [--log messages|all|none]\n\n"
       "Runs a scenario's agents on real loopback sockets (default: the greylisting lesson): each host\n"
       "on its own 127.0.0.x, so swaks or smtplib can send into them. The trace streams over a\n"
       "WebSocket (smtplab-viz --attach ws://HOST:PORT/trace) and GET /api/... answers JSON.\n"
@@ -119,14 +153,6 @@ int run_serve(std::vector<char*> args) {
                  std::string(bound.status().message()).c_str());
     return 1;
   }
-  if (log != "none") {
-    world.trace.add_listener([all = log == "all"](const sim::TraceEvent& e) {
-      if (!all && !sim::is_message_level(e)) return;
-      std::printf("%s  %-20s %-16s %s\n", format_virtual_time(e.time_us).c_str(), e.host.c_str(), e.kind.c_str(),
-                  e.text.c_str());
-      std::fflush(stdout);
-    });
-  }
   if (auto st = world.build(); !st.ok()) {
     std::fprintf(stderr, "smtplab serve: %s: cannot start the world: %s%s\n", scenario->file.c_str(),
                  std::string(st.message()).c_str(),
@@ -134,6 +160,7 @@ int run_serve(std::vector<char*> args) {
     return 1;
   }
   const auto* net = world.loopback_network();
+  const std::string resumed = resume_note(world, spool, scenario->file);
 
   std::printf("smtplab serve: %s\n  %s on real loopback sockets; the world's timers run x%g",
               scenario->title.c_str(), scenario->file.c_str(), scale);
@@ -144,19 +171,33 @@ int run_serve(std::vector<char*> args) {
                 real.c_str());
   }
   for (const auto& w : world.warnings()) std::printf("\n  not on real sockets: %s\n", w.c_str());
-  print_examples(world, *net);
+  print_examples(world, *net, scale);
   std::printf("\nWatch it:  smtplab-viz --attach ws://%s:%d/trace\n", http_host.c_str(), *bound);
   std::printf("API:       curl http://%s:%d/api/mailboxes   (also /api/queues, /api/trace, /api/hosts)\n",
               http_host.c_str(), *bound);
   std::printf("Spool:     %s%s\n", spool.c_str(),
               temporary ? " (Maildirs and queues; removed at exit, --spool DIR keeps them)" : " (Maildirs and queues)");
+  if (!resumed.empty()) std::printf("%s", resumed.c_str());
   std::printf("The scenario's own timed actions run too. Ctrl-C stops.\n\n");
   std::fflush(stdout);
+  if (log != "none") {
+    // Attached only now, so the banner comes first; what happened while
+    // the world started (recovered queues) is in the note above.
+    world.trace.add_listener([all = log == "all"](const sim::TraceEvent& e) {
+      // A refusal is worth a line too: it is what the person sending sees.
+      const bool refusal = e.kind == "smtp.reply" && e.code >= 400;
+      if (!all && !sim::is_message_level(e) && !refusal) return;
+      std::printf("%s  %-20s %-16s %s\n", format_virtual_time(e.time_us).c_str(), e.host.c_str(), e.kind.c_str(),
+                  e.text.c_str());
+      std::fflush(stdout);
+    });
+  }
 
   runtime.run_until_signal();
 
   const scenarios::RunSummary summary = world.summary();
-  std::printf("\nstopped after %s of world time: %zu copies delivered, %zu bounced, %zu deferrals, %zu still queued\n",
+  std::printf("\nstopped after %s of world time. Delivered into mailboxes: %zu; bounced: %zu; deferrals: %zu; still "
+              "queued: %zu\n",
               format_virtual_time(absl::ToInt64Microseconds(summary.ended_at)).c_str(), summary.delivered,
               summary.bounced, summary.deferrals, summary.still_queued);
   return 0;

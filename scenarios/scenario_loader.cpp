@@ -1,6 +1,7 @@
 #include "scenarios/scenario_loader.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -771,6 +772,13 @@ std::string LoadResult::error_text() const {
 LoadResult load_scenario_text(const std::string& text, const std::string& name) { return Loader(name).load(text); }
 
 LoadResult load_scenario_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    // Reading a folder as a stream throws inside libstdc++.
+    LoadResult r;
+    r.errors.push_back({path, {}, "is a folder, not a scenario file (smtplab list --library FOLDER lists one)"});
+    return r;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult r;

@@ -2,8 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 namespace smtplab::scenarios {
 namespace {
+
+// A folder given as the scenario is an error that says so, not a crash.
+TEST(ScenarioLoaderTest, FolderIsReportedNotThrown) {
+  const LoadResult r = load_scenario_file(std::filesystem::temp_directory_path().string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error_text().find("is a folder"), std::string::npos) << r.error_text();
+}
 
 // The five-line scenario of the issue: two domains, one message.
 TEST(ScenarioLoaderTest, SmallestScenarioLoads) {

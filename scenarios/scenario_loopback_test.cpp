@@ -96,7 +96,12 @@ TEST(ScenarioLoopbackTest, GreylistingLessonMeetsItsExpectationsOnRealSockets) {
   bool opened = false, closed = false;
   for (const auto& e : world.trace.events()) {
     if (e.connection != greylisted_conn) continue;
-    opened |= e.kind == "conn.open" && e.host == "mx.example.org" && e.peer == "mx.example.net";
+    if (e.kind == "conn.open") {
+      opened = e.host == "mx.example.org" && e.peer == "mx.example.net";
+      // The world's addresses and the server's world port, as in virtual time.
+      EXPECT_TRUE(absl::StartsWith(e.text, "192.0.2.")) << e.text;
+      EXPECT_TRUE(absl::EndsWith(e.text, ":25")) << e.text;
+    }
     closed |= e.kind == "conn.close";
   }
   EXPECT_TRUE(opened);

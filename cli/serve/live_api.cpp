@@ -1,6 +1,7 @@
 #include "cli/serve/live_api.hpp"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,7 +21,6 @@ HttpAnswer json_answer(const Json& j, int status = 200) {
   return {status, "application/json", j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"};
 }
 
-HttpAnswer error_answer(int status, const std::string& why) { return json_answer(Json{{"error", why}}, status); }
 
 std::string header_or_empty(std::string_view message, std::string_view name) {
   return agents::find_header(message, name).value_or("");
@@ -64,6 +64,10 @@ HttpAnswer hosts(const scenarios::ScenarioWorld& world, const ServeInfo& info) {
   };
   for (const auto& [host, mta] : world.mtas) entry(host, mta->settings().agent_name);
   for (const auto& [host, mda] : world.mdas) entry(host, "mda");
+  // MUAs are keyed by host and settings ("laptop.example.org|submit...").
+  std::set<std::string> mua_hosts;
+  for (const auto& [key, mua] : world.muas) mua_hosts.insert(key.substr(0, key.find('|')));
+  for (const auto& host : mua_hosts) entry(host, "mua");
   if (const auto* net = world.loopback_network()) {
     for (const auto& [key, real] : net->listeners()) {
       Json& h = by_host[key.first];
@@ -165,6 +169,8 @@ std::string index_text(const ServeInfo& info) {
 
 }  // namespace
 
+HttpAnswer error_answer(int status, const std::string& why) { return json_answer(Json{{"error", why}}, status); }
+
 HttpAnswer answer_api(const scenarios::ScenarioWorld& world, const ServeInfo& info, std::string_view method,
                       std::string_view target) {
   if (method != "GET") return error_answer(405, "this API only answers GET");
@@ -176,6 +182,11 @@ HttpAnswer answer_api(const scenarios::ScenarioWorld& world, const ServeInfo& in
   if (path == "/api/mailboxes") return mailboxes(world);
   if (path == "/api/queues") return queues(world);
   if (path == "/api/trace") return trace_since(world, query);
+  if (path == "/trace") {
+    // RFC 6455 4.2.2: the WebSocket handshake is the way in; 426 says so.
+    return error_answer(426, absl::StrCat("/trace is a WebSocket: smtplab-viz --attach ws://127.0.0.1:", info.http_port,
+                                          "/trace; GET /api/trace gives the trace so far"));
+  }
   if (path.substr(0, 15) == "/api/mailboxes/") {
     std::vector<std::string> parts = absl::StrSplit(av(path.substr(15)), '/');
     if (parts.size() == 2) return one_mailbox(world, parts[0], parts[1]);

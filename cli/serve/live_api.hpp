@@ -31,6 +31,9 @@ struct ServeInfo {
   int http_port = 0;
 };
 
+// {"error": why} with `status`: every error of the API looks like this.
+HttpAnswer error_answer(int status, const std::string& why);
+
 HttpAnswer answer_api(const scenarios::ScenarioWorld& world, const ServeInfo& info, std::string_view method,
                       std::string_view target);
 

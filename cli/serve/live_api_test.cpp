@@ -84,6 +84,7 @@ TEST_F(LiveApiTest, TraceSinceGivesOnlyLaterEventsAsJsonLines) {
 }
 
 TEST_F(LiveApiTest, HostsNameTheScenarioAndEveryAgent) {
+  world_->run_until(absl::Seconds(1));  // the lesson's MUA exists once it has sent
   const Json h = Json::parse(get("/api/hosts").body);
   EXPECT_EQ(h["scenario"], scenario_.title);
   EXPECT_EQ(h["time_scale"], 60);
@@ -92,6 +93,7 @@ TEST_F(LiveApiTest, HostsNameTheScenarioAndEveryAgent) {
   EXPECT_EQ(roles["submit.example.org"], "msa");
   EXPECT_EQ(roles["mx.example.net"], "mta");
   EXPECT_EQ(roles["mail.example.net"], "mda");
+  EXPECT_EQ(roles["laptop.example.org"], "mua");
 }
 
 TEST_F(LiveApiTest, WrongQuestionsGetClearErrors) {
@@ -101,6 +103,10 @@ TEST_F(LiveApiTest, WrongQuestionsGetClearErrors) {
   EXPECT_EQ(get("/api/mailboxes/nowhere/bob").status, 404);
   EXPECT_EQ(get("/api/trace?since=abc").status, 400);
   EXPECT_EQ(answer_api(*world_, info_, "POST", "/api/queues").status, 405);
+  // RFC 6455 4.2.2 / RFC 9110 15.5.22: the stream needs the WebSocket upgrade.
+  const HttpAnswer plain_trace = get("/trace");
+  EXPECT_EQ(plain_trace.status, 426);
+  EXPECT_TRUE(absl::StrContains(plain_trace.body, "--attach ws://127.0.0.1:8025/trace")) << plain_trace.body;
   const HttpAnswer index = get("/");
   EXPECT_EQ(index.status, 200);
   EXPECT_TRUE(absl::StrContains(index.body, "ws://127.0.0.1:8025/trace"));

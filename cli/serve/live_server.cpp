@@ -177,8 +177,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     if (ec) {  // not HTTP, or over the limits: say so, then hang up
-      HttpAnswer bad{400, "text/plain; charset=utf-8", absl::StrCat("bad request: ", ec.message(), "\n")};
-      write(bad, 11, false);
+      write(error_answer(400, absl::StrCat("bad request: ", ec.message())), 11, false);
       return;
     }
     http::request<http::string_body> request = parser_->release();
@@ -187,7 +186,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::string target(request.target());
     if (websocket::is_upgrade(request)) {
       if (target != "/trace" && target != "/") {
-        write({404, "text/plain; charset=utf-8", "the trace WebSocket is at /trace\n"}, request.version(), false);
+        write(error_answer(404, "the trace WebSocket is at /trace"), request.version(), false);
         return;
       }
       stream_.expires_never();
@@ -205,6 +204,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->set(http::field::content_type, answer.content_type);
     // Pages on other loopback ports (a notebook, a course page) may read it.
     res->set(http::field::access_control_allow_origin, "*");
+    if (answer.status == 405) res->set(http::field::allow, "GET");  // RFC 9110 15.5.6
     res->keep_alive(keep_alive);
     res->body() = answer.body;
     res->prepare_payload();
@@ -229,6 +229,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 }  // namespace
 
 void LiveServer::Impl::on_event(const sim::TraceEvent& e) {
+  if (viewers.empty() && pending.empty()) {
+    // Nobody to send it to: it counts as sent; a viewer that connects
+    // later gets it with the history, read from the trace itself.
+    flushed_upto = pending_upto = e.sequence;
+    return;
+  }
   absl::StrAppend(&pending, sim::to_json_line(e), "\n");
   pending_upto = e.sequence;
   if (flush_posted) return;

@@ -175,6 +175,7 @@ TEST_F(LiveServerTest, HttpAnswersAndSurvivesGarbage) {
   client.join();
   ASSERT_TRUE(finished);
   EXPECT_TRUE(absl::StartsWith(garbage_answer, "HTTP/1.1 400")) << garbage_answer;
+  EXPECT_TRUE(absl::StrContains(garbage_answer, "{\n  \"error\": \"bad request")) << garbage_answer;
   EXPECT_TRUE(absl::StartsWith(missing_answer, "HTTP/1.1 404")) << missing_answer;
   ASSERT_TRUE(absl::StartsWith(mailboxes_answer, "HTTP/1.1 200")) << mailboxes_answer;
   const auto body = nlohmann::json::parse(mailboxes_answer.substr(mailboxes_answer.find("\r\n\r\n") + 4));

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/absl_string_view.hpp"
 
@@ -133,6 +134,14 @@ std::string LoopbackNetwork::to_world(const std::string& real_endpoint) const {
   const auto colon = real_endpoint.rfind(':');
   auto it = world_of_real_.find(real_endpoint.substr(0, colon));
   if (it == world_of_real_.end()) return real_endpoint;
+  // A listener's port reads as the world's (10025 -> 25); a client's
+  // ephemeral port has no world counterpart and stays as it is.
+  int port = 0;
+  if (colon != std::string::npos && absl::SimpleAtoi(real_endpoint.substr(colon + 1), &port)) {
+    if (auto w = world_port_of_real_.find({it->second, port}); w != world_port_of_real_.end()) {
+      return absl::StrCat(it->second, ":", w->second);
+    }
+  }
   return it->second + real_endpoint.substr(colon);
 }
 
@@ -166,6 +175,7 @@ absl::Status LoopbackNetwork::listen(const std::string& host, int port, HandlerF
                                      "): ", bound.status().message()));
   }
   ports_[{world, port}] = *bound;
+  world_port_of_real_[{world, *bound}] = port;
   return absl::OkStatus();
 }
 

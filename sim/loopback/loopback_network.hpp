@@ -89,6 +89,7 @@ class LoopbackNetwork : public Network {
   std::map<std::string, std::string> real_of_world_;    // world address -> 127.0.0.x
   std::map<std::string, std::string> world_of_real_;
   std::map<std::pair<std::string, int>, int> ports_;    // (world address, port) -> real port
+  std::map<std::pair<std::string, int>, int> world_port_of_real_;  // (world address, real port) -> port
   std::set<std::string> down_;
   std::set<std::pair<std::string, std::string>> partitions_;
   std::map<std::uint64_t, OpenConnection> open_;

@@ -1,5 +1,6 @@
 #include "sim/trace/trace_jsonl.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -93,6 +94,9 @@ absl::Status write_jsonl(const std::vector<TraceEvent>& events, const std::strin
 }
 
 absl::StatusOr<std::vector<TraceEvent>> read_jsonl(const std::string& path) {
+  std::error_code ec;
+  // Reading a folder as a stream throws inside libstdc++.
+  if (std::filesystem::is_directory(path, ec)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a folder, not a trace file"));
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   std::vector<TraceEvent> events;

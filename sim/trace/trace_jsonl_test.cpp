@@ -81,6 +81,14 @@ TEST(TraceJsonlTest, FileRoundTripAndTruncation) {
   std::filesystem::remove(path);
 }
 
+// A folder where a file was expected is an error, not an exception.
+TEST(TraceJsonlTest, FolderIsReportedNotThrown) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  auto read = read_jsonl(dir);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("is a folder"), std::string::npos) << read.status();
+}
+
 TEST(TraceTest, MessageLevelKeepsOnlyMessageEvents) {
   Scheduler clock;
   Trace trace(clock, TraceLevel::kMessages);

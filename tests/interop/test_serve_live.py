@@ -183,13 +183,15 @@ class ServeStopsCleanlyTest(unittest.TestCase):
                 deadline = time.monotonic() + START_TIMEOUT
                 while "Ctrl-C stops" not in out_path.read_text() and time.monotonic() < deadline:
                     time.sleep(0.05)
+                while "mailbox.deliver" not in out_path.read_text() and time.monotonic() < deadline:
+                    time.sleep(0.05)  # the lesson's own message, about 15 ms of real time
                 spool = re.search(r"Spool:\s+(\S+)", out_path.read_text()).group(1)
                 self.assertTrue(Path(spool).is_dir())
                 proc.terminate()
                 self.assertEqual(proc.wait(timeout=10), 0, out_path.read_text())
             finally:
                 peers.stop(proc)
-            self.assertIn("copies delivered", out_path.read_text())
+            self.assertIn("Delivered into mailboxes: 1", out_path.read_text())
             self.assertFalse(Path(spool).exists(), "the temporary spool is removed at exit")
 
     def test_broken_scenario_names_file_line_and_column(self) -> None:

@@ -18,6 +18,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "viz/app/live_trace_client.hpp"
@@ -99,6 +101,12 @@ bool write_info(const std::string& path, const ViewState& view, const Playback& 
 }
 
 int run(int argc, char** argv) {
+  absl::FlagsUsageConfig usage_config;
+  // --help lists the viz's own flags (the default matches the program name
+  // against file names, which finds none here).
+  usage_config.contains_help_flags = [](absl::string_view file) { return absl::StrContains(file, "viz/app/"); };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
   absl::SetProgramUsageMessage(
       "smtplab-viz [SCENARIO.yaml | TRACE.jsonl] [--screenshot OUT.png --at 5m10s --size 1280x800]\n"
       "       smtplab-viz --attach ws://127.0.0.1:8025/trace   (live, from smtplab serve)");
@@ -173,6 +181,7 @@ int run(int argc, char** argv) {
       while (absl::Now() < until && !live->ended()) absl::SleepFor(absl::Milliseconds(20));
       playback.append(live->take());
       playback.pause();
+      trace.title = "live: " + attach + " (" + live->status() + ")";
       if (playback.events().empty()) {
         error = "nothing arrived from " + attach + ": " + live->status();
         std::fprintf(stderr, "smtplab-viz: %s\n", error.c_str());
