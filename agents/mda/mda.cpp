@@ -77,7 +77,9 @@ smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelop
   if (!settings_.maildir_root.empty()) {
     // Every copy on disk before any 250 (RFC 5321 6.1): a recipient whose
     // Maildir cannot be written fails the whole message, which the sender
-    // then retries (same single reply after DATA as for quotas).
+    // then retries (same single reply after DATA as for quotas). Copies
+    // already written for earlier recipients stay, so a retry may file one
+    // twice: a duplicate, never a loss.
     for (const auto& r : envelope.recipients) {
       const std::string user = r.path.is_postmaster ? "postmaster" : absl::AsciiStrToLower(r.path.mailbox.local_part);
       auto& store = maildirs_[user];
