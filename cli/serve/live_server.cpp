@@ -30,6 +30,20 @@ constexpr auto kHttpIdle = std::chrono::seconds(30);
 
 class TraceViewer;
 
+// "http://127.0.0.1:8000", "http://localhost", "http://[::1]:3000"; not
+// "http://localhost.evil.example" or "http://127.evil.example".
+bool loopback_origin(beast::string_view origin) {
+  for (beast::string_view scheme : {"http://", "https://"}) {
+    if (origin.substr(0, scheme.size()) != scheme) continue;
+    beast::string_view host = origin.substr(scheme.size());
+    if (host.substr(0, 5) == "[::1]") return host.size() == 5 || host[5] == ':';
+    host = host.substr(0, host.find(':'));
+    if (host == "localhost") return true;
+    return host.substr(0, 4) == "127." && host.find_first_not_of("0123456789.") == beast::string_view::npos;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct LiveServer::Impl : std::enable_shared_from_this<LiveServer::Impl> {
@@ -189,6 +203,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         write(error_answer(404, "the trace WebSocket is at /trace"), request.version(), false);
         return;
       }
+      // Browsers let any page open a WebSocket to 127.0.0.1 and send its
+      // Origin; only pages served from loopback may watch (RFC 6455 10.2).
+      // Tools (smtplab-viz, websocat) send no Origin.
+      if (const auto origin = request[http::field::origin]; !origin.empty() && !loopback_origin(origin)) {
+        write(error_answer(403, "the trace is for pages on 127.0.0.1 or localhost only"), request.version(), false);
+        return;
+      }
       stream_.expires_never();
       auto viewer = std::make_shared<TraceViewer>(stream_.release_socket(), server_);
       viewer->accept(std::move(request));
@@ -202,8 +223,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status), version);
     res->set(http::field::server, "smtplab serve");
     res->set(http::field::content_type, answer.content_type);
-    // Pages on other loopback ports (a notebook, a course page) may read it.
-    res->set(http::field::access_control_allow_origin, "*");
     if (answer.status == 405) res->set(http::field::allow, "GET");  // RFC 9110 15.5.6
     res->keep_alive(keep_alive);
     res->body() = answer.body;

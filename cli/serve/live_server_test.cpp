@@ -63,8 +63,9 @@ std::vector<std::string> read_trace(int port, const std::string& until) {
   return lines;
 }
 
-// Sends raw bytes, reads until the server closes (or 10 s pass).
-std::string raw_http(int port, const std::string& request) {
+// Sends raw bytes, reads until the server closes (or, with `first_line`,
+// until the status line is in), at most 10 s.
+std::string raw_http(int port, const std::string& request, bool first_line = false) {
   asio::io_context io;
   tcp::socket socket(io);
   beast::error_code ec;
@@ -76,12 +77,12 @@ std::string raw_http(int port, const std::string& request) {
   std::function<void()> next = [&] {
     socket.async_read_some(asio::buffer(chunk), [&](beast::error_code e, std::size_t n) {
       answer.append(chunk.data(), n);
-      if (!e) next();
+      if (!e && !(first_line && answer.find("\r\n") != std::string::npos)) next();
     });
   };
   next();
   io.run_for(std::chrono::seconds(10));
-  return answer;
+  return first_line ? answer.substr(0, answer.find("\r\n")) : answer;
 }
 
 class LiveServerTest : public ::testing::Test {
@@ -180,6 +181,33 @@ TEST_F(LiveServerTest, HttpAnswersAndSurvivesGarbage) {
   ASSERT_TRUE(absl::StartsWith(mailboxes_answer, "HTTP/1.1 200")) << mailboxes_answer;
   const auto body = nlohmann::json::parse(mailboxes_answer.substr(mailboxes_answer.find("\r\n\r\n") + 4));
   EXPECT_TRUE(body.contains("mail.example.net"));
+}
+
+// RFC 6455 10.2: a page from another origin may not watch the trace.
+TEST(LiveServerOriginTest, CrossOriginWebSocketIsRefused) {
+  auto loaded = scenarios::load_scenario_file(std::string(SMTPLAB_LIBRARY_DIR) + "/direct-delivery.yaml");
+  ASSERT_TRUE(loaded.ok());
+  sim::LoopbackRuntime runtime;
+  scenarios::ScenarioWorld world(*loaded.scenario, runtime, scenarios::LoopbackWorldOptions{});
+  LiveServer server(runtime, world, ServeInfo{});
+  auto port = server.listen("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok());
+  std::atomic<bool> done{false};
+  std::string evil, evil2, local;
+  std::thread client([&] {
+    const std::string upgrade =
+        "GET /trace HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    evil = raw_http(*port, upgrade + "Origin: http://localhost.evil.example\r\n\r\n");
+    evil2 = raw_http(*port, upgrade + "Origin: http://127.evil.example\r\n\r\n");
+    local = raw_http(*port, upgrade + "Origin: http://127.0.0.1:8000\r\n\r\n", /*first_line=*/true);
+    done = true;
+  });
+  ASSERT_TRUE(runtime.run_until([&] { return done.load(); }, absl::Seconds(30), absl::ZeroDuration()));
+  client.join();
+  EXPECT_TRUE(absl::StartsWith(evil, "HTTP/1.1 403")) << evil;
+  EXPECT_TRUE(absl::StartsWith(evil2, "HTTP/1.1 403")) << evil2;
+  EXPECT_TRUE(absl::StartsWith(local, "HTTP/1.1 101")) << local;
 }
 
 }  // namespace
