@@ -39,16 +39,7 @@ std::string first_line(const std::string& b) {
 
 void StartTlsStripper::record(std::string kind, std::uint64_t connection, const std::string& from,
                               const std::string& to, std::string text) {
-  if (trace_ == nullptr || !trace_->wants(kind)) return;
-  TraceEvent e;
-  e.kind = kind;
-  e.host = from;
-  e.agent = "attacker";
-  e.peer = to;
-  e.connection = connection;
-  e.text = std::move(text);
-  e.explain = std::move(kind);
-  trace_->record(std::move(e));
+  record_link_event(trace_, std::move(kind), "attacker", from, to, connection, std::move(text));
 }
 
 std::string StartTlsStripper::on_bytes(std::uint64_t connection, const std::string& from, const std::string& to,

@@ -100,16 +100,7 @@ class LoopbackNetwork::ServerSide final : public TranslatingHandler {
 
 void LoopbackNetwork::record(std::string kind, const std::string& host, const std::string& peer,
                              std::uint64_t connection, std::string text) {
-  if (trace_ == nullptr || !trace_->wants(kind)) return;
-  TraceEvent e;
-  e.explain = kind;
-  e.kind = std::move(kind);
-  e.host = host;
-  e.agent = "net";
-  e.peer = peer;
-  e.connection = connection;
-  e.text = std::move(text);
-  trace_->record(std::move(e));
+  record_link_event(trace_, std::move(kind), "net", host, peer, connection, std::move(text));
 }
 
 absl::Status LoopbackNetwork::add_host(const std::string& name, const std::string& address) {

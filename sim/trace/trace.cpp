@@ -31,4 +31,18 @@ void Trace::record(TraceEvent event) {
   if (keep_) events_.push_back(std::move(event));
 }
 
+void record_link_event(Trace* trace, std::string kind, std::string agent, const std::string& host,
+                       const std::string& peer, std::uint64_t connection, std::string text) {
+  if (trace == nullptr || !trace->wants(kind)) return;
+  TraceEvent e;
+  e.explain = kind;
+  e.kind = std::move(kind);
+  e.host = host;
+  e.agent = std::move(agent);
+  e.peer = peer;
+  e.connection = connection;
+  e.text = std::move(text);
+  trace->record(std::move(e));
+}
+
 }  // namespace smtplab::sim

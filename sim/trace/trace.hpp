@@ -38,4 +38,11 @@ class Trace {
   std::vector<std::function<void(const TraceEvent&)>> listeners_;
 };
 
+// An event about a link or a connection rather than a message, as the
+// networks and link taps record them (conn.open, net.partition,
+// attack.strip...): `explain` is the kind. Nothing happens without a trace,
+// or when its level leaves the kind out.
+void record_link_event(Trace* trace, std::string kind, std::string agent, const std::string& host,
+                       const std::string& peer, std::uint64_t connection, std::string text);
+
 }  // namespace smtplab::sim
