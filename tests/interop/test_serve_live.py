@@ -38,6 +38,8 @@ import peers  # noqa: E402
 START_TIMEOUT = 15.0
 DELIVERY_TIMEOUT = 30.0
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+# Runs the viz on a private Xvfb (safe beside other tests that use one).
+XVFB_EXEC = Path(__file__).resolve().parents[2] / "scripts" / "xvfb-exec"
 
 
 def viz_path() -> str:
@@ -140,13 +142,11 @@ class ServeLiveTest(unittest.TestCase):
         self.wait_for_subject("sent by smtplib")
 
     def test_3_viz_attaches_and_draws_the_live_run(self) -> None:
-        if shutil.which("xvfb-run") is None:
-            self.fail("xvfb-run is missing: scripts/setup installs it")
         self.wait_for_subject("sent by swaks")
         shot, info = self.work / "live.png", self.work / "live.json"
         events_before = len(self.api("/api/trace").splitlines())
         run = subprocess.run(
-            ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", viz_path(), "--attach", self.ws_url,
+            [str(XVFB_EXEC), "--screen", "1280x800x24", viz_path(), "--attach", self.ws_url,
              "--screenshot", str(shot), "--screenshot_info", str(info), "--attach_wait", "2s"],
             capture_output=True, text=True, timeout=120, env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
         self.assertEqual(run.returncode, 0, run.stderr)

@@ -46,7 +46,7 @@ Shot render(const std::string& scenario, const std::string& at) {
   // viz process; the model it draws is leak-checked by its unit tests.
   const char* asan = std::getenv("ASAN_OPTIONS");
   const std::string env = "ASAN_OPTIONS='" + std::string(asan == nullptr ? "" : asan) + ":detect_leaks=0' ";
-  const std::string cmd = env + "timeout 60 xvfb-run -a -s '-screen 0 1280x800x24' " + std::string(SMTPLAB_VIZ_BINARY) + " " +
+  const std::string cmd = env + "timeout 60 " + std::string(SMTPLAB_XVFB_EXEC) + " --screen 1280x800x24 " + std::string(SMTPLAB_VIZ_BINARY) + " " +
                           std::string(SMTPLAB_LIBRARY_DIR) + "/" + scenario + " --screenshot " + png + " --at " + at +
                           " --screenshot_info " + info + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
@@ -126,7 +126,7 @@ struct Ran {
 
 // Runs smtplab-viz with `args` under Xvfb at 640x480; stdout and stderr together.
 Ran run_viz(const std::string& args) {
-  const std::string cmd = "ASAN_OPTIONS=detect_leaks=0 timeout 60 xvfb-run -a -s '-screen 0 640x480x24' " +
+  const std::string cmd = "ASAN_OPTIONS=detect_leaks=0 timeout 60 " + std::string(SMTPLAB_XVFB_EXEC) + " --screen 640x480x24 " +
                           std::string(SMTPLAB_VIZ_BINARY) + " " + args + " --size 640x480 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   Ran ran;
