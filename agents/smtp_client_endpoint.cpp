@@ -63,11 +63,21 @@ void SmtpClientEndpoint::on_bytes(std::string_view bytes) {
     return;
   }
   if (!plain.empty()) session_.receive(plain);
+  report_transactions({});
   flush();
+}
+
+void SmtpClientEndpoint::report_transactions(std::string_view why) {
+  if (!on_transaction_) return;
+  // Index by index: the callback may enqueue more on the session.
+  while (reported_ < session_.results().size() && session_.results()[reported_].done) {
+    on_transaction_(reported_++, why);
+  }
 }
 
 void SmtpClientEndpoint::handshake_over(bool implicit) {
   const tls::HandshakeReport& report = transport_->report();
+  tls_handshake_failed_ = transport_->failed();
   if (tls_.on_handshake) tls_.on_handshake(report);
   if (transport_->failed()) {
     failure_ = absl::StrCat("TLS handshake with ", tls_.server_name, " failed: ", report.error);
@@ -97,6 +107,7 @@ void SmtpClientEndpoint::on_timeout() {
 void SmtpClientEndpoint::on_closed(std::string_view why) {
   connection_ = nullptr;
   session_.connection_closed(why);
+  report_transactions(failure_.empty() ? why : std::string_view(failure_));
   if (on_done_) {
     auto done = std::move(on_done_);
     done(failure_.empty() ? why : std::string_view(failure_));

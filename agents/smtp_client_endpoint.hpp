@@ -46,6 +46,20 @@ class SmtpClientEndpoint : public sim::ConnectionHandler {
   SmtpClientEndpoint(smtp::ClientSession& session, ClientTimeouts timeouts,
                      std::function<void(std::string_view why)> on_done, ClientTlsOptions tls = {});
 
+  // Told of each transaction as soon as it is over, in order, before
+  // on_done: `index` is its place in session.results(); `why` is why the
+  // connection ended when that is what ended the transaction, else empty.
+  // A connection cache uses it to hand the session the next message.
+  void on_transaction(std::function<void(std::size_t index, std::string_view why)> callback) {
+    on_transaction_ = std::move(callback);
+  }
+  // Sends what the session has to say after its owner gave it more work
+  // (enqueue() or finish() outside of this endpoint's own callbacks).
+  void send_pending() { flush(); }
+  // The TLS handshake on this connection failed (as opposed to the server
+  // refusing STARTTLS or the connection failing otherwise).
+  bool tls_handshake_failed() const { return tls_handshake_failed_; }
+
   void on_open(sim::Connection& connection) override;
   void on_bytes(std::string_view bytes) override;
   void on_timeout() override;
@@ -53,6 +67,7 @@ class SmtpClientEndpoint : public sim::ConnectionHandler {
 
  private:
   void flush();
+  void report_transactions(std::string_view why);
   void start_tls();
   void handshake_over(bool implicit);
   absl::Duration timeout_for_state() const;
@@ -64,6 +79,9 @@ class SmtpClientEndpoint : public sim::ConnectionHandler {
   sim::Connection* connection_ = nullptr;
   std::unique_ptr<TlsTransport> transport_;
   std::string failure_;  // a TLS failure that ended the connection
+  std::function<void(std::size_t, std::string_view)> on_transaction_;
+  std::size_t reported_ = 0;  // transactions already passed to on_transaction_
+  bool tls_handshake_failed_ = false;
 };
 
 }  // namespace smtplab::agents

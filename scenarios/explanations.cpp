@@ -219,7 +219,7 @@ std::string explain_event(const sim::TraceEvent& e) {
   if (k == "message.submitted") return "The submission server accepted the message: from now on it is responsible for it.";
   if (k == "message.rejected") return "The submission server refused the message; the mail client shows the error to its user.";
   if (k == "queue.enqueue") return "The server answered 250 and stored the message in its queue: store-and-forward. From now on it is responsible for delivering or bouncing it (RFC 5321 6.1).";
-  if (k == "queue.attempt") return "A delivery attempt: the MTA connects to the next hop (an MX host, a smarthost, or the mailbox server).";
+  if (k == "queue.attempt") return "A delivery attempt: the MTA connects to the next hop (an MX host, a smarthost, or the mailbox server). With a connection cache it may instead reuse a session to that hop that is still open from an earlier message: one SMTP session can carry many mail transactions (RFC 5321 3.3).";
   if (k == "queue.hop_failed") return "This host could not be reached or turned us away before the transaction; the next MX host in preference order is tried (RFC 5321 5.1).";
   if (k == "queue.relay") return "The next hop answered 250: it now has the message, and this MTA's job for that recipient is done.";
   if (k == "queue.defer") return "A temporary failure (4xx, or no answer): the message stays in the queue and will be retried later (RFC 5321 4.5.4.1).";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "agents/smtp_connection_cache.hpp"
 
 namespace smtplab::scenarios {
 
@@ -64,6 +65,9 @@ struct DomainSpec {
   std::optional<std::size_t> max_message_size;
   bool quota_permanent = false;   // 552 5.2.2 instead of 452 4.2.2
   bool pipelining = true;         // its servers offer PIPELINING
+  // Its MSA and MTAs keep sessions to next hops open for the next message
+  // (Postfix's connection cache); none: a connection per attempt.
+  std::optional<agents::ConnectionCacheSettings> connection_cache;
   std::vector<std::string> relay_from;  // other hosts its MTAs relay for
   std::optional<TlsSpec> tls;           // none: no TLS anywhere in the domain
 };

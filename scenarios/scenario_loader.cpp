@@ -182,7 +182,7 @@ const std::vector<std::string> kTopKeys = {"title", "summary", "lesson", "seed",
                                           "domains", "hosts", "send", "actions", "expect", "attacker"};
 const std::vector<std::string> kDomainKeys = {"users", "mx", "null_mx", "dns", "smarthost", "greylisting",
                                              "rate_limit", "max_message_size", "quota_full", "pipelining",
-                                             "relay_from", "tls"};
+                                             "connection_cache", "relay_from", "tls"};
 const std::vector<std::string> kTlsKeys = {"certificate", "starttls", "min_version", "max_version", "outgoing",
                                            "submission", "submission_port"};
 const std::vector<std::string> kHostKeys = {"relay_from", "smarthost", "transport", "local_domains", "open_relay"};
@@ -385,6 +385,21 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
     d.quota_permanent = v == "permanent";
   }
   if (auto n = node["pipelining"]) d.pipelining = boolean(n, "pipelining").value_or(true);
+  if (auto n = node["connection_cache"]) {
+    agents::ConnectionCacheSettings cache{.enabled = true};
+    if (n.IsScalar()) {
+      if (boolean(n, "connection_cache").value_or(false)) d.connection_cache = cache;
+    } else if (check_keys(n, {"idle", "reuse_time", "reuse_count"}, "connection_cache")) {
+      if (auto v = n["idle"]) cache.idle_limit = duration(v, "connection_cache.idle").value_or(cache.idle_limit);
+      if (auto v = n["reuse_time"]) {
+        cache.reuse_time_limit = duration(v, "connection_cache.reuse_time").value_or(cache.reuse_time_limit);
+      }
+      if (auto v = n["reuse_count"]) {
+        cache.reuse_count_limit = integer(v, "connection_cache.reuse_count", 0, 1000000).value_or(cache.reuse_count_limit);
+      }
+      d.connection_cache = cache;
+    }
+  }
   if (auto n = node["relay_from"]) {
     d.relay_from = host_list(n, "relay_from");
     for (const auto& h : d.relay_from) host_references_.push_back({h, where_of(n)});

@@ -45,6 +45,34 @@ TEST(ScenarioLoaderTest, TypoGetsLineColumnAndSuggestion) {
       << text;
 }
 
+TEST(ScenarioLoaderTest, ConnectionCacheTakesTrueOrLimits) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice], connection_cache: true}\n"
+      "  example.net: {users: [bob], connection_cache: {idle: 5s, reuse_count: 0}}\n"
+      "  example.com: {users: [carol]}\n",
+      "cache.yaml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const auto& d = r.scenario->domains;
+  ASSERT_TRUE(d[0].connection_cache);
+  EXPECT_EQ(d[0].connection_cache->idle_limit, absl::Seconds(2));  // Postfix's default
+  ASSERT_TRUE(d[1].connection_cache);
+  EXPECT_EQ(d[1].connection_cache->idle_limit, absl::Seconds(5));
+  EXPECT_EQ(d[1].connection_cache->reuse_count_limit, 0);
+  EXPECT_FALSE(d[2].connection_cache);
+
+  auto bad = load_scenario_text(
+      "domains:\n"
+      "  example.org:\n"
+      "    users: [alice]\n"
+      "    connection_cache: {idel: 5s, reuse_count: -1}\n",
+      "bad.yaml");
+  ASSERT_FALSE(bad.ok());
+  const std::string text = bad.error_text();
+  EXPECT_NE(text.find("bad.yaml:4:24: unknown key 'idel' in connection_cache; did you mean 'idle'?"), std::string::npos)
+      << text;
+}
+
 TEST(ScenarioLoaderTest, BadValuesArePointedAt) {
   auto r = load_scenario_text(
       "domains:\n"

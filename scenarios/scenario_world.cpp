@@ -235,6 +235,7 @@ absl::Status ScenarioWorld::build() {
         }
       }
       settings.endpoint.session.offer_pipelining = d.pipelining;
+      if (d.connection_cache) settings.connection_cache = *d.connection_cache;
       if (d.max_message_size) settings.endpoint.session.max_message_octets = *d.max_message_size;
       if (auto st = configure_tls(d, record.host, settings); !st.ok()) return st;
       mta = std::make_unique<agents::Mta>(context(record.host), settings);
@@ -256,6 +257,7 @@ absl::Status ScenarioWorld::build() {
     for (const auto& u : d.users) msa.users[u.name] = u.password;
     msa.smarthost = mx.front().host;
     msa.endpoint.session.offer_pipelining = d.pipelining;
+    if (d.connection_cache) msa.connection_cache = *d.connection_cache;
     if (d.max_message_size) msa.endpoint.session.max_message_octets = *d.max_message_size;
     if (auto st = configure_tls(d, "submit." + d.name, msa); !st.ok()) return st;
     if (d.tls && d.tls->submission_port == 465 && msa.endpoint.tls) {

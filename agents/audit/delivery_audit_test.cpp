@@ -72,11 +72,19 @@ TEST(DeliveryAuditTest, WaitingMessagesAreStillQueuedOnlyIfTheRetryIsAhead) {
 // The randomized fault test: under resets at random points (mid-DATA
 // included), hosts that crash and come back with their queues, partitions
 // and DNS failures, nothing accepted is ever lost, on every seed.
-TEST(DeliveryAuditTest, NothingLostUnderRandomFaults) {
+//
+// With the connection cache on, a reset can also hit a cached session while
+// it idles or just as it takes the next message.
+class NothingLostTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(NothingLostTest, UnderRandomFaults) {
+  const bool cache = GetParam();
   constexpr int kSeeds = 1000;
-  std::size_t total_duplicates = 0, total_accepted = 0;
+  std::size_t total_duplicates = 0, total_accepted = 0, total_reused = 0;
   for (int seed = 1; seed <= kSeeds; ++seed) {
-    testing::MailWorld w({.seed = static_cast<std::uint64_t>(seed)});
+    testing::MailWorld w({.seed = static_cast<std::uint64_t>(seed), 
+                         // Idle sessions live long enough for the faults to find them.
+                         .connection_cache = {.enabled = cache, .idle_limit = absl::Seconds(900)}});
     auto& rng = w.scheduler.rng();
     w.network.set_random_resets(0.25, 2500);
     const std::vector<std::vector<std::string>> sends = {
@@ -119,13 +127,22 @@ TEST(DeliveryAuditTest, NothingLostUnderRandomFaults) {
     ASSERT_TRUE(report.ok()) << "seed " << seed << ": " << report.summary() << "\n  " << report.problems[0];
     total_duplicates += report.duplicates;
     total_accepted += report.accepted;
+    for (const Mta* m : {w.msa.get(), w.org_mx.get(), w.mx1.get(), w.mx2.get()}) {
+      total_reused += m->connections().transactions_reused();
+    }
   }
+  // With the cache, many messages really went over a cached session.
+  if (cache) EXPECT_GT(total_reused, static_cast<std::size_t>(kSeeds));
   // The faults must really bite: some deliveries hit the RFC 1047 window.
   EXPECT_GT(total_accepted, static_cast<std::size_t>(kSeeds) * 8);
   RecordProperty("duplicates", static_cast<int>(total_duplicates));
   RecordProperty("accepted", static_cast<int>(total_accepted));
-  std::printf("%d seeds: %zu accepted copies, %zu RFC 1047 duplicates\n", kSeeds, total_accepted, total_duplicates);
+  std::printf("%d seeds: %zu accepted copies, %zu RFC 1047 duplicates, %zu transactions on cached sessions\n", kSeeds,
+              total_accepted, total_duplicates, total_reused);
 }
+
+INSTANTIATE_TEST_SUITE_P(DeliveryAuditTest, NothingLostTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "ConnectionCache" : "ConnectionPerMessage"; });
 
 }  // namespace
 }  // namespace smtplab::agents

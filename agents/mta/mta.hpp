@@ -26,6 +26,7 @@
 #include "agents/policies/policy_hook.hpp"
 #include "agents/smtp/client_session.hpp"
 #include "agents/smtp_client_endpoint.hpp"
+#include "agents/smtp_connection_cache.hpp"
 #include "agents/smtp_server_endpoint.hpp"
 #include "agents/tls_policy.hpp"
 
@@ -62,6 +63,9 @@ struct MtaSettings {
   // Incoming TLS is endpoint.tls: with a certificate, STARTTLS is offered.
   ClientTlsPolicy outgoing_tls;
   absl::Duration connect_timeout = absl::Seconds(30);  // Postfix smtp_connect_timeout
+  // Keep connections to next hops open for the next message (Postfix's
+  // connection cache); off by default, one connection per attempt.
+  ConnectionCacheSettings connection_cache;
 };
 
 class Mta : public smtp::ServerPolicy {
@@ -79,6 +83,7 @@ class Mta : public smtp::ServerPolicy {
 
   const std::map<std::string, QueuedMessage>& queue() const { return queue_; }
   std::size_t delivery_attempts() const { return attempts_started_; }
+  const SmtpConnectionCache& connections() const { return connections_; }
   // When a queued message's next attempt is due (clock time); none while an
   // attempt runs or when nothing is scheduled.
   std::optional<absl::Duration> next_attempt(const std::string& queue_id) const;
@@ -136,6 +141,7 @@ class Mta : public smtp::ServerPolicy {
   std::uint64_t next_id_ = 1;
   std::size_t attempts_started_ = 0;
   QueueStore* store_ = nullptr;
+  SmtpConnectionCache connections_{context_, settings_.connection_cache};
 };
 
 }  // namespace smtplab::agents

@@ -121,27 +121,30 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
   }
   const NextHop hop = group->route.hops[hop_index];
   const int port = group->kind == Group::Kind::kMda ? settings_.mda_port : settings_.remote_port;
-  trace("queue.attempt", m,
-        absl::StrCat("connecting to ", hop.host, " [", hop.address, "]:", port,
-                     group->route.hops.size() > 1 ? absl::StrCat(" (MX ", hop.preference, ")") : ""),
-        "queue.attempt", {{"next_hop", hop.host}, {"address", hop.address}}, 0, hop.host);
-
-  smtp::ClientSettings client;
-  client.helo_domain = context_.host;
   // TLS to the next hop; the hand-over to our own MDA stays in plaintext.
   const TlsLevel level = group->kind == Group::Kind::kMda || plaintext || !settings_.outgoing_tls.context
                              ? TlsLevel::kNone
                              : settings_.outgoing_tls.level;
-  client.starttls = session_tls_mode(level);
-  ClientTlsOptions tls;
-  auto handshake_failed = std::make_shared<bool>(false);
+  SmtpDestination to;
+  to.key = absl::StrCat(hop.host, " [", hop.address, "]:", port, " tls ", static_cast<int>(level));
+  to.address = hop.address;
+  to.port = port;
+  to.timeouts = settings_.client_timeouts;
+  to.connect_timeout = settings_.connect_timeout;
+  to.client.helo_domain = context_.host;
+  to.client.starttls = session_tls_mode(level);
+  const bool reuse = connections_.has_idle(to.key);
+  trace("queue.attempt", m,
+        absl::StrCat(reuse ? "reusing the open connection to " : "connecting to ", hop.host, " [", hop.address,
+                     "]:", port,
+                     group->route.hops.size() > 1 ? absl::StrCat(" (MX ", hop.preference, ")") : ""),
+        "queue.attempt", {{"next_hop", hop.host}, {"address", hop.address}}, 0, hop.host);
   if (level != TlsLevel::kNone) {
-    tls.context = settings_.outgoing_tls.context;
-    tls.server_name = hop.host;
-    tls.clock = &context_.clock;
-    tls.require_verified = requires_verification(level);
-    tls.on_handshake = [this, id = attempt->id, host = hop.host, level, handshake_failed](const tls::HandshakeReport& r) {
-      *handshake_failed = !r.error.empty();
+    to.tls.context = settings_.outgoing_tls.context;
+    to.tls.server_name = hop.host;
+    to.tls.clock = &context_.clock;
+    to.tls.require_verified = requires_verification(level);
+    to.tls.on_handshake = [this, id = attempt->id, host = hop.host, level](const tls::HandshakeReport& r) {
       auto it = queue_.find(id);
       if (it == queue_.end() || context_.trace == nullptr) return;
       sim::TraceEvent e;
@@ -149,21 +152,19 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
       trace(e.kind, it->second, e.text, e.explain, e.details, 0, host);
     };
   }
-  auto session = std::make_shared<smtp::ClientSession>(client);
   smtp::OutgoingMessage out;
   out.reverse_path = m.reverse_path;
   out.params = m.params;
   out.params.size.reset();  // the session declares the real size
   for (std::size_t i : group->recipients) out.recipients.push_back({m.recipients[i].path, m.recipients[i].params});
   out.content = m.content;
-  session->enqueue(std::move(out));
-  session->finish();
 
-  auto on_done = [this, attempt, group, hop_index, hop, session, level, handshake_failed](std::string_view why) {
+  auto on_done = [this, attempt, group, hop_index, hop, level](const SmtpOutcome& outcome) {
     auto it = queue_.find(attempt->id);
     if (it == queue_.end()) return;
-    const smtp::TransactionResult& r = session->results()[0];
-    if (!r.mail_reply && *handshake_failed && level == TlsLevel::kMay) {
+    const smtp::TransactionResult& r = outcome.result;
+    const std::string_view why = outcome.why;
+    if (!r.mail_reply && outcome.tls_handshake_failed && level == TlsLevel::kMay) {
       // Opportunistic TLS: a failed handshake is no reason not to deliver;
       // connect again and stay in plaintext.
       trace("tls.fallback", it->second,
@@ -211,10 +212,7 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
     }
     group_done(attempt);
   };
-  context_.network.connect(context_.host, hop.address, port,
-                           std::make_unique<SmtpClientEndpoint>(*session, settings_.client_timeouts, on_done,
-                                                                std::move(tls)),
-                           settings_.connect_timeout);
+  connections_.send(to, std::move(out), std::move(on_done));
 }
 
 void Mta::settle(std::shared_ptr<Attempt> attempt, std::size_t i, const smtp::Reply& reply, const std::string& host) {

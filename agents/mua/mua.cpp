@@ -56,30 +56,31 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
         "message.submit",
         submit_details(s, out.content, context_.trace != nullptr && context_.trace->level() == sim::TraceLevel::kFull));
 
-  smtp::ClientSettings client;
-  client.helo_domain = context_.host;
-  client.auth = settings_.credentials;
-  client.pipelining = settings_.pipelining;
+  SmtpDestination to;
+  to.key = absl::StrCat(settings_.msa_address, ":", settings_.msa_port);
+  to.address = settings_.msa_address;
+  to.port = settings_.msa_port;
+  to.timeouts = settings_.timeouts;
+  to.connect_timeout = absl::Seconds(30);
+  to.client.helo_domain = context_.host;
+  to.client.auth = settings_.credentials;
+  to.client.pipelining = settings_.pipelining;
   const TlsLevel level = settings_.tls.context ? settings_.tls.level : TlsLevel::kNone;
-  client.tls_active_from_start = settings_.implicit_tls && level != TlsLevel::kNone;
-  client.starttls = client.tls_active_from_start ? smtp::ClientTlsMode::kNone : session_tls_mode(level);
-  ClientTlsOptions tls;
+  to.client.tls_active_from_start = settings_.implicit_tls && level != TlsLevel::kNone;
+  to.client.starttls = to.client.tls_active_from_start ? smtp::ClientTlsMode::kNone : session_tls_mode(level);
   if (level != TlsLevel::kNone) {
-    tls.context = settings_.tls.context;
-    tls.server_name = settings_.msa_host;
-    tls.clock = &context_.clock;
-    tls.require_verified = requires_verification(level);
-    tls.on_handshake = [trace, level, msa = settings_.msa_host](const tls::HandshakeReport& r) {
+    to.tls.context = settings_.tls.context;
+    to.tls.server_name = settings_.msa_host;
+    to.tls.clock = &context_.clock;
+    to.tls.require_verified = requires_verification(level);
+    to.tls.on_handshake = [trace, level, msa = settings_.msa_host](const tls::HandshakeReport& r) {
       sim::TraceEvent e;
       describe_client_handshake(r, msa, level, e);
       trace(e.kind, e.text, e.explain, e.details);
     };
   }
-  auto session = std::make_shared<smtp::ClientSession>(client);
-  session->enqueue(std::move(out));
-  session->finish();
-  auto on_done = [session, trace, to = s.to, done = std::move(done)](std::string_view) {
-    const smtp::TransactionResult& r = session->results()[0];
+  auto on_done = [trace, to = s.to, done = std::move(done)](const SmtpOutcome& outcome) {
+    const smtp::TransactionResult& r = outcome.result;
     std::vector<std::pair<std::string, std::string>> details;
     for (std::size_t i = 0; i < to.size(); ++i) {
       const auto& reply = i < r.rcpt_replies.size() ? r.rcpt_replies[i] : std::nullopt;
@@ -98,9 +99,7 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
     }
     if (done) done(r);
   };
-  context_.network.connect(context_.host, settings_.msa_address, settings_.msa_port,
-                           std::make_unique<SmtpClientEndpoint>(*session, settings_.timeouts, on_done, std::move(tls)),
-                           absl::Seconds(30));
+  connections_.send(to, std::move(out), std::move(on_done));
   return message_id;
 }
 

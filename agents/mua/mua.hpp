@@ -12,6 +12,7 @@
 #include "agents/message_composer.hpp"
 #include "agents/smtp/client_session.hpp"
 #include "agents/smtp_client_endpoint.hpp"
+#include "agents/smtp_connection_cache.hpp"
 #include "agents/tls_policy.hpp"
 
 namespace smtplab::agents {
@@ -29,6 +30,9 @@ struct MuaSettings {
   bool implicit_tls = false;
   // Tells apart Message-IDs of several MUAs on one host ("1.<tag>.mua@host").
   std::string message_id_tag;
+  // Send the next message over the same submission session while it is
+  // open, as a client sending out a full outbox does. Off: a session per message.
+  ConnectionCacheSettings connection_cache;
 };
 
 struct Submission {
@@ -40,7 +44,8 @@ struct Submission {
 
 class Mua {
  public:
-  Mua(HostContext context, MuaSettings settings) : context_(std::move(context)), settings_(std::move(settings)) {}
+  Mua(HostContext context, MuaSettings settings)
+      : context_(std::move(context)), settings_(std::move(settings)), connections_(context_, settings_.connection_cache) {}
 
   // Composes and submits; `done` gets the transaction's result. Returns the
   // Message-ID given to the message.
@@ -51,6 +56,7 @@ class Mua {
  private:
   HostContext context_;
   MuaSettings settings_;
+  SmtpConnectionCache connections_;
   std::uint64_t next_id_ = 1;
 };
 

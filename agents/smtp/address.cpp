@@ -1,5 +1,8 @@
 #include "agents/smtp/address.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include <arpa/inet.h>
 
 #include "base/absl_string_view.hpp"
@@ -234,8 +237,17 @@ bool is_atext(unsigned char c) {
 }
 
 bool has_non_ascii(std::string_view text) {
-  for (unsigned char c : text) {
-    if (c >= 0x80) return true;
+  // Eight octets at a time: every message body is scanned at every hop
+  // (to decide on BODY=8BITMIME), so this shows in the chain bench.
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if (word & kHighBits) return true;
+  }
+  for (; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) return true;
   }
   return false;
 }

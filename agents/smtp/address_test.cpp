@@ -81,6 +81,21 @@ TEST(AddressTest, Utf8NeedsPermission) {
   EXPECT_TRUE(has_non_ascii(addr));
 }
 
+// RFC 6152 3: 8-bit text needs BODY=8BITMIME. The scan goes eight octets
+// at a time; a high octet is found wherever it sits, word or tail.
+TEST(AddressTest, NonAsciiFoundAtEveryPosition) {
+  for (std::size_t size = 0; size <= 40; ++size) {
+    const std::string ascii(size, 'x');
+    EXPECT_FALSE(has_non_ascii(ascii)) << size;
+    for (std::size_t at = 0; at < size; ++at) {
+      std::string text = ascii;
+      text[at] = '\x80';
+      EXPECT_TRUE(has_non_ascii(text)) << size << " " << at;
+    }
+  }
+  EXPECT_FALSE(has_non_ascii("\x7f\x01 plain\r\n"));
+}
+
 // RFC 6531 3.3: UTF-8, not arbitrary high octets.
 TEST(AddressTest, InvalidUtf8IsRefused) {
   EXPECT_FALSE(parse_path("<\xff@example.net>", {.allow_utf8 = true}).ok());

@@ -442,6 +442,8 @@ void ClientSession::finish_transaction(std::string error) {
   TransactionResult& r = results_[*current_];
   r.done = true;
   if (!error.empty()) r.error = std::move(error);
+  // The text is sent: a long session should not keep every message it carried.
+  std::string().swap(messages_[*current_].content);
   current_.reset();
   pipelined_ = false;
 }

@@ -97,6 +97,9 @@ class ClientSession {
   void connection_closed(std::string_view why);
 
   bool done() const { return done_; }
+  // A message enqueued now would be sent on this session: it has not ended,
+  // has not said (or been asked to say) QUIT.
+  bool open_for_mail() const { return !done_ && !quit_sent_ && !finish_requested_; }
   Waiting waiting() const;
   const std::string& failure() const { return failure_; }  // session-level error, if any
   const std::vector<TransactionResult>& results() const { return results_; }

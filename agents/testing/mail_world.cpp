@@ -45,8 +45,10 @@ void build_mail_chain(ChainEnvironment& env, MailChain& chain) {
   chain.laptop = std::make_unique<Mua>(context("laptop.example.org"),
                                        MuaSettings{.msa_host = "submit.example.org",
                                                    .msa_address = address_of("submit.example.org"),
-                                                   .credentials = smtp::ClientCredentials{"alice", "wonderland"}});
+                                                   .credentials = smtp::ClientCredentials{"alice", "wonderland"},
+                                                   .connection_cache = env.connection_cache});
   MtaSettings msa;
+  msa.connection_cache = env.connection_cache;
   msa.agent_name = "msa";
   msa.port = 587;
   msa.submission = true;
@@ -55,6 +57,7 @@ void build_mail_chain(ChainEnvironment& env, MailChain& chain) {
   chain.msa = std::make_unique<Mta>(context("submit.example.org"), msa);
 
   MtaSettings org;
+  org.connection_cache = env.connection_cache;
   org.local_domains = {"example.org"};
   org.mda_host = "mail.example.org";
   org.mda_address = address_of("mail.example.org");
@@ -62,6 +65,7 @@ void build_mail_chain(ChainEnvironment& env, MailChain& chain) {
   chain.org_mx = std::make_unique<Mta>(context("mx.example.org"), org);
 
   MtaSettings net_mx;
+  net_mx.connection_cache = env.connection_cache;
   net_mx.local_domains = {"example.net"};
   net_mx.mda_host = "mail.example.net";
   net_mx.mda_address = address_of("mail.example.net");
@@ -82,7 +86,7 @@ MailWorld::MailWorld(MailWorldOptions o)
     : scheduler(o.seed), trace(scheduler, o.trace_level, o.keep_trace), network(scheduler, &trace), dns(scheduler, &trace) {
   ChainEnvironment env{scheduler, network, dns, &trace, &scheduler.rng(),
                        [this](const std::string& h, const std::string& a) { return network.add_host(h, a); },
-                       o.backup_mx};
+                       o.backup_mx, o.connection_cache};
   build_mail_chain(env, *this);
 }
 
@@ -95,7 +99,7 @@ LoopbackMailWorld::LoopbackMailWorld(MailWorldOptions o)
       rng(o.seed) {
   ChainEnvironment env{runtime.clock(), network, dns, &trace, &rng,
                        [this](const std::string& h, const std::string& a) { return network.add_host(h, a); },
-                       o.backup_mx};
+                       o.backup_mx, o.connection_cache};
   build_mail_chain(env, *this);
 }
 

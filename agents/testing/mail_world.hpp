@@ -54,6 +54,7 @@ struct ChainEnvironment {
   std::mt19937_64* rng;
   std::function<absl::Status(const std::string& host, const std::string& address)> add_host;
   bool backup_mx = true;
+  ConnectionCacheSettings connection_cache;  // for the MUA and every MTA
 };
 void build_mail_chain(ChainEnvironment& env, MailChain& chain);
 
@@ -62,6 +63,7 @@ struct MailWorldOptions {
   sim::TraceLevel trace_level = sim::TraceLevel::kFull;
   bool keep_trace = true;
   bool backup_mx = true;  // mx2.example.net as MX 20
+  ConnectionCacheSettings connection_cache;  // for the MUA and every MTA
 };
 
 class MailWorld : public MailChain {

@@ -73,6 +73,7 @@ class SimNetwork : public Network {
   std::string host_of_address(const std::string& address) const;
   std::string address_of(const std::string& host) const;
   std::size_t open_connections() const { return connections_.size(); }
+  std::size_t connections_opened() const { return next_connection_ - 1; }
 
  private:
   class Endpoint;
