@@ -1,5 +1,8 @@
 #include "agents/message_composer.hpp"
 
+#include <cstdint>
+#include <limits>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -10,7 +13,16 @@
 namespace smtplab::agents {
 
 std::string format_rfc5322_date(absl::Time time) {
-  return absl::FormatTime("%a, %d %b %Y %H:%M:%S %z", time, absl::UTCTimeZone());
+  // A busy run writes the same second many times (a Received header at every
+  // hop) and time-zone formatting is slow: keep the last second's text.
+  thread_local std::int64_t cached_second = std::numeric_limits<std::int64_t>::min();
+  thread_local std::string cached;
+  const std::int64_t second = absl::ToUnixSeconds(time);  // rounds down, as %S shows it
+  if (second != cached_second) {
+    cached = absl::FormatTime("%a, %d %b %Y %H:%M:%S %z", absl::FromUnixSeconds(second), absl::UTCTimeZone());
+    cached_second = second;
+  }
+  return cached;
 }
 
 std::string compose_message(const MessageDraft& draft) {

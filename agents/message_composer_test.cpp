@@ -17,6 +17,24 @@ TEST(MessageComposerTest, ComposesHeadersAndCrlfBody) {
             "one\r\ntwo\r\n");
 }
 
+// RFC 5322 3.3: date-time to the second. The last second's text is kept,
+// so going back and forth between seconds, and fractions of a second on
+// either side of 1970, must still give what the formatter gives.
+TEST(MessageComposerTest, DateIsRightWhateverWasFormattedBefore) {
+  const absl::Time base = absl::FromUnixSeconds(1700000000);
+  const absl::Duration steps[] = {absl::ZeroDuration(), absl::Milliseconds(999), absl::Seconds(1),
+                                  absl::Milliseconds(10), absl::Seconds(-1), absl::Hours(24 * 365 * 54) * -1,
+                                  absl::Milliseconds(-1) - absl::Hours(24 * 365 * 54), absl::Seconds(1)};
+  for (const absl::Duration step : steps) {
+    const absl::Time t = base + step;
+    EXPECT_EQ(format_rfc5322_date(t), absl::FormatTime("%a, %d %b %Y %H:%M:%S %z", t, absl::UTCTimeZone()))
+        << absl::FormatTime(t);
+  }
+  EXPECT_EQ(format_rfc5322_date(base), "Tue, 14 Nov 2023 22:13:20 +0000");
+  EXPECT_EQ(format_rfc5322_date(base + absl::Milliseconds(999)), "Tue, 14 Nov 2023 22:13:20 +0000");
+  EXPECT_EQ(format_rfc5322_date(base + absl::Seconds(1)), "Tue, 14 Nov 2023 22:13:21 +0000");
+}
+
 // RFC 2047 encoded-word for a non-ASCII subject; 8bit body marked as such.
 TEST(MessageComposerTest, EightBitText) {
   MessageDraft d{"a@a.example", {"b@b.example"}, "Gr\xC3\xBC\xC3\x9F" "e", "Gr\xC3\xBC\xC3\x9F" "e",

@@ -52,7 +52,7 @@ void SmtpClientEndpoint::start_tls() {
 void SmtpClientEndpoint::on_bytes(std::string_view bytes) {
   if (transport_ == nullptr) return;
   const bool was_handshaking = transport_->handshaking();
-  const std::string plain = transport_->read(bytes);
+  const std::string_view plain = transport_->read(bytes);
   if (was_handshaking && !transport_->handshaking()) {
     handshake_over(!session_.awaiting_tls());
     if (connection_ == nullptr || transport_->failed()) return;

@@ -47,7 +47,7 @@ void SmtpServerEndpoint::on_open(sim::Connection& connection) {
 void SmtpServerEndpoint::on_bytes(std::string_view bytes) {
   if (transport_ == nullptr) return;
   const bool was_handshaking = transport_->handshaking();
-  const std::string plain = transport_->read(bytes);
+  const std::string_view plain = transport_->read(bytes);
   if (was_handshaking && !transport_->handshaking()) {
     handshake_over();
     if (connection_ == nullptr || transport_->failed()) return;

@@ -11,11 +11,12 @@ void TlsTransport::write(std::string_view bytes) {
   flush();
 }
 
-std::string TlsTransport::read(std::string_view raw) {
-  if (!channel_) return std::string(raw);
+std::string_view TlsTransport::read(std::string_view raw) {
+  if (!channel_) return raw;
   channel_->receive(raw);
   flush();  // handshake messages, alerts
-  return channel_->take_plaintext();
+  plaintext_ = channel_->take_plaintext();
+  return plaintext_;
 }
 
 absl::Status TlsTransport::start_client(std::shared_ptr<const tls::TlsContext> context, const std::string& server_name,

@@ -22,8 +22,9 @@ class TlsTransport {
   // Application bytes to the peer: encrypted once TLS is on.
   void write(std::string_view bytes);
   // Bytes from the link in; the application bytes they carry out (none while
-  // a handshake runs).
-  std::string read(std::string_view raw);
+  // a handshake runs). Without TLS that is `raw` itself, not a copy; with
+  // TLS a view of a buffer that the next read() reuses.
+  std::string_view read(std::string_view raw);
 
   absl::Status start_client(std::shared_ptr<const tls::TlsContext> context, const std::string& server_name,
                             absl::Time check_time);
@@ -42,6 +43,7 @@ class TlsTransport {
   void flush();
   sim::Connection& connection_;
   std::unique_ptr<tls::TlsChannel> channel_;
+  std::string plaintext_;  // what read() last decrypted
 };
 
 }  // namespace smtplab::agents

@@ -138,7 +138,7 @@ class ClientSession {
   std::string out_;
   std::deque<Pending> pending_;
   std::map<std::string, std::string> extensions_;
-  std::vector<OutgoingMessage> messages_;
+  std::deque<OutgoingMessage> messages_;  // a deque: a long session never moves them
   std::vector<TransactionResult> results_;
   std::size_t next_message_ = 0;
   std::optional<std::size_t> current_;  // index of the transaction in progress
