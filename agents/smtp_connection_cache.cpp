@@ -1,5 +1,6 @@
 #include "agents/smtp_connection_cache.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -24,6 +25,14 @@ SmtpConnectionCache::~SmtpConnectionCache() {
   for (auto& [key, c] : idle_) {
     if (c->idle_timer) context_.clock.cancel(*c->idle_timer);
   }
+}
+
+bool SmtpConnectionCache::has_idle(const std::string& key) const {
+  if (!settings_.enabled) return false;
+  for (auto [it, end] = idle_.equal_range(key); it != end; ++it) {
+    if (it->second->reusable(settings_, context_.clock.now())) return true;
+  }
+  return false;
 }
 
 void SmtpConnectionCache::send(const SmtpDestination& destination, smtp::OutgoingMessage message, Done done) {
@@ -101,7 +110,11 @@ void SmtpConnectionCache::transaction_over(const std::shared_ptr<Connection>& c,
 }
 
 void SmtpConnectionCache::park(const std::shared_ptr<Connection>& c) {
-  c->idle_timer = context_.clock.schedule(settings_.idle_limit, [this, c] {
+  // It leaves the cache when the idle limit runs out, or earlier when it
+  // reaches the reuse time limit: whatever sits in the cache can be reused
+  // (so has_idle() tells the truth).
+  const absl::Duration left = settings_.reuse_time_limit - (context_.clock.now() - c->opened);
+  c->idle_timer = context_.clock.schedule(std::min(settings_.idle_limit, left), [this, c] {
     c->idle_timer.reset();
     unpark(c);
     c->session->finish();

@@ -73,7 +73,7 @@ class SmtpConnectionCache {
   SmtpConnectionCache& operator=(const SmtpConnectionCache&) = delete;
 
   // Whether send() to `key` would go over a cached connection now.
-  bool has_idle(const std::string& key) const { return idle_.count(key) > 0; }
+  bool has_idle(const std::string& key) const;
   // Sends one message. `done` runs once, when its transaction is over; with
   // the cache off, when its connection has closed (so traces read as before:
   // the reply, QUIT, the close, then the outcome).

@@ -100,6 +100,33 @@ TEST(ConnectionCacheTest, SessionTakesNoMoreThanTheReuseCountLimit) {
   EXPECT_EQ(sessions_by_server(w.trace).at("mx1.example.net").size(), 3u);  // 2 + 2 + 1
 }
 
+// Postfix smtp_connection_reuse_time_limit. A session that reaches the limit
+// while idle leaves the cache then, so an attempt that says it reuses a
+// connection really does: the "reusing" events match the transactions that
+// went over an existing session.
+TEST(ConnectionCacheTest, ReuseTimeLimitAndTheTraceAgree) {
+  MailWorld w = cached_world(
+      {.enabled = true, .idle_limit = absl::Seconds(10), .reuse_time_limit = absl::Seconds(5), .reuse_count_limit = 0});
+  for (int i = 0; i < 10; ++i) {
+    w.scheduler.schedule(absl::Seconds(i), [&w] { w.send({"bob@example.net"}); });
+  }
+  w.run();
+  ASSERT_EQ(w.net_mda->mailbox("bob").size(), 10u);
+  for (const auto& [client, server] : {std::pair{"mx.example.org", "mx1.example.net"},
+                                       std::pair{"submit.example.org", "mx.example.org"}}) {
+    std::size_t said_reusing = 0, mail_commands = 0;
+    for (const auto& e : w.trace.events()) {
+      said_reusing += e.host == client && e.kind == "queue.attempt" &&
+                      absl::StartsWith(e.text, "reusing the open connection to ");
+      mail_commands += e.host == server && e.kind == "smtp.command" && absl::StartsWith(e.text, "MAIL FROM:");
+    }
+    const std::size_t sessions = sessions_by_server(w.trace).at(server).size();
+    EXPECT_EQ(mail_commands, 10u) << server;
+    EXPECT_EQ(said_reusing, mail_commands - sessions) << client;
+    EXPECT_GE(sessions, 2u) << server;  // the 5 s limit split the ten messages
+  }
+}
+
 // A refused recipient ends its transaction (RCPT 550, then RSET), not the
 // session: the next message goes over the same connection (RFC 5321 4.1.1.5).
 TEST(ConnectionCacheTest, RefusedTransactionLeavesTheSessionUsable) {

@@ -293,7 +293,10 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
     s.domains.push_back(std::move(d));
     return;
   }
-  if (!check_keys(node, kDomainKeys, absl::StrCat("domain '", name, "'"))) return;
+  // An unknown key is reported, but the domain still counts: dropping it
+  // would add false errors ("not in 'domains'") for every use of it.
+  check_keys(node, kDomainKeys, absl::StrCat("domain '", name, "'"));
+  if (!node.IsMap()) return;
   if (auto users = node["users"]) {
     if (!users.IsSequence()) {
       error(users, "users must be a list, e.g. [alice, bob]");
@@ -387,12 +390,22 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
   if (auto n = node["pipelining"]) d.pipelining = boolean(n, "pipelining").value_or(true);
   if (auto n = node["connection_cache"]) {
     agents::ConnectionCacheSettings cache{.enabled = true};
-    if (n.IsScalar()) {
-      if (boolean(n, "connection_cache").value_or(false)) d.connection_cache = cache;
+    bool on = false;
+    if (n.IsScalar() && !YAML::convert<bool>::decode(n, on)) {
+      error(n, "connection_cache must be true, false, or a mapping such as {idle: 2s, reuse_count: 100}");
+    } else if (n.IsScalar()) {
+      if (on) d.connection_cache = cache;
     } else if (check_keys(n, {"idle", "reuse_time", "reuse_count"}, "connection_cache")) {
-      if (auto v = n["idle"]) cache.idle_limit = duration(v, "connection_cache.idle").value_or(cache.idle_limit);
+      // Zero would quietly turn the cache off: say so instead.
+      auto positive = [this](const YAML::Node& v, const std::string& what, absl::Duration fallback) {
+        const absl::Duration d = duration(v, what).value_or(fallback);
+        if (d > absl::ZeroDuration()) return d;
+        error(v, absl::StrCat(what, " must be longer than 0s (to turn the cache off, leave connection_cache out)"));
+        return fallback;
+      };
+      if (auto v = n["idle"]) cache.idle_limit = positive(v, "connection_cache.idle", cache.idle_limit);
       if (auto v = n["reuse_time"]) {
-        cache.reuse_time_limit = duration(v, "connection_cache.reuse_time").value_or(cache.reuse_time_limit);
+        cache.reuse_time_limit = positive(v, "connection_cache.reuse_time", cache.reuse_time_limit);
       }
       if (auto v = n["reuse_count"]) {
         cache.reuse_count_limit = integer(v, "connection_cache.reuse_count", 0, 1000000).value_or(cache.reuse_count_limit);

@@ -71,6 +71,30 @@ TEST(ScenarioLoaderTest, ConnectionCacheTakesTrueOrLimits) {
   const std::string text = bad.error_text();
   EXPECT_NE(text.find("bad.yaml:4:24: unknown key 'idel' in connection_cache; did you mean 'idle'?"), std::string::npos)
       << text;
+
+  auto maybe = load_scenario_text("domains:\n  example.org: {users: [alice], connection_cache: maybe}\n", "m.yaml");
+  ASSERT_FALSE(maybe.ok());
+  EXPECT_NE(maybe.error_text().find("connection_cache must be true, false, or a mapping"), std::string::npos)
+      << maybe.error_text();
+  // Zero would silently turn the cache off.
+  auto zero = load_scenario_text("domains:\n  example.org: {users: [alice], connection_cache: {idle: 0s}}\n", "z.yaml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error_text().find("connection_cache.idle must be longer than 0s"), std::string::npos)
+      << zero.error_text();
+}
+
+// A mistyped key in a domain is one error: the domain itself still counts,
+// so its senders and users are not reported as unknown too.
+TEST(ScenarioLoaderTest, TypoInADomainIsOneError) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice], connection_cach: true}\n"
+      "  example.net: {users: [bob]}\n"
+      "send: {from: alice@example.org, to: bob@example.net}\n",
+      "typo.yaml");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 1u) << r.error_text();
+  EXPECT_NE(r.errors[0].to_string().find("did you mean 'connection_cache'?"), std::string::npos) << r.error_text();
 }
 
 TEST(ScenarioLoaderTest, BadValuesArePointedAt) {

@@ -1,5 +1,7 @@
 #include "agents/smtp/data_framing.hpp"
 
+#include <cstring>
+
 namespace smtplab::smtp {
 
 void append_dot_stuffed(std::string& out, std::string_view message) {
@@ -136,8 +138,13 @@ std::size_t DataReader::feed(std::string_view bytes) {
         }
         break;
       case State::kInLine: {
-        std::size_t j = i;
-        while (j < bytes.size() && bytes[j] != '\r' && bytes[j] != '\n') ++j;
+        // The line runs to the first CR or LF: two memchr passes beat a
+        // byte loop on lines of text.
+        const char* base = bytes.data();
+        const void* lf = std::memchr(base + i, '\n', bytes.size() - i);
+        const std::size_t lf_at = lf == nullptr ? bytes.size() : static_cast<std::size_t>(static_cast<const char*>(lf) - base);
+        const void* cr = std::memchr(base + i, '\r', lf_at - i);
+        const std::size_t j = cr == nullptr ? lf_at : static_cast<std::size_t>(static_cast<const char*>(cr) - base);
         if (j > i) {
           emit(bytes.substr(i, j - i));
           line_octets_ += j - i;

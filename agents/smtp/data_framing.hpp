@@ -3,6 +3,7 @@
 // (dot-stuffing) so it cannot be mistaken for the end.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -32,6 +33,9 @@ struct DataLimits {
 class DataReader {
  public:
   explicit DataReader(const DataLimits& limits) : limits_(limits) {}
+  // Room for a message of about this size, to spare regrowing the buffer
+  // line by line. Capped: the figure may come from the client (SIZE=).
+  void expect_octets(std::size_t octets) { message_.reserve(std::min<std::size_t>(octets, 64 * 1024)); }
 
   // Consumes bytes up to and including the end-of-data line; returns how many
   // it consumed. Bytes after the end belong to the next command (PIPELINING).

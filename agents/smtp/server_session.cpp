@@ -417,6 +417,8 @@ void ServerSession::handle_data() {
   send(Reply{354, "", {"End data with <CR><LF>.<CR><LF>"}});
   data_.emplace(DataLimits{settings_.max_message_octets, settings_.max_text_line_octets,
                            settings_.bare_line_ending});
+  // RFC 1870: the client's SIZE= is its estimate of the message.
+  data_->expect_octets(envelope_.mail_params.size.value_or(4096));
   phase_ = Phase::kData;
 }
 
