@@ -104,7 +104,7 @@ class ClientSession {
   const std::string& failure() const { return failure_; }  // session-level error, if any
   const std::vector<TransactionResult>& results() const { return results_; }
   // EHLO keywords (upper case) with their parameters, e.g. {"SIZE", "10240000"}.
-  const std::map<std::string, std::string>& extensions() const { return extensions_; }
+  const std::map<std::string, std::string, std::less<>>& extensions() const { return extensions_; }
   bool tls_active() const { return tls_active_; }
 
  private:
@@ -127,7 +127,7 @@ class ClientSession {
   void send_command(const Command& command);
   void send_line(std::string_view line_without_crlf);
   void expect(Expect e, std::size_t index = 0) { pending_.push_back(Pending{e, index}); }
-  bool offers(std::string_view keyword) const { return extensions_.count(std::string(keyword)) > 0; }
+  bool offers(std::string_view keyword) const { return extensions_.find(keyword) != extensions_.end(); }
   bool any_recipient_accepted() const;
   RcptParameters rcpt_params(std::size_t i) const;  // the ones this server can take
   void emit(SessionEventKind kind, std::string_view text, std::size_t octets = 0, int code = 0);
@@ -137,7 +137,7 @@ class ClientSession {
   ReplyParser parser_;
   std::string out_;
   std::deque<Pending> pending_;
-  std::map<std::string, std::string> extensions_;
+  std::map<std::string, std::string, std::less<>> extensions_;  // std::less<>: offers() looks up without a copy
   std::deque<OutgoingMessage> messages_;  // a deque: a long session never moves them
   std::vector<TransactionResult> results_;
   std::size_t next_message_ = 0;
