@@ -5,23 +5,45 @@
 namespace smtplab::smtp {
 
 std::optional<CommandLine> CommandLineReader::next(std::string_view buffer, std::size_t& pos) {
-  const std::size_t lf = buffer.find('\n', pos);
-  if (lf == std::string_view::npos) {
-    if (buffer.size() - pos > max_) {
+  const std::string_view rest = buffer.substr(pos);
+  std::size_t end = std::string_view::npos;  // where the line's text ends
+  std::size_t end_octets = 1;                // the LF, or CR LF
+  if (bare_line_ending_ != BareLineEnding::kReject) {
+    end = rest.find('\n');  // the lenient settings: any LF ends the line
+  } else {
+    // RFC 5321 2.3.8: only CRLF ends a line. A bare LF is part of the line,
+    // which is then refused as one command: "NOOP<LF>RCPT TO:<x>" is one bad
+    // line, never a NOOP and then a RCPT.
+    end = rest.find("\r\n");
+    end_octets = 2;
+    if (end == std::string_view::npos && !rest.empty() && rest.back() == '\n') {
+      // A bare LF as the last octet received so far ends the (refused) line,
+      // so a client that ends lines with LF alone gets its 500 instead of
+      // waiting for a CRLF it will never send. What arrives after that pause
+      // is read as a new line; within the bytes at hand, LF never splits one.
+      end = rest.size() - 1;
+      end_octets = 1;
+    }
+  }
+  if (end == std::string_view::npos) {
+    if (rest.size() > max_) {
       discarding_ = true;
-      pos = buffer.size();
+      // Keep a final CR: the LF of its CRLF may come with the next input.
+      pos = buffer.size() - (rest.back() == '\r' ? 1 : 0);
     }
     return std::nullopt;
   }
-  std::string_view text = buffer.substr(pos, lf - pos);
-  pos = lf + 1;
+  std::string_view text = rest.substr(0, end);
+  pos += end + end_octets;
   CommandLine line;
   if (discarding_) {
     discarding_ = false;
     line.too_long = true;
     return line;
   }
-  if (!text.empty() && text.back() == '\r') {
+  if (end_octets == 2) {
+    line.bare_lf = text.find('\n') != std::string_view::npos;
+  } else if (!text.empty() && text.back() == '\r') {
     text.remove_suffix(1);
   } else {
     line.bare_lf = true;

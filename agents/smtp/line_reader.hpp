@@ -7,11 +7,13 @@
 #include <optional>
 #include <string_view>
 
+#include "agents/smtp/line_ending.hpp"
+
 namespace smtplab::smtp {
 
 struct CommandLine {
   std::string_view text;  // without the line end; valid until the buffer changes
-  bool bare_lf = false;   // ended by LF without CR
+  bool bare_lf = false;   // has an LF without CR: inside it (kReject) or as its end (the lenient settings)
   bool bare_cr = false;   // contains a CR not followed by LF
   bool too_long = false;  // longer than the reader's limit (text is then empty)
   bool has_nul = false;   // contains a NUL octet
@@ -19,7 +21,10 @@ struct CommandLine {
 
 class CommandLineReader {
  public:
-  explicit CommandLineReader(std::size_t max_octets_with_crlf) : max_(max_octets_with_crlf) {}
+  // Under kReject only CRLF ends a line; the other settings also end one at a bare LF.
+  explicit CommandLineReader(std::size_t max_octets_with_crlf,
+                             BareLineEnding bare_line_ending = BareLineEnding::kReject)
+      : max_(max_octets_with_crlf), bare_line_ending_(bare_line_ending) {}
 
   // Takes the next line out of buffer[pos...], advancing pos past it. Returns
   // nullopt when no complete line is there yet (pos may still advance while an
@@ -29,6 +34,7 @@ class CommandLineReader {
 
  private:
   std::size_t max_;
+  BareLineEnding bare_line_ending_;
   bool discarding_ = false;
 };
 
