@@ -19,9 +19,10 @@ namespace {
 std::map<std::string, std::vector<std::string>> story(const std::vector<sim::TraceEvent>& events) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& e : events) {
-    if (e.kind.rfind("conn.", 0) == 0) continue;
-    const std::string family = e.kind.substr(0, e.kind.find('.'));
-    out[e.host + " <-> " + e.peer + " " + family].push_back(e.agent + " | " + e.kind + " | " + e.text);
+    const std::string kind = sim::name_of(e.kind);
+    if (kind.rfind("conn.", 0) == 0) continue;
+    const std::string family = kind.substr(0, kind.find('.'));
+    out[e.host + " <-> " + e.peer + " " + family].push_back(e.agent + " | " + kind + " | " + e.text);
   }
   return out;
 }

@@ -15,7 +15,7 @@ namespace {
 
 using testing::MailWorld;
 
-std::vector<const sim::TraceEvent*> events_of(const sim::Trace& trace, std::string_view kind,
+std::vector<const sim::TraceEvent*> events_of(const sim::Trace& trace, sim::EventKind kind,
                                               std::string_view host = {}) {
   std::vector<const sim::TraceEvent*> out;
   for (const auto& e : trace.events()) {
@@ -35,25 +35,25 @@ TEST(MailChainTest, OneMessageTravelsTheWholeChain) {
   EXPECT_EQ(count_received_headers(box[0].content), 4);
   EXPECT_TRUE(absl::StartsWith(box[0].content, "Return-Path: <alice@example.org>\r\n"));
   // Store and forward: each MTA queued it and handed it on.
-  EXPECT_EQ(events_of(w.trace, "queue.relay", "submit.example.org").size(), 1u);
-  EXPECT_EQ(events_of(w.trace, "queue.relay", "mx.example.org").size(), 1u);
-  EXPECT_EQ(events_of(w.trace, "queue.relay", "mx1.example.net").size(), 1u);
-  EXPECT_EQ(events_of(w.trace, "mailbox.deliver").size(), 1u);
+  EXPECT_EQ(events_of(w.trace, sim::EventKind::kQueueRelay, "submit.example.org").size(), 1u);
+  EXPECT_EQ(events_of(w.trace, sim::EventKind::kQueueRelay, "mx.example.org").size(), 1u);
+  EXPECT_EQ(events_of(w.trace, sim::EventKind::kQueueRelay, "mx1.example.net").size(), 1u);
+  EXPECT_EQ(events_of(w.trace, sim::EventKind::kMailboxDeliver).size(), 1u);
   EXPECT_TRUE(w.msa->queue().empty());
   EXPECT_TRUE(w.mx1->queue().empty());
   // The MX lookup happened on the hop that needed it.
-  EXPECT_FALSE(events_of(w.trace, "dns.query", "mx.example.org").empty());
+  EXPECT_FALSE(events_of(w.trace, sim::EventKind::kDnsQuery, "mx.example.org").empty());
   // The queue entry names the connection it came in on, whose 250 said so.
-  const auto* enqueued = events_of(w.trace, "queue.enqueue", "mx1.example.net").at(0);
+  const auto* enqueued = events_of(w.trace, sim::EventKind::kQueueEnqueue, "mx1.example.net").at(0);
   ASSERT_NE(enqueued->connection, 0u);
   bool acknowledged = false;
-  for (const auto* e : events_of(w.trace, "smtp.reply", "mx1.example.net")) {
+  for (const auto* e : events_of(w.trace, sim::EventKind::kSmtpReply, "mx1.example.net")) {
     acknowledged |= e->connection == enqueued->connection && e->text.find("queued as Q000001") != std::string::npos;
   }
   EXPECT_TRUE(acknowledged);
   // Every SMTP line is in the trace, seen from the server side.
   bool saw_auth = false;
-  for (const auto* e : events_of(w.trace, "smtp.reply", "submit.example.org")) saw_auth |= e->code == 235;
+  for (const auto* e : events_of(w.trace, sim::EventKind::kSmtpReply, "submit.example.org")) saw_auth |= e->code == 235;
   EXPECT_TRUE(saw_auth);
 }
 
@@ -80,7 +80,7 @@ TEST(MailChainTest, GreylistedThenDeliveredOnRetry) {
   w.send({"bob@example.net"});
   w.run();
   ASSERT_EQ(w.net_mda->mailbox("bob").size(), 1u);
-  const auto defers = events_of(w.trace, "queue.defer", "mx.example.org");
+  const auto defers = events_of(w.trace, sim::EventKind::kQueueDefer, "mx.example.org");
   ASSERT_EQ(defers.size(), 1u);
   EXPECT_NE(defers[0]->text.find("451 4.7.1 Greylisted"), std::string::npos);
   EXPECT_GE(w.net_mda->mailbox("bob")[0].delivered_at, absl::Seconds(300));
@@ -94,8 +94,8 @@ TEST(MailChainTest, FallsBackToTheBackupMx) {
   w.send({"bob@example.net"});
   w.run();
   ASSERT_EQ(w.net_mda->mailbox("bob").size(), 1u);
-  EXPECT_EQ(events_of(w.trace, "queue.hop_failed", "mx.example.org").size(), 1u);
-  EXPECT_EQ(events_of(w.trace, "queue.relay", "mx2.example.net").size(), 1u);
+  EXPECT_EQ(events_of(w.trace, sim::EventKind::kQueueHopFailed, "mx.example.org").size(), 1u);
+  EXPECT_EQ(events_of(w.trace, sim::EventKind::kQueueRelay, "mx2.example.net").size(), 1u);
 }
 
 // 550 5.1.1 from the MDA: the MTA bounces with an RFC 3464 DSN that reaches the sender.
@@ -112,7 +112,7 @@ TEST(MailChainTest, UnknownUserBouncesToTheSender) {
   EXPECT_NE(dsn.find("Action: failed"), std::string::npos);
   EXPECT_NE(dsn.find("Status: 5.1.1"), std::string::npos);
   EXPECT_NE(dsn.find("Diagnostic-Code: smtp; 550 5.1.1"), std::string::npos);
-  EXPECT_EQ(events_of(w.trace, "message.dsn", "mx1.example.net").size(), 1u);
+  EXPECT_EQ(events_of(w.trace, sim::EventKind::kMessageDsn, "mx1.example.net").size(), 1u);
 }
 
 // A bounce that cannot be delivered is dropped, never bounced (RFC 5321 4.5.5).
@@ -123,7 +123,7 @@ TEST(MailChainTest, BouncesAreNeverBounced) {
   w.dns.set("mail.example.org", {.failure = sim::DnsFailure::kNone});  // no address: unroutable
   w.send({"nobody@example.net"});
   w.run();
-  EXPECT_EQ(events_of(w.trace, "queue.bounce_dropped").size(), 1u);
+  EXPECT_EQ(events_of(w.trace, sim::EventKind::kQueueBounceDropped).size(), 1u);
 }
 
 // No open relay: a stranger may not relay through mx1 to another domain.
@@ -166,10 +166,10 @@ TEST(MailChainTest, NullMxBouncesImmediately) {
   w.dns.set("example.net", {.mx = {{0, "."}}});
   w.send({"bob@example.net"});
   w.run();
-  const auto bounces = events_of(w.trace, "queue.bounce", "mx.example.org");
+  const auto bounces = events_of(w.trace, sim::EventKind::kQueueBounce, "mx.example.org");
   ASSERT_EQ(bounces.size(), 1u);
   EXPECT_NE(bounces[0]->text.find("556 5.1.10"), std::string::npos);
-  for (const auto* e : events_of(w.trace, "queue.attempt", "mx.example.org")) {
+  for (const auto* e : events_of(w.trace, sim::EventKind::kQueueAttempt, "mx.example.org")) {
     EXPECT_FALSE(absl::EndsWith(*e->detail("next_hop"), "example.net")) << e->text;  // no connection tried
   }
   EXPECT_EQ(w.org_mda->mailbox("alice").size(), 1u);
@@ -183,8 +183,8 @@ TEST(MailChainTest, NxdomainBouncesServfailDefers) {
   w.send({"bob@example.net"});
   w.scheduler.schedule(absl::Seconds(100), [&] { w.dns.set("example.net", {.mx = {{10, "mx1.example.net"}}}); });
   w.run();
-  EXPECT_NE(events_of(w.trace, "queue.bounce", "mx.example.org").at(0)->text.find("NXDOMAIN"), std::string::npos);
-  const auto defers = events_of(w.trace, "queue.defer", "mx.example.org");
+  EXPECT_NE(events_of(w.trace, sim::EventKind::kQueueBounce, "mx.example.org").at(0)->text.find("NXDOMAIN"), std::string::npos);
+  const auto defers = events_of(w.trace, sim::EventKind::kQueueDefer, "mx.example.org");
   ASSERT_EQ(defers.size(), 1u);
   EXPECT_NE(defers[0]->text.find("451 4.4.3"), std::string::npos);
   EXPECT_EQ(w.net_mda->mailbox("bob").size(), 1u);
@@ -196,7 +196,7 @@ TEST(MailChainTest, ExpiresAfterQueueLifetime) {
   w.network.set_host_up("mx1.example.net", false);
   w.send({"bob@example.net"});
   w.run();
-  const auto expired = events_of(w.trace, "queue.expire", "mx.example.org");
+  const auto expired = events_of(w.trace, sim::EventKind::kQueueExpire, "mx.example.org");
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_GE(expired[0]->time_us, absl::ToInt64Microseconds(absl::Hours(24 * 5)));
   ASSERT_EQ(w.org_mda->mailbox("alice").size(), 1u);
@@ -226,7 +226,7 @@ TEST(MailChainTest, MailLoopStoppedByHopLimit) {
   ASSERT_TRUE(w.org_mx->start().ok());
   w.send({"bob@example.net"});
   w.run();
-  const auto bounces = events_of(w.trace, "queue.bounce");
+  const auto bounces = events_of(w.trace, sim::EventKind::kQueueBounce);
   ASSERT_FALSE(bounces.empty());
   EXPECT_NE(bounces[0]->text.find("554 5.4.6"), std::string::npos);
   EXPECT_TRUE(w.net_mda->mailbox("bob").empty());

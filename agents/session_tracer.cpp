@@ -6,10 +6,10 @@
 
 namespace smtplab::agents {
 
-void SessionTracer::record(std::string kind, std::string_view text, int code, std::string explain) {
+void SessionTracer::record(sim::EventKind kind, std::string_view text, int code, std::string explain) {
   if (!trace_.wants(kind)) return;
   sim::TraceEvent e;
-  e.kind = std::move(kind);
+  e.kind = kind;
   e.host = host_;
   e.agent = agent_;
   e.peer = peer_;
@@ -26,25 +26,27 @@ void SessionTracer::on_event(const smtp::SessionEvent& ev) {
     case K::kCommandReceived:
     case K::kCommandSent: {
       const std::string verb = absl::AsciiStrToLower(av(ev.text.substr(0, ev.text.find(' '))));
-      record("smtp.command", ev.text, 0, absl::StrCat("command.", verb));
+      record(sim::EventKind::kSmtpCommand, ev.text, 0, absl::StrCat("command.", verb));
       break;
     }
     case K::kReplySent:
     case K::kReplyReceived:
-      record("smtp.reply", ev.text, ev.code, absl::StrCat("reply.", ev.code));
+      // "reply.451", refined where the decision was made: "reply.451.greylisted".
+      record(sim::EventKind::kSmtpReply, ev.text, ev.code,
+             ev.reason.empty() ? absl::StrCat("reply.", ev.code) : absl::StrCat("reply.", ev.code, ".", av(ev.reason)));
       break;
     case K::kMessageReceived:
     case K::kMessageSent:
-      record("smtp.data", absl::StrCat("(message text, ", ev.octets, " octets)"), 0, "smtp.data");
+      record(sim::EventKind::kSmtpData, absl::StrCat("(message text, ", ev.octets, " octets)"), 0, name_of(sim::EventKind::kSmtpData));
       break;
     case K::kTlsRequested:
-      record("smtp.starttls", "STARTTLS accepted; TLS handshake", 0, "tls.starttls");
+      record(sim::EventKind::kSmtpStartTls, "STARTTLS accepted; TLS handshake", 0, "tls.starttls");
       break;
     case K::kInputDiscarded:
-      record("smtp.discarded", absl::StrCat(av(ev.text), " (", ev.octets, " octets)"), 0, "smtp.starttls_injection");
+      record(sim::EventKind::kSmtpDiscarded, absl::StrCat(av(ev.text), " (", ev.octets, " octets)"), 0, "smtp.starttls_injection");
       break;
     case K::kProtocolError:
-      record("smtp.error", ev.text, 0, "smtp.protocol_error");
+      record(sim::EventKind::kSmtpError, ev.text, 0, "smtp.protocol_error");
       break;
     case K::kClosing:
       break;  // the network records the close itself

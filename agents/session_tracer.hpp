@@ -19,7 +19,7 @@ class SessionTracer : public smtp::SessionObserver {
   void on_event(const smtp::SessionEvent& event) override;
 
  private:
-  void record(std::string kind, std::string_view text, int code, std::string explain);
+  void record(sim::EventKind kind, std::string_view text, int code, std::string explain);
   sim::Trace& trace_;
   std::string host_, agent_, peer_;
   std::uint64_t connection_;

@@ -23,12 +23,12 @@ MailWorld cached_world(ConnectionCacheSettings cache = {.enabled = true}) {
 std::map<std::string, std::set<std::uint64_t>> sessions_by_server(const sim::Trace& trace) {
   std::map<std::string, std::set<std::uint64_t>> out;
   for (const auto& e : trace.events()) {
-    if (e.kind == "smtp.command" && absl::StartsWith(e.text, "EHLO ")) out[e.host].insert(e.connection);
+    if (e.kind == sim::EventKind::kSmtpCommand && absl::StartsWith(e.text, "EHLO ")) out[e.host].insert(e.connection);
   }
   return out;
 }
 
-std::size_t count(const sim::Trace& trace, std::string_view kind, std::string_view host) {
+std::size_t count(const sim::Trace& trace, sim::EventKind kind, std::string_view host) {
   std::size_t n = 0;
   for (const auto& e : trace.events()) n += e.kind == kind && e.host == host;
   return n;
@@ -51,7 +51,7 @@ TEST(ConnectionCacheTest, MessagesToOneNextHopShareOneSession) {
   // The second and third attempts said so.
   std::size_t reused = 0;
   for (const auto& e : w.trace.events()) {
-    reused += e.kind == "queue.attempt" && absl::StartsWith(e.text, "reusing the open connection to ");
+    reused += e.kind == sim::EventKind::kQueueAttempt && absl::StartsWith(e.text, "reusing the open connection to ");
   }
   EXPECT_EQ(reused, 3u * 2);  // three MTAs, two later messages each
   EXPECT_EQ(w.network.open_connections(), 0u);  // all closed in the end
@@ -79,8 +79,8 @@ TEST(ConnectionCacheTest, IdleSessionQuitsAfterTheIdleLimit) {
   std::int64_t accepted_at = -1, quit_at = -1;
   for (const auto& e : w.trace.events()) {
     if (e.host != "mx1.example.net") continue;
-    if (e.kind == "smtp.reply" && absl::StrContains(e.text, "queued as")) accepted_at = e.time_us;
-    if (e.kind == "smtp.command" && e.text == "QUIT") quit_at = e.time_us;
+    if (e.kind == sim::EventKind::kSmtpReply && absl::StrContains(e.text, "queued as")) accepted_at = e.time_us;
+    if (e.kind == sim::EventKind::kSmtpCommand && e.text == "QUIT") quit_at = e.time_us;
   }
   ASSERT_GE(accepted_at, 0);
   ASSERT_GT(quit_at, accepted_at);
@@ -116,9 +116,9 @@ TEST(ConnectionCacheTest, ReuseTimeLimitAndTheTraceAgree) {
                                        std::pair{"submit.example.org", "mx.example.org"}}) {
     std::size_t said_reusing = 0, mail_commands = 0;
     for (const auto& e : w.trace.events()) {
-      said_reusing += e.host == client && e.kind == "queue.attempt" &&
+      said_reusing += e.host == client && e.kind == sim::EventKind::kQueueAttempt &&
                       absl::StartsWith(e.text, "reusing the open connection to ");
-      mail_commands += e.host == server && e.kind == "smtp.command" && absl::StartsWith(e.text, "MAIL FROM:");
+      mail_commands += e.host == server && e.kind == sim::EventKind::kSmtpCommand && absl::StartsWith(e.text, "MAIL FROM:");
     }
     const std::size_t sessions = sessions_by_server(w.trace).at(server).size();
     EXPECT_EQ(mail_commands, 10u) << server;
@@ -135,15 +135,15 @@ TEST(ConnectionCacheTest, RefusedTransactionLeavesTheSessionUsable) {
   w.scheduler.schedule(absl::Milliseconds(300), [&w] { w.send({"bob@example.net"}); });
   w.run();
   EXPECT_EQ(w.net_mda->mailbox("bob").size(), 1u);
-  EXPECT_EQ(count(w.trace, "queue.bounce", "mx1.example.net"), 1u);
+  EXPECT_EQ(count(w.trace, sim::EventKind::kQueueBounce, "mx1.example.net"), 1u);
   // The MDA saw one session with both transactions: one RSET between them.
   EXPECT_EQ(sessions_by_server(w.trace).at("mail.example.net").size(), 1u);
   std::size_t mail_commands = 0;
   for (const auto& e : w.trace.events()) {
-    mail_commands += e.host == "mail.example.net" && e.kind == "smtp.command" && absl::StartsWith(e.text, "MAIL FROM:");
+    mail_commands += e.host == "mail.example.net" && e.kind == sim::EventKind::kSmtpCommand && absl::StartsWith(e.text, "MAIL FROM:");
   }
   EXPECT_EQ(mail_commands, 2u);
-  EXPECT_EQ(count(w.trace, "queue.defer", "mx1.example.net"), 0u);
+  EXPECT_EQ(count(w.trace, sim::EventKind::kQueueDefer, "mx1.example.net"), 0u);
 }
 
 // A cached connection reset while idle is dropped from the cache; the next
@@ -158,7 +158,7 @@ TEST(ConnectionCacheTest, DeadCachedConnectionCostsNoMail) {
   w.send({"bob@example.net"});
   w.run();
   EXPECT_EQ(w.net_mda->mailbox("bob").size(), 2u);
-  EXPECT_EQ(count(w.trace, "queue.defer", "mx.example.org"), 0u);
+  EXPECT_EQ(count(w.trace, sim::EventKind::kQueueDefer, "mx.example.org"), 0u);
   EXPECT_EQ(sessions_by_server(w.trace).at("mx1.example.net").size(), 2u);
 }
 

@@ -60,7 +60,7 @@ std::string reason_key(const std::string& verify_result) {
 bool describe_failure(const tls::HandshakeReport& r, const std::string& peer, sim::TraceEvent& e) {
   e.peer = peer;
   if (r.error.empty()) return false;
-  e.kind = "tls.failed";
+  e.kind = sim::EventKind::kTlsFailed;
   e.explain = "tls.handshake_failed";
   e.text = absl::StrCat("TLS handshake with ", peer, " failed: ", r.error);
   e.details.emplace_back("error", r.error);
@@ -73,7 +73,7 @@ void describe_client_handshake(const tls::HandshakeReport& r, const std::string&
                                sim::TraceEvent& e) {
   e.details.emplace_back("policy", std::string(tls_level_name(level)));
   if (describe_failure(r, server, e)) return;
-  e.kind = "tls.handshake";
+  e.kind = sim::EventKind::kTlsHandshake;
   add_certificate_details(r, e);
   e.details.emplace_back("verified", r.verified ? "yes" : "no");
   e.details.emplace_back("verify_result", r.verify_result);
@@ -93,8 +93,8 @@ void describe_client_handshake(const tls::HandshakeReport& r, const std::string&
 
 void describe_server_handshake(const tls::HandshakeReport& r, const std::string& client, sim::TraceEvent& e) {
   if (describe_failure(r, client, e)) return;
-  e.kind = "tls.established";
-  e.explain = "tls.established";
+  e.kind = sim::EventKind::kTlsEstablished;
+  e.explain = name_of(e.kind);
   e.text = absl::StrCat("TLS established with ", client, ": ", r.version, ", ", r.cipher);
   add_certificate_details(r, e);
 }

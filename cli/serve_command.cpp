@@ -88,7 +88,7 @@ std::string resume_note(const scenarios::ScenarioWorld& world, const std::string
   if (std::ifstream in(marker); in) std::getline(in, made_by);
   std::ofstream(marker, std::ios::trunc) << file << "\n";
   std::size_t recovered = 0;
-  for (const auto& e : world.trace.events()) recovered += e.kind == "queue.recover";
+  for (const auto& e : world.trace.events()) recovered += e.kind == sim::EventKind::kQueueRecover;
   std::string note;
   if (!made_by.empty() && made_by != file) {
     note += absl::StrCat("Note: this spool was last used by ", made_by, "; its queues are resumed here anyway.\n");
@@ -185,9 +185,9 @@ int run_serve(std::vector<char*> args) {
     // the world started (recovered queues) is in the note above.
     world.trace.add_listener([all = log == "all"](const sim::TraceEvent& e) {
       // A refusal is worth a line too: it is what the person sending sees.
-      const bool refusal = e.kind == "smtp.reply" && e.code >= 400;
+      const bool refusal = e.kind == sim::EventKind::kSmtpReply && e.code >= 400;
       if (!all && !sim::is_message_level(e) && !refusal) return;
-      std::printf("%s  %-20s %-16s %s\n", format_virtual_time(e.time_us).c_str(), e.host.c_str(), e.kind.c_str(),
+      std::printf("%s  %-20s %-16s %s\n", format_virtual_time(e.time_us).c_str(), e.host.c_str(), sim::name_of(e.kind),
                   e.text.c_str());
       std::fflush(stdout);
     });

@@ -51,33 +51,35 @@ class RawTerminal {
 
 std::string format_event_line(const sim::TraceEvent& e, const Style& style) {
   const std::string time = style.dim(absl::StrCat("[", format_virtual_time(e.time_us), "]"));
-  const std::string& k = e.kind;
+  const sim::EventKind k = e.kind;
+  using K = sim::EventKind;
   std::string who, what;
-  if (k == "smtp.command") {
+  if (k == sim::EventKind::kSmtpCommand) {
     who = absl::StrCat(e.peer, " -> ", e.host);
     what = style.cyan(absl::StrCat("C: ", e.text));
-  } else if (k == "smtp.reply") {
+  } else if (k == sim::EventKind::kSmtpReply) {
     who = absl::StrCat(e.host, " -> ", e.peer);
     what = reply_colored(e, style);
-  } else if (k == "smtp.data") {
+  } else if (k == sim::EventKind::kSmtpData) {
     who = absl::StrCat(e.peer, " -> ", e.host);
     what = style.cyan(absl::StrCat("C: ", e.text));
-  } else if (k.rfind("dns.", 0) == 0) {
+  } else if (k == K::kDnsQuery || k == K::kDnsAnswer) {
     who = e.host;
-    what = absl::StrCat(k == "dns.query" ? "DNS? " : "DNS: ", e.text);
-  } else if (k.rfind("conn.", 0) == 0) {
+    what = absl::StrCat(k == sim::EventKind::kDnsQuery ? "DNS? " : "DNS: ", e.text);
+  } else if (k == K::kConnOpen || k == K::kConnClose || k == K::kConnReset || k == K::kConnRefused ||
+             k == K::kConnTimeout) {
     who = e.host + (e.peer.empty() ? "" : " -> " + e.peer);
-    what = style.dim(absl::StrCat(k.substr(5), ": ", e.text));
-  } else if (sim::is_message_level(e) || k.rfind("message.", 0) == 0) {
+    what = style.dim(absl::StrCat(absl::string_view(name_of(k)).substr(5), ": ", e.text));  // "open: ..."
+  } else if (sim::is_message_level(e)) {
     who = e.host;
-    const bool bad = k == "queue.bounce" || k == "queue.expire" || k == "message.dsn" || k == "message.rejected" ||
-                     k == "host.down";
-    const bool warn = k == "queue.defer" || k == "queue.hop_failed" || k == "queue.wait" || k == "queue.rfc1047";
-    const std::string line = absl::StrCat(k, ": ", e.text);
+    const bool bad = k == K::kQueueBounce || k == K::kQueueExpire || k == K::kMessageDsn || k == K::kMessageRejected ||
+                     k == K::kHostDown || k == K::kQueueSpoolError;
+    const bool warn = k == K::kQueueDefer || k == K::kQueueHopFailed || k == K::kQueueWait || k == K::kQueueRfc1047;
+    const std::string line = absl::StrCat(name_of(k), ": ", e.text);
     what = style.bold(bad ? style.red(line) : warn ? style.yellow(line) : style.magenta(line));
   } else {
     who = e.host;
-    what = absl::StrCat(k, ": ", e.text);
+    what = absl::StrCat(name_of(k), ": ", e.text);
   }
   return absl::StrCat(time, " ", who, "\n    ", what);
 }
@@ -90,8 +92,8 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
   std::vector<Step> steps;
   for (std::size_t i = 0; i < all.size(); ++i) {
     std::size_t j = i;
-    while (all[j].kind == "smtp.reply" && all[j].text.size() > 3 && all[j].text[3] == '-' && j + 1 < all.size() &&
-           all[j + 1].kind == "smtp.reply" && all[j + 1].connection == all[i].connection) {
+    while (all[j].kind == sim::EventKind::kSmtpReply && all[j].text.size() > 3 && all[j].text[3] == '-' && j + 1 < all.size() &&
+           all[j + 1].kind == sim::EventKind::kSmtpReply && all[j + 1].connection == all[i].connection) {
       ++j;
     }
     steps.push_back({i, j});
@@ -108,7 +110,7 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
     const std::string why = scenarios::explain_event(last);
     // In a pipe each reply code is explained once (its enhanced code and the
     // text vary; the meaning does not), everything else once per text.
-    const std::string key = last.kind == "smtp.reply" && last.code != 451 && last.code != 554
+    const std::string key = last.kind == sim::EventKind::kSmtpReply && last.code != 451 && last.code != 554
                                 ? absl::StrCat("reply.", last.code)
                                 : why;
     if (!why.empty() && (always_explain || explained.insert(key).second)) {
@@ -117,7 +119,7 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
   };
   auto message_level = [&](std::size_t k) {
     const sim::TraceEvent& e = all[steps[k].first];
-    return sim::is_message_level(e) || e.kind.rfind("message.", 0) == 0;
+    return sim::is_message_level(e);
   };
   const std::size_t count = steps.size();
   if (!options.interactive) {

@@ -49,7 +49,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
   const auto& events = world.trace.events();
   std::set<std::string> dsn_ids;
   for (const auto& e : events) {
-    if (e.kind == "message.dsn") {
+    if (e.kind == sim::EventKind::kMessageDsn) {
       if (const auto* id = e.detail("dsn_message_id")) dsn_ids.insert(*id);
     }
   }
@@ -78,7 +78,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
       case ExpectSpec::Kind::kDelivered:
       case ExpectSpec::Kind::kNotDelivered:
         for (const auto& e : events) {
-          if (e.kind == "mailbox.deliver" && same_address(e.detail("recipient"), spec.to) && !dsn_ids.count(e.message)) {
+          if (e.kind == sim::EventKind::kMailboxDeliver && same_address(e.detail("recipient"), spec.to) && !dsn_ids.count(e.message)) {
             seen(e);
           }
         }
@@ -93,7 +93,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
         break;
       case ExpectSpec::Kind::kBounced:
         for (const auto& e : events) {
-          if (e.kind == "mailbox.deliver" && same_address(e.detail("recipient"), spec.to) && dsn_ids.count(e.message)) {
+          if (e.kind == sim::EventKind::kMailboxDeliver && same_address(e.detail("recipient"), spec.to) && dsn_ids.count(e.message)) {
             seen(e);
           }
         }
@@ -103,7 +103,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
         break;
       case ExpectSpec::Kind::kReply:
         for (const auto& e : events) {
-          if (e.kind == "smtp.reply" && e.code == spec.code && (spec.host.empty() || e.host == spec.host) &&
+          if (e.kind == sim::EventKind::kSmtpReply && e.code == spec.code && (spec.host.empty() || e.host == spec.host) &&
               (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
             seen(e);
           }
@@ -115,7 +115,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
         break;
       case ExpectSpec::Kind::kDeferred:
         for (const auto& e : events) {
-          if (e.kind == "queue.defer" && (spec.to.empty() || same_address(e.detail("recipient"), spec.to)) &&
+          if (e.kind == sim::EventKind::kQueueDefer && (spec.to.empty() || same_address(e.detail("recipient"), spec.to)) &&
               (spec.host.empty() || e.host == spec.host) && (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
             seen(e);
           }
@@ -139,7 +139,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
             seen(e);
           }
         }
-        r.expected = absl::StrCat(article(spec, spec.event_kind), spec.event_kind, " event", spec.host.empty() ? "" : " at " + spec.host,
+        r.expected = absl::StrCat(article(spec, sim::name_of(spec.event_kind)), sim::name_of(spec.event_kind), " event", spec.host.empty() ? "" : " at " + spec.host,
                                   spec.text.empty() ? "" : " mentioning \"" + spec.text + "\"", window_text(spec),
                                   times(spec));
         r.met = count_ok(spec, n);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "agents/smtp/reply_reason.hpp"
 #include "base/absl_string_view.hpp"
 
 namespace smtplab::scenarios {
@@ -111,6 +112,33 @@ std::string detail(const sim::TraceEvent& e, const char* name) {
   return v == nullptr ? std::string() : *v;
 }
 
+std::string explain_tls_handshake(const sim::TraceEvent& e) {
+  const std::string policy = detail(e, sim::detail_key::kPolicy);
+  const std::string said_policy =
+      policy == "may" ? " The sender's policy is opportunistic TLS (\"may\"): it encrypts when it can and delivers either way."
+      : policy == "encrypt" ? " The sender's policy is \"encrypt\": TLS is required, the certificate is not checked."
+      : policy == "verify" ? " The sender's policy is \"verify\": no delivery without a certificate that verifies (as with DANE, RFC 7672, or MTA-STS enforce, RFC 8461)."
+      : "";
+  const std::string& x = e.explain;
+  std::string why;
+  if (x == "tls.verified") {
+    why = "The TLS handshake finished and the server's certificate verified: it chains to a CA the client trusts, it is valid now, and it names the host the client wanted (RFC 6125). From here on the session is encrypted and the server is authenticated.";
+  } else if (x == "tls.unverified.expired") {
+    why = "The TLS handshake finished, but the server's certificate has expired (its notAfter date is in the past). The connection is encrypted, yet the client cannot be sure who it talks to.";
+  } else if (x == "tls.unverified.not_yet_valid") {
+    why = "The TLS handshake finished, but the server's certificate is not valid yet (its notBefore date is in the future; often a server clock that is wrong). Encrypted, not authenticated.";
+  } else if (x == "tls.unverified.wrong_name") {
+    why = "The TLS handshake finished, but the certificate was issued for another name than the host the client connected to (RFC 6125 6). Encrypted, not authenticated: it could be anyone's certificate.";
+  } else if (x == "tls.unverified.self_signed") {
+    why = "The TLS handshake finished, but the certificate is self-signed: no CA vouches for it. Common on mail servers; encrypted, not authenticated.";
+  } else if (x == "tls.unverified.unknown_ca") {
+    why = "The TLS handshake finished, but the certificate was signed by a CA the client does not trust (\"unable to get local issuer certificate\"). Encrypted, not authenticated.";
+  } else {
+    why = "The TLS handshake finished, but the server's certificate did not verify. Encrypted, not authenticated.";
+  }
+  return why + said_policy;
+}
+
 }  // namespace
 
 std::optional<std::string> explain_reply_code(int code) {
@@ -134,18 +162,6 @@ std::optional<std::string> explain_enhanced_code(const std::string& code) {
   return absl::StrCat(code, ": ", klass, "; ", what, " (RFC 3463 3).");
 }
 
-const std::vector<std::string>& known_event_kinds() {
-  static const auto* kinds = new std::vector<std::string>{
-      "conn.open", "conn.close", "conn.reset", "conn.refused", "conn.timeout", "net.partition", "net.heal",
-      "host.down", "host.up", "dns.query", "dns.answer", "smtp.command", "smtp.reply", "smtp.data",
-      "smtp.starttls", "smtp.discarded", "smtp.error", "message.submit", "message.submitted", "message.rejected",
-      "queue.enqueue", "queue.attempt", "queue.hop_failed", "queue.relay", "queue.defer", "queue.wait",
-      "queue.retry", "queue.bounce", "queue.expire", "message.dsn", "queue.bounce_dropped", "queue.rfc1047",
-      "queue.done", "queue.recover", "mailbox.deliver", "fault.dns", "fault.reply", "tls.handshake",
-      "tls.established", "tls.failed", "tls.fallback", "attack.strip", "attack.read", "attack.blind"};
-  return *kinds;
-}
-
 std::optional<std::string> explain_query(const std::string& what) {
   // "451 4.7.1 Greylisted...", pasted from a transcript: explain each code in it.
   if (what.find(' ') != std::string::npos) {
@@ -163,122 +179,132 @@ std::optional<std::string> explain_query(const std::string& what) {
     return absl::StrCat(code, ": ", *text);
   }
   if (auto enhanced = explain_enhanced_code(what)) return enhanced;
-  sim::TraceEvent e;
-  e.kind = what;
-  const std::string text = explain_event(e);
-  if (!text.empty()) return absl::StrCat(what, ": ", text);
+  if (auto kind = sim::event_kind_named(what)) {
+    sim::TraceEvent e;
+    e.kind = *kind;
+    return absl::StrCat(what, ": ", explain_event(e));
+  }
+  // A refined reply key, as the trace's explain field has it: "reply.451.greylisted".
+  if (absl::StartsWith(what, "reply.")) {
+    const std::vector<std::string> parts = absl::StrSplit(what, '.');
+    int code = 0;
+    if (parts.size() == 3 && absl::SimpleAtoi(parts[1], &code)) {
+      sim::TraceEvent e;
+      e.kind = sim::EventKind::kSmtpReply;
+      e.code = code;
+      e.explain = what;
+      if (const std::string refined = explain_reply_reason(parts[2]); !refined.empty()) {
+        return absl::StrCat(what, ": ", explain_event(e));
+      }
+    }
+  }
   return std::nullopt;
 }
 
+std::string explain_reply_reason(std::string_view reason) {
+  namespace why = smtp::reply_reason;
+  if (reason == why::kNoValidRecipients) {
+    return "Here: with PIPELINING the client sent DATA together with its RCPT commands, before knowing that every "
+           "recipient would be refused, so the server refuses DATA (RFC 2920 3.1). Nothing is lost: the refused "
+           "recipients are dealt with one by one.";
+  }
+  if (reason == why::kGreylisted) {
+    return "This is greylisting: the server refuses the first attempt from an unknown (client, sender, recipient) "
+           "triplet. A real mail server keeps the message and retries; many spam senders never do (RFC 6647).";
+  }
+  if (reason == why::kRateLimited) {
+    return "This is a rate limit: the client sent more messages than the server takes from one address in its time "
+           "window, so the server says 421 and closes. A real sender keeps the message queued and tries later "
+           "(RFC 5321 4.2.3, 3.8).";
+  }
+  return {};
+}
+
 std::string explain_event(const sim::TraceEvent& e) {
-  const std::string& k = e.kind;
-  if (k == "smtp.reply") {
-    std::string out = explain_reply_code(e.code).value_or("");
-    // "451 4.7.1 ..." -> the enhanced code, when the reply has one.
-    const std::vector<std::string> words = absl::StrSplit(e.text, ' ');
-    if (words.size() > 1 && words[0].size() == 3 && words[1].size() >= 5) {
-      std::string enhanced = words[1];
-      if (auto en = explain_enhanced_code(enhanced)) absl::StrAppend(&out, " ", *en);
+  using K = sim::EventKind;
+  // No default: a kind added to sim/trace/trace_kinds.hpp without an
+  // explanation here does not compile (-Werror=switch).
+  switch (e.kind) {
+    case K::kSmtpReply: {
+      std::string out = explain_reply_code(e.code).value_or("");
+      // "451 4.7.1 ..." -> the enhanced code, when the reply has one.
+      const std::vector<std::string> words = absl::StrSplit(e.text, ' ');
+      if (words.size() > 1 && words[0].size() == 3 && words[1].size() >= 5) {
+        if (auto en = explain_enhanced_code(words[1])) absl::StrAppend(&out, " ", *en);
+      }
+      // "reply.451.greylisted": the refinement the decider gave.
+      const std::string prefix = absl::StrCat("reply.", e.code, ".");
+      if (absl::StartsWith(e.explain, prefix)) {
+        if (const std::string why = explain_reply_reason(std::string_view(e.explain).substr(prefix.size()));
+            !why.empty()) {
+          absl::StrAppend(&out, " ", why);
+        }
+      }
+      return out;
     }
-    if (e.code == 554 && absl::StrContains(e.text, "No valid recipients")) {
-      absl::StrAppend(&out, " Here: with PIPELINING the client sent DATA together with its RCPT commands, before "
-                            "knowing that every recipient would be refused, so the server refuses DATA (RFC 2920 3.1). "
-                            "Nothing is lost: the refused recipients are dealt with one by one.");
+    case K::kSmtpCommand: {
+      const std::string verb = absl::AsciiStrToLower(e.text.substr(0, e.text.find(' ')));
+      auto it = commands().find(verb);
+      return it == commands().end() ? "A line the server did not recognize as a command." : it->second;
     }
-    if (e.code == 451 && absl::StrContains(e.text, "Greylisted")) {
-      absl::StrAppend(&out, " This is greylisting: the server refuses the first attempt from an unknown "
-                            "(client, sender, recipient) triplet. A real mail server keeps the message and retries; "
-                            "many spam senders never do (RFC 6647).");
+    case K::kSmtpData: return "The message text, dot-stuffed on the wire (a line starting with '.' gets a second one) and ended by '.' alone on a line (RFC 5321 4.5.2).";
+    case K::kSmtpStartTls: return "The server agreed to STARTTLS: the TLS handshake starts now (RFC 3207).";
+    case K::kSmtpDiscarded: return "Commands sent in plaintext right behind STARTTLS are thrown away, so an attacker cannot inject them into the encrypted session (CVE-2011-0411).";
+    case K::kSmtpError: return "The client broke the protocol (a bad line, a bare LF); the server refused it and carries on.";
+    case K::kConnOpen: return "A TCP connection opens. Nothing has been said yet: the server speaks first, with its greeting (RFC 5321 3.1).";
+    case K::kConnClose: return "The connection closes.";
+    case K::kConnReset: return "The connection was reset in mid-conversation. Whatever was not acknowledged with 250 is still the sender's responsibility; it will try again.";
+    case K::kConnRefused: return "Nothing listens on that port (the server is not running): the connection is refused. The sender tries the next MX host, or later.";
+    case K::kConnTimeout: return "No answer at all: the host is down or unreachable. The sender gives up on this host for now (RFC 5321 4.5.3.2).";
+    case K::kDnsQuery: return "A DNS lookup. To deliver mail for a domain, an MTA asks for its MX records, then for the address of each mail exchanger (RFC 5321 5.1).";
+    case K::kDnsAnswer:
+      if (e.explain == "dns.nxdomain") return "NXDOMAIN: the name does not exist. For a mail domain that is permanent: the message bounces (RFC 5321 5.1).";
+      if (e.explain == "dns.servfail") return "SERVFAIL: the DNS server failed. That is temporary: the message waits in the queue and is tried again.";
+      if (e.explain == "dns.timeout") return "No DNS answer in time. Temporary: the message waits in the queue.";
+      if (e.explain == "dns.nodata") return "The name exists but has no records of that type. A domain with no MX but an address is its own mail server (the implicit MX, RFC 5321 5.1).";
+      if (e.explain == "dns.null_mx") return "A null MX ('MX 0 .'): the domain says it accepts no mail at all, so the message bounces at once (RFC 7505).";
+      return "The DNS answer. MX records are tried in order of preference, lowest first (RFC 5321 5.1).";
+    case K::kMessageSubmit: return "The mail client (MUA) submits the message to its submission server (MSA), logging in first: on port 587, upgrading with STARTTLS (RFC 6409), or on port 465 with TLS from the first byte (RFC 8314).";
+    case K::kMessageSubmitted: return "The submission server accepted the message: from now on it is responsible for it.";
+    case K::kMessageRejected: return "The submission server refused the message; the mail client shows the error to its user.";
+    case K::kQueueEnqueue: return "The server answered 250 and stored the message in its queue: store-and-forward. From now on it is responsible for delivering or bouncing it (RFC 5321 6.1).";
+    case K::kQueueAttempt: return "A delivery attempt: the MTA connects to the next hop (an MX host, a smarthost, or the mailbox server). With a connection cache it may instead reuse a session to that hop that is still open from an earlier message: one SMTP session can carry many mail transactions (RFC 5321 3.3).";
+    case K::kQueueHopFailed: return "This host could not be reached or turned us away before the transaction; the next MX host in preference order is tried (RFC 5321 5.1).";
+    case K::kQueueRelay: return "The next hop answered 250: it now has the message, and this MTA's job for that recipient is done.";
+    case K::kQueueDefer: return "A temporary failure (4xx, or no answer): the message stays in the queue and will be retried later (RFC 5321 4.5.4.1).";
+    case K::kQueueWait: {
+      std::int64_t next = 0;
+      if (absl::SimpleAtoi(detail(e, sim::detail_key::kNextAttemptUs), &next)) {
+        return absl::StrCat("The queue will retry in ", absl::FormatDuration(absl::Microseconds(next - e.time_us)),
+                            ". The wait doubles after each failure, from 300 s up to 4000 s, and the message is returned "
+                            "after 5 days (Postfix's minimal_backoff_time, maximal_backoff_time, maximal_queue_lifetime).");
+      }
+      return "The message waits in the queue for its next attempt.";
     }
-    return out;
+    case K::kQueueRetry: return "The retry time has come: a new delivery attempt starts.";
+    case K::kQueueBounce: return "A permanent failure (5xx): the MTA gives up on this recipient and returns the message to the envelope sender with a delivery status notification (RFC 5321 4.2.5, RFC 3464).";
+    case K::kQueueExpire: return "The message spent longer in the queue than allowed (5 days by default) and is returned to its sender with status 4.4.7 (RFC 3463).";
+    case K::kMessageDsn: return "A bounce: a delivery status notification (RFC 3464), sent with the null sender <> so that it can never bounce in turn.";
+    case K::kQueueBounceDropped: return "The failed message was itself a bounce (null sender <>), so no notification is sent: bouncing a bounce could loop forever (RFC 5321 4.5.5).";
+    case K::kQueueRfc1047: return "The connection died after the final dot but before the reply: the next hop may have the message. Retrying may deliver it twice, which is better than losing it (RFC 1047).";
+    case K::kQueueDone: return "Every recipient is settled; the message leaves the queue.";
+    case K::kQueueRecover: return "After a restart the MTA found the message in its spool on disk and carries on with it.";
+    case K::kQueueSpoolError: return "The MTA could not write to (or remove from) its spool on disk. A message it cannot store is not accepted: the client gets 451 and keeps it (RFC 5321 4.2.5, 6.1). A queue file it cannot update or remove is tried again, so nothing is lost; at worst a message is delivered twice after a restart.";
+    case K::kMailboxDeliver: return "The delivery agent (MDA) filed the message into the user's mailbox, adding Return-Path (the envelope sender) and a last Received header (RFC 5321 4.4). The journey is over.";
+    case K::kHostDown: return "The host goes down: its connections are cut and it answers nothing until it comes back. Mail it had accepted stays in its queue.";
+    case K::kHostUp: return "The host is back; queued mail can flow again.";
+    case K::kNetPartition: return "The network between two hosts fails: nothing gets through until it heals.";
+    case K::kNetHeal: return "The network between the two hosts works again.";
+    case K::kTlsHandshake: return explain_tls_handshake(e);
+    case K::kTlsEstablished: return "The server completed a TLS handshake with its client: protocol version and cipher are settled, and everything from here on is encrypted. After STARTTLS the SMTP session restarts and the client must say EHLO again (RFC 3207 4.2); with implicit TLS (port 465) SMTP only begins now, with the greeting (RFC 8314 3.3).";
+    case K::kTlsFailed: return "The TLS handshake failed: the two sides found no protocol version or cipher in common, or one side sent something that was not TLS. The connection cannot be used any more, because both sides expected TLS on it (RFC 3207 4.1).";
+    case K::kTlsFallback: return "Opportunistic TLS: since the handshake failed, the sender connects again and this time does not ask for STARTTLS, so the message goes in plaintext rather than not at all (Postfix does the same at smtp_tls_security_level = may).";
+    case K::kAttackStrip: return "An attacker on the path changed the server's EHLO reply: the STARTTLS line now reads XXXXXXXA, so the client believes the server has no TLS. STARTTLS is negotiated in plaintext, which is what makes this downgrade possible (RFC 3207 6; RFC 8314 explains why implicit TLS avoids it).";
+    case K::kAttackRead: return "The attacker reads a plaintext line as it crosses the link: envelope addresses, passwords sent with AUTH, and the message itself are all visible without TLS.";
+    case K::kAttackBlind: return "The bytes on the link are now TLS records: the attacker sees only ciphertext, and cannot change it without both sides noticing.";
+    case K::kFaultDns: return "The scenario changes DNS from here on.";
+    case K::kFaultReply: return "The scenario makes a server answer a chosen reply at a chosen step.";
   }
-  if (k == "smtp.command") {
-    const std::string verb = absl::AsciiStrToLower(e.text.substr(0, e.text.find(' ')));
-    auto it = commands().find(verb);
-    return it == commands().end() ? "A line the server did not recognize as a command." : it->second;
-  }
-  if (k == "smtp.data") return "The message text, dot-stuffed on the wire (a line starting with '.' gets a second one) and ended by '.' alone on a line (RFC 5321 4.5.2).";
-  if (k == "smtp.starttls") return "The server agreed to STARTTLS: the TLS handshake starts now (RFC 3207).";
-  if (k == "smtp.discarded") return "Commands sent in plaintext right behind STARTTLS are thrown away, so an attacker cannot inject them into the encrypted session (CVE-2011-0411).";
-  if (k == "smtp.error") return "The client broke the protocol (a bad line, a bare LF); the server refused it and carries on.";
-  if (k == "conn.open") return "A TCP connection opens. Nothing has been said yet: the server speaks first, with its greeting (RFC 5321 3.1).";
-  if (k == "conn.close") return "The connection closes.";
-  if (k == "conn.reset") return "The connection was reset in mid-conversation. Whatever was not acknowledged with 250 is still the sender's responsibility; it will try again.";
-  if (k == "conn.refused") return "Nothing listens on that port (the server is not running): the connection is refused. The sender tries the next MX host, or later.";
-  if (k == "conn.timeout") return "No answer at all: the host is down or unreachable. The sender gives up on this host for now (RFC 5321 4.5.3.2).";
-  if (k == "dns.query") return "A DNS lookup. To deliver mail for a domain, an MTA asks for its MX records, then for the address of each mail exchanger (RFC 5321 5.1).";
-  if (k == "dns.answer") {
-    if (e.explain == "dns.nxdomain") return "NXDOMAIN: the name does not exist. For a mail domain that is permanent: the message bounces (RFC 5321 5.1).";
-    if (e.explain == "dns.servfail") return "SERVFAIL: the DNS server failed. That is temporary: the message waits in the queue and is tried again.";
-    if (e.explain == "dns.timeout") return "No DNS answer in time. Temporary: the message waits in the queue.";
-    if (e.explain == "dns.nodata") return "The name exists but has no records of that type. A domain with no MX but an address is its own mail server (the implicit MX, RFC 5321 5.1).";
-    if (e.explain == "dns.null_mx") return "A null MX ('MX 0 .'): the domain says it accepts no mail at all, so the message bounces at once (RFC 7505).";
-    return "The DNS answer. MX records are tried in order of preference, lowest first (RFC 5321 5.1).";
-  }
-  if (k == "message.submit") return "The mail client (MUA) submits the message to its submission server (MSA), logging in first: on port 587, upgrading with STARTTLS (RFC 6409), or on port 465 with TLS from the first byte (RFC 8314).";
-  if (k == "message.submitted") return "The submission server accepted the message: from now on it is responsible for it.";
-  if (k == "message.rejected") return "The submission server refused the message; the mail client shows the error to its user.";
-  if (k == "queue.enqueue") return "The server answered 250 and stored the message in its queue: store-and-forward. From now on it is responsible for delivering or bouncing it (RFC 5321 6.1).";
-  if (k == "queue.attempt") return "A delivery attempt: the MTA connects to the next hop (an MX host, a smarthost, or the mailbox server). With a connection cache it may instead reuse a session to that hop that is still open from an earlier message: one SMTP session can carry many mail transactions (RFC 5321 3.3).";
-  if (k == "queue.hop_failed") return "This host could not be reached or turned us away before the transaction; the next MX host in preference order is tried (RFC 5321 5.1).";
-  if (k == "queue.relay") return "The next hop answered 250: it now has the message, and this MTA's job for that recipient is done.";
-  if (k == "queue.defer") return "A temporary failure (4xx, or no answer): the message stays in the queue and will be retried later (RFC 5321 4.5.4.1).";
-  if (k == "queue.wait") {
-    std::int64_t next = 0;
-    if (absl::SimpleAtoi(detail(e, "next_attempt_us"), &next)) {
-      return absl::StrCat("The queue will retry in ", absl::FormatDuration(absl::Microseconds(next - e.time_us)),
-                          ". The wait doubles after each failure, from 300 s up to 4000 s, and the message is returned "
-                          "after 5 days (Postfix's minimal_backoff_time, maximal_backoff_time, maximal_queue_lifetime).");
-    }
-    return "The message waits in the queue for its next attempt.";
-  }
-  if (k == "queue.retry") return "The retry time has come: a new delivery attempt starts.";
-  if (k == "queue.bounce") return "A permanent failure (5xx): the MTA gives up on this recipient and returns the message to the envelope sender with a delivery status notification (RFC 5321 4.2.5, RFC 3464).";
-  if (k == "queue.expire") return "The message spent longer in the queue than allowed (5 days by default) and is returned to its sender with status 4.4.7 (RFC 3463).";
-  if (k == "message.dsn") return "A bounce: a delivery status notification (RFC 3464), sent with the null sender <> so that it can never bounce in turn.";
-  if (k == "queue.bounce_dropped") return "The failed message was itself a bounce (null sender <>), so no notification is sent: bouncing a bounce could loop forever (RFC 5321 4.5.5).";
-  if (k == "queue.rfc1047") return "The connection died after the final dot but before the reply: the next hop may have the message. Retrying may deliver it twice, which is better than losing it (RFC 1047).";
-  if (k == "queue.done") return "Every recipient is settled; the message leaves the queue.";
-  if (k == "queue.recover") return "After a restart the MTA found the message in its spool on disk and carries on with it.";
-  if (k == "mailbox.deliver") return "The delivery agent (MDA) filed the message into the user's mailbox, adding Return-Path (the envelope sender) and a last Received header (RFC 5321 4.4). The journey is over.";
-  if (k == "host.down") return "The host goes down: its connections are cut and it answers nothing until it comes back. Mail it had accepted stays in its queue.";
-  if (k == "host.up") return "The host is back; queued mail can flow again.";
-  if (k == "net.partition") return "The network between two hosts fails: nothing gets through until it heals.";
-  if (k == "net.heal") return "The network between the two hosts works again.";
-  if (k == "tls.handshake") {
-    const std::string policy = detail(e, "policy");
-    const std::string said_policy =
-        policy == "may" ? " The sender's policy is opportunistic TLS (\"may\"): it encrypts when it can and delivers either way."
-        : policy == "encrypt" ? " The sender's policy is \"encrypt\": TLS is required, the certificate is not checked."
-        : policy == "verify" ? " The sender's policy is \"verify\": no delivery without a certificate that verifies (as with DANE, RFC 7672, or MTA-STS enforce, RFC 8461)."
-        : "";
-    const std::string& x = e.explain;
-    std::string why;
-    if (x == "tls.verified") {
-      why = "The TLS handshake finished and the server's certificate verified: it chains to a CA the client trusts, it is valid now, and it names the host the client wanted (RFC 6125). From here on the session is encrypted and the server is authenticated.";
-    } else if (x == "tls.unverified.expired") {
-      why = "The TLS handshake finished, but the server's certificate has expired (its notAfter date is in the past). The connection is encrypted, yet the client cannot be sure who it talks to.";
-    } else if (x == "tls.unverified.not_yet_valid") {
-      why = "The TLS handshake finished, but the server's certificate is not valid yet (its notBefore date is in the future; often a server clock that is wrong). Encrypted, not authenticated.";
-    } else if (x == "tls.unverified.wrong_name") {
-      why = "The TLS handshake finished, but the certificate was issued for another name than the host the client connected to (RFC 6125 6). Encrypted, not authenticated: it could be anyone's certificate.";
-    } else if (x == "tls.unverified.self_signed") {
-      why = "The TLS handshake finished, but the certificate is self-signed: no CA vouches for it. Common on mail servers; encrypted, not authenticated.";
-    } else if (x == "tls.unverified.unknown_ca") {
-      why = "The TLS handshake finished, but the certificate was signed by a CA the client does not trust (\"unable to get local issuer certificate\"). Encrypted, not authenticated.";
-    } else {
-      why = "The TLS handshake finished, but the server's certificate did not verify. Encrypted, not authenticated.";
-    }
-    return why + said_policy;
-  }
-  if (k == "tls.established") return "The server completed a TLS handshake with its client: protocol version and cipher are settled, and everything from here on is encrypted. After STARTTLS the SMTP session restarts and the client must say EHLO again (RFC 3207 4.2); with implicit TLS (port 465) SMTP only begins now, with the greeting (RFC 8314 3.3).";
-  if (k == "tls.failed") return "The TLS handshake failed: the two sides found no protocol version or cipher in common, or one side sent something that was not TLS. The connection cannot be used any more, because both sides expected TLS on it (RFC 3207 4.1).";
-  if (k == "tls.fallback") return "Opportunistic TLS: since the handshake failed, the sender connects again and this time does not ask for STARTTLS, so the message goes in plaintext rather than not at all (Postfix does the same at smtp_tls_security_level = may).";
-  if (k == "attack.strip") return "An attacker on the path changed the server's EHLO reply: the STARTTLS line now reads XXXXXXXA, so the client believes the server has no TLS. STARTTLS is negotiated in plaintext, which is what makes this downgrade possible (RFC 3207 6; RFC 8314 explains why implicit TLS avoids it).";
-  if (k == "attack.read") return "The attacker reads a plaintext line as it crosses the link: envelope addresses, passwords sent with AUTH, and the message itself are all visible without TLS.";
-  if (k == "attack.blind") return "The bytes on the link are now TLS records: the attacker sees only ciphertext, and cannot change it without both sides noticing.";
-  if (k == "fault.dns") return "The scenario changes DNS from here on.";
-  if (k == "fault.reply") return "The scenario makes a server answer a chosen reply at a chosen step.";
   return {};
 }
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/trace/trace_event.hpp"
@@ -21,7 +22,8 @@ std::optional<std::string> explain_query(const std::string& what);
 // One paragraph about this event: what happened and why, with the RFC.
 std::string explain_event(const sim::TraceEvent& event);
 
-// Every trace event kind smtplab records (docs/trace.md).
-const std::vector<std::string>& known_event_kinds();
+// What a reply's refinement means (smtp::Reply::reason, agents/smtp/reply_reason.hpp):
+// "greylisted" -> a sentence about greylisting; empty for a reason it does not know.
+std::string explain_reply_reason(std::string_view reason);
 
 }  // namespace smtplab::scenarios

@@ -28,21 +28,31 @@ TEST(ExplanationsTest, QueryAcceptsCodesAndEventKinds) {
   EXPECT_FALSE(explain_query("banana").has_value());
 }
 
-// The stepper's "why": greylisting is named as such, with its RFC.
-TEST(ExplanationsTest, GreylistReplyIsExplained) {
+// The stepper's "why": greylisting is named as such, with its RFC, because
+// the policy that refused said so (reply.451.greylisted), not because of
+// the reply's wording.
+TEST(ExplanationsTest, GreylistReplyIsExplainedByItsRefinement) {
   sim::TraceEvent e;
-  e.kind = "smtp.reply";
+  e.kind = sim::EventKind::kSmtpReply;
   e.code = 451;
   e.text = "451 4.7.1 Greylisted, try again in 300 seconds";
+  e.explain = "reply.451.greylisted";
   const std::string text = explain_event(e);
-  EXPECT_NE(text.find("greylisting"), std::string::npos);
+  EXPECT_NE(text.find("This is greylisting"), std::string::npos);
   EXPECT_NE(text.find("RFC 6647"), std::string::npos);
   EXPECT_NE(text.find("4.7.1: Persistent transient failure"), std::string::npos);
+  // The same words from another server's 451 (a full disk, say) are not greylisting.
+  e.explain = "reply.451";
+  EXPECT_EQ(explain_event(e).find("This is greylisting"), std::string::npos);
+  // `smtplab explain` takes the refined key as the trace has it.
+  ASSERT_TRUE(explain_query("reply.451.greylisted").has_value());
+  EXPECT_NE(explain_query("reply.451.greylisted")->find("RFC 6647"), std::string::npos);
+  EXPECT_FALSE(explain_query("reply.451.banana").has_value());
 }
 
 TEST(ExplanationsTest, QueueWaitSaysWhen) {
   sim::TraceEvent e;
-  e.kind = "queue.wait";
+  e.kind = sim::EventKind::kQueueWait;
   e.time_us = 1000000;
   e.details = {{"next_attempt_us", "301000000"}};
   EXPECT_NE(explain_event(e).find("retry in 5m"), std::string::npos) << explain_event(e);

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "agents/audit/delivery_audit.hpp"
 #include "scenarios/expectations.hpp"
 #include "scenarios/scenario_loader.hpp"
 #include "scenarios/scenario_world.hpp"
+#include "sim/trace/trace_jsonl.hpp"
 
 namespace smtplab::scenarios {
 namespace {
@@ -41,6 +44,32 @@ TEST_P(LibraryTest, RunsAndMeetsItsExpectations) {
   }
   const auto audit = agents::audit_deliveries(world.trace.events(), summary.drained);
   EXPECT_TRUE(audit.ok()) << audit.summary() << "\n" << (audit.problems.empty() ? "" : audit.problems[0]);
+}
+
+// The golden trace: each lesson's whole trace, committed beside it
+// (scenarios/library/golden/NAME.jsonl, written by scripts/golden-traces).
+// Work that must not change behaviour (refactoring, speed) provably does not;
+// a change that should alter a lesson's story regenerates the file, and the
+// diff shows what a student now sees differently.
+TEST_P(LibraryTest, TraceEqualsItsGoldenTrace) {
+  const std::filesystem::path file(GetParam());
+  const std::filesystem::path golden = file.parent_path() / "golden" / (file.stem().string() + ".jsonl");
+  std::ifstream in(golden, std::ios::binary);
+  ASSERT_TRUE(in) << golden << " is missing: run scripts/golden-traces";
+  std::vector<std::string> expected;
+  for (std::string line; std::getline(in, line);) expected.push_back(line);
+
+  const LoadResult loaded = load_scenario_file(GetParam());
+  ASSERT_TRUE(loaded.ok()) << loaded.error_text();
+  ScenarioWorld world(*loaded.scenario, loaded.scenario->seed);
+  ASSERT_TRUE(world.build().ok());
+  world.run();
+  const auto& events = world.trace.events();
+  for (std::size_t i = 0; i < std::min(events.size(), expected.size()); ++i) {
+    const std::string actual = sim::to_json_line(events[i]);
+    ASSERT_EQ(actual, expected[i]) << golden << ": the first difference is at line " << i + 1;
+  }
+  EXPECT_EQ(events.size(), expected.size()) << golden << ": the run has another number of events";
 }
 
 INSTANTIATE_TEST_SUITE_P(Library, LibraryTest, ::testing::ValuesIn(library_files()),

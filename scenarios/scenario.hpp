@@ -12,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "agents/smtp_connection_cache.hpp"
+#include "sim/trace/trace_kinds.hpp"
 
 namespace smtplab::scenarios {
 
@@ -128,7 +129,7 @@ struct ExpectSpec {
   std::optional<absl::Duration> after;
   std::string host;                   // reply, deferred, event
   int code = 0;                       // reply
-  std::string event_kind;             // event
+  sim::EventKind event_kind = sim::EventKind::kConnOpen;  // event
   std::string text;                   // reply, event: the text contains this
   int count = -1;                     // -1 (unset): at least one; else exactly this many (0: never)
 };

@@ -665,7 +665,16 @@ void Loader::expectation(const YAML::Node& node, Scenario& s) {
       host_references_.push_back({e.host, where_of(n)});
     }
     if (auto n = v["code"]) e.code = integer(n, "code", 200, 599).value_or(0);
-    if (auto n = v["kind"]) e.event_kind = str(n, "kind").value_or("");
+    if (auto n = v["kind"]) {
+      const std::string name = str(n, "kind").value_or("");
+      if (auto known = sim::event_kind_named(name)) {
+        e.event_kind = *known;
+      } else {
+        std::vector<std::string> names;
+        for (const auto& k : sim::all_event_kinds()) names.emplace_back(k.name);
+        error(n, absl::StrCat("'", name, "' is not a trace event kind", suggestion(name, names), " (see docs/trace.md)"));
+      }
+    }
     if (auto n = v["text"]) e.text = str(n, "text").value_or("");
     if (auto n = v["count"]) e.count = integer(n, "count", 0, 100000000).value_or(-1);
     return true;
@@ -715,14 +724,8 @@ void Loader::expectation(const YAML::Node& node, Scenario& s) {
       error(v, "event needs a mapping with at least 'kind', e.g. {kind: queue.defer, host: mx.example.org}");
       return;
     }
-    if (e.event_kind.empty()) {
+    if (!v["kind"]) {
       error(v, "event needs 'kind' (a trace event kind such as queue.defer; see docs/trace.md)");
-      return;
-    }
-    const auto& kinds = known_event_kinds();
-    if (std::find(kinds.begin(), kinds.end(), e.event_kind) == kinds.end()) {
-      error(v["kind"], absl::StrCat("'", e.event_kind, "' is not a trace event kind", suggestion(e.event_kind, kinds),
-                                    " (see docs/trace.md)"));
       return;
     }
   } else {

@@ -90,19 +90,19 @@ TEST(ScenarioLoopbackTest, GreylistingLessonMeetsItsExpectationsOnRealSockets) {
   // SMTP lines carry the same connection id as its conn.open.
   std::uint64_t greylisted_conn = 0;
   for (const auto& e : world.trace.events()) {
-    if (e.kind == "smtp.reply" && e.code == 451) greylisted_conn = e.connection;
+    if (e.kind == sim::EventKind::kSmtpReply && e.code == 451) greylisted_conn = e.connection;
   }
   ASSERT_NE(greylisted_conn, 0u);
   bool opened = false, closed = false;
   for (const auto& e : world.trace.events()) {
     if (e.connection != greylisted_conn) continue;
-    if (e.kind == "conn.open") {
+    if (e.kind == sim::EventKind::kConnOpen) {
       opened = e.host == "mx.example.org" && e.peer == "mx.example.net";
       // The world's addresses and the server's world port, as in virtual time.
       EXPECT_TRUE(absl::StartsWith(e.text, "192.0.2.")) << e.text;
       EXPECT_TRUE(absl::EndsWith(e.text, ":25")) << e.text;
     }
-    closed |= e.kind == "conn.close";
+    closed |= e.kind == sim::EventKind::kConnClose;
   }
   EXPECT_TRUE(opened);
   EXPECT_TRUE(closed);
@@ -120,7 +120,7 @@ TEST(ScenarioLoopbackTest, HostDownActionSendsMailToTheBackupMx) {
   ASSERT_TRUE(runtime.run_until([&] { return mda->mailbox("bob").size() == 1; }, absl::Seconds(30)));
   expect_all_met(s, world);
   bool down = false;
-  for (const auto& e : world.trace.events()) down |= e.kind == "host.down" && e.host == "mx1.example.net";
+  for (const auto& e : world.trace.events()) down |= e.kind == sim::EventKind::kHostDown && e.host == "mx1.example.net";
   EXPECT_TRUE(down);
 }
 
@@ -162,11 +162,11 @@ TEST(ScenarioLoopbackTest, OutsideClientAppearsUnderItsAddress) {
 
   int opens = 0, quits = 0;
   for (const auto& e : world.trace.events()) {
-    if (e.kind == "conn.open" && e.peer == "mx.example.net" && e.host != "mx.example.org") {
+    if (e.kind == sim::EventKind::kConnOpen && e.peer == "mx.example.net" && e.host != "mx.example.org") {
       EXPECT_EQ(e.host, "127.0.0.1");
       ++opens;
     }
-    if (e.kind == "smtp.reply" && e.code == 221 && e.host == "mx.example.net" && e.peer != "mx.example.org") {
+    if (e.kind == sim::EventKind::kSmtpReply && e.code == 221 && e.host == "mx.example.net" && e.peer != "mx.example.org") {
       EXPECT_EQ(e.peer, "127.0.0.1");
       ++quits;
     }

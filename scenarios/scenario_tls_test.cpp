@@ -18,7 +18,7 @@ struct TlsRun {
   std::unique_ptr<ScenarioWorld> world;
   RunSummary summary;
 
-  std::vector<const sim::TraceEvent*> events(const std::string& kind) const {
+  std::vector<const sim::TraceEvent*> events(sim::EventKind kind) const {
     std::vector<const sim::TraceEvent*> out;
     for (const auto& e : world->trace.events()) {
       if (e.kind == kind) out.push_back(&e);
@@ -56,7 +56,7 @@ class CertificateProblemTest : public ::testing::TestWithParam<CertificateCase> 
 // the message is delivered all the same (RFC 7435).
 TEST_P(CertificateProblemTest, NamedInTheTraceAndDeliveredUnderMay) {
   TlsRun r = run(absl::StrCat("{certificate: ", GetParam().certificate, "}"));
-  const auto handshakes = r.events("tls.handshake");
+  const auto handshakes = r.events(sim::EventKind::kTlsHandshake);
   const auto mta = std::find_if(handshakes.begin(), handshakes.end(),
                                 [](const sim::TraceEvent* e) { return e->host == "mx.example.org"; });
   ASSERT_NE(mta, handshakes.end());
@@ -70,7 +70,7 @@ TEST_P(CertificateProblemTest, NamedInTheTraceAndDeliveredUnderMay) {
 TEST_P(CertificateProblemTest, DefersUnderVerify) {
   TlsRun r = run(absl::StrCat("{certificate: ", GetParam().certificate, "}"), "verify");
   EXPECT_EQ(r.summary.delivered, 0u);
-  const auto defers = r.events("queue.defer");
+  const auto defers = r.events(sim::EventKind::kQueueDefer);
   ASSERT_FALSE(defers.empty());
   EXPECT_NE(defers.front()->text.find("454 4.7.5"), std::string::npos) << defers.front()->text;
 }
@@ -88,8 +88,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ScenarioTlsTest, GoodCertificateVerifies) {
   TlsRun r = run("true", "verify");
   EXPECT_EQ(r.summary.delivered, 1u);
-  ASSERT_FALSE(r.events("tls.handshake").empty());
-  EXPECT_EQ(r.events("tls.handshake").back()->explain, "tls.verified");
+  ASSERT_FALSE(r.events(sim::EventKind::kTlsHandshake).empty());
+  EXPECT_EQ(r.events(sim::EventKind::kTlsHandshake).back()->explain, "tls.verified");
 }
 
 // RFC 3207 4: 454 to STARTTLS; an opportunistic sender carries on in
@@ -97,7 +97,7 @@ TEST(ScenarioTlsTest, GoodCertificateVerifies) {
 TEST(ScenarioTlsTest, StartTlsRefusedWith454) {
   TlsRun may = run("{starttls: refused}");
   bool saw_454 = false;
-  for (const auto* e : may.events("smtp.reply")) saw_454 |= e->host == "mx.example.net" && e->code == 454;
+  for (const auto* e : may.events(sim::EventKind::kSmtpReply)) saw_454 |= e->host == "mx.example.net" && e->code == 454;
   EXPECT_TRUE(saw_454);
   EXPECT_EQ(may.summary.delivered, 1u);
   TlsRun verify = run("{starttls: refused}", "verify");
@@ -107,7 +107,7 @@ TEST(ScenarioTlsTest, StartTlsRefusedWith454) {
 TEST(ScenarioTlsTest, StartTlsNotOfferedMeansPlaintextOrNothing) {
   TlsRun may = run("{starttls: not_offered}");
   // TLS inside example.org still happens; none with mx.example.net.
-  for (const auto* e : may.events("tls.handshake")) EXPECT_NE(e->peer, "mx.example.net");
+  for (const auto* e : may.events(sim::EventKind::kTlsHandshake)) EXPECT_NE(e->peer, "mx.example.net");
   EXPECT_EQ(may.summary.delivered, 1u);
   TlsRun encrypt = run("{starttls: not_offered}", "encrypt");
   EXPECT_EQ(encrypt.summary.delivered, 0u);

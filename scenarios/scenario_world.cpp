@@ -375,12 +375,12 @@ void ScenarioWorld::schedule(const ActionSpec& a) {
                                                         : sim::DnsFailure::kNone;
         dns.set(a.dns_name, records);
         sim::TraceEvent e;
-        e.kind = "fault.dns";
+        e.kind = sim::EventKind::kFaultDns;
         e.host = a.dns_name;
         e.agent = "dns";
         e.text = absl::StrCat("the zone changes: ", a.dns_name,
                               a.dns_failure.empty() ? " answers normally" : " now fails with " + a.dns_failure);
-        e.explain = "fault.dns";
+        e.explain = name_of(e.kind);
         trace.record(std::move(e));
       });
       break;
@@ -398,11 +398,11 @@ void ScenarioWorld::schedule(const ActionSpec& a) {
         fault.times = a.fault.times;
         it->second->add_policy(std::make_shared<agents::FaultInjector>(std::vector<agents::InjectedFault>{fault}));
         sim::TraceEvent e;
-        e.kind = "fault.reply";
+        e.kind = sim::EventKind::kFaultReply;
         e.host = a.fault.host;
         e.text = absl::StrCat(a.fault.host, " will answer ", a.fault.code, " ", a.fault.enhanced, " ", a.fault.text,
                               " at ", a.fault.step);
-        e.explain = "fault.reply";
+        e.explain = name_of(e.kind);
         trace.record(std::move(e));
       });
       break;
@@ -440,14 +440,14 @@ RunSummary ScenarioWorld::summary() const {
                                                                 : absl::Microseconds(trace.events().back().time_us);
   std::set<std::string> dsn_ids;
   for (const auto& e : trace.events()) {
-    if (e.kind == "message.dsn") {
+    if (e.kind == sim::EventKind::kMessageDsn) {
       if (const auto* id = e.detail("dsn_message_id")) dsn_ids.insert(*id);
     }
   }
   for (const auto& e : trace.events()) {
-    if (e.kind == "mailbox.deliver") ++(dsn_ids.count(e.message) ? summary.bounces_delivered : summary.delivered);
-    if (e.kind == "queue.bounce" || e.kind == "queue.expire") ++summary.bounced;
-    if (e.kind == "queue.defer") ++summary.deferrals;
+    if (e.kind == sim::EventKind::kMailboxDeliver) ++(dsn_ids.count(e.message) ? summary.bounces_delivered : summary.delivered);
+    if (e.kind == sim::EventKind::kQueueBounce || e.kind == sim::EventKind::kQueueExpire) ++summary.bounced;
+    if (e.kind == sim::EventKind::kQueueDefer) ++summary.deferrals;
   }
   summary.submitted = submitted_;
   summary.still_queued = queued_messages();

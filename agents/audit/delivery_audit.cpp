@@ -35,8 +35,8 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
   // Keyed by (host, queue id, recipient).
   using Key = std::tuple<std::string, std::string, std::string>;
   std::map<Key, Copy> open;                 // accepted, not yet settled
-  std::map<Key, std::string> outcome;       // how it was settled
-  std::map<std::pair<std::string, std::string>, std::string> last_event;  // (host, queue id) -> kind
+  std::map<Key, sim::EventKind> outcome;    // how it was settled
+  std::map<std::pair<std::string, std::string>, sim::EventKind> last_event;  // (host, queue id) -> kind
   // Arrivals per (host, message-id, recipient), to match relays and count copies.
   std::map<Key, int> arrivals;
   std::set<std::string> rfc1047_messages;
@@ -48,7 +48,7 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
 
   for (const auto& e : events) {
     const std::string qid = detail(e, "queue_id");
-    if (e.kind == "queue.enqueue") {
+    if (e.kind == sim::EventKind::kQueueEnqueue) {
       for (const auto& rcpt : absl::StrSplit(detail(e, "to"), ',', absl::SkipEmpty())) {
         Key k{e.host, qid, std::string(rcpt)};
         open[k] = Copy{e.host, qid, e.message, std::string(rcpt), e.time_us};
@@ -56,40 +56,40 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
         ++arrivals[{e.host, e.message, std::string(rcpt)}];
       }
       last_event[{e.host, qid}] = e.kind;
-    } else if (e.kind == "mailbox.deliver") {
+    } else if (e.kind == sim::EventKind::kMailboxDeliver) {
       ++report.delivered;
       ++arrivals[{e.host, e.message, detail(e, "recipient")}];
-    } else if (e.kind == "queue.relay" || e.kind == "queue.bounce" || e.kind == "queue.expire") {
+    } else if (e.kind == sim::EventKind::kQueueRelay || e.kind == sim::EventKind::kQueueBounce || e.kind == sim::EventKind::kQueueExpire) {
       Key k{e.host, qid, detail(e, "recipient")};
       auto it = open.find(k);
       if (it == open.end()) {
-        report.problems.push_back(absl::StrCat(e.host, " ", qid, ": ", e.kind, " for <", std::get<2>(k),
+        report.problems.push_back(absl::StrCat(e.host, " ", qid, ": ", name_of(e.kind), " for <", std::get<2>(k),
                                                "> which it never accepted (or settled twice)"));
         continue;
       }
       open.erase(it);
       outcome[k] = e.kind;
-      if (e.kind == "queue.relay") {
+      if (e.kind == sim::EventKind::kQueueRelay) {
         ++report.relayed;
         ++relayed_to[{detail(e, "next_hop"), e.message, std::get<2>(k)}];
       } else {
         ++report.bounced;
       }
       last_event[{e.host, qid}] = e.kind;
-    } else if (e.kind == "message.submitted") {
+    } else if (e.kind == sim::EventKind::kMessageSubmitted) {
       // A submission is a hand-off to the MSA like any relay; its details
       // name each recipient and whether it was accepted.
       for (const auto& [rcpt, verdict] : e.details) {
         if (verdict == "accepted") ++relayed_to[{e.peer, e.message, rcpt}];
       }
-    } else if (e.kind == "message.dsn" || e.kind == "queue.bounce_dropped") {
+    } else if (e.kind == sim::EventKind::kMessageDsn || e.kind == sim::EventKind::kQueueBounceDropped) {
       dsn_sent.insert({e.host, qid});
-    } else if (e.kind == "queue.rfc1047") {
+    } else if (e.kind == sim::EventKind::kQueueRfc1047) {
       rfc1047_messages.insert(e.message);
-    } else if (e.kind == "queue.wait" || e.kind == "queue.attempt" || e.kind == "queue.retry" ||
-               e.kind == "queue.done") {
+    } else if (e.kind == sim::EventKind::kQueueWait || e.kind == sim::EventKind::kQueueAttempt || e.kind == sim::EventKind::kQueueRetry ||
+               e.kind == sim::EventKind::kQueueDone) {
       last_event[{e.host, qid}] = e.kind;
-      if (e.kind == "queue.wait") {
+      if (e.kind == sim::EventKind::kQueueWait) {
         std::int64_t t = 0;
         if (absl::SimpleAtoi(detail(e, "next_attempt_us"), &t)) next_attempt[{e.host, qid}] = t;
       }
@@ -99,7 +99,7 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
   // Every bounce must have produced a DSN (or been a bounce itself).
   for (const auto& [k, how] : outcome) {
     const auto& [host, qid, rcpt] = k;
-    if (how != "queue.relay" && !dsn_sent.count({host, qid})) {
+    if (how != sim::EventKind::kQueueRelay && !dsn_sent.count({host, qid})) {
       report.problems.push_back(absl::StrCat(host, " ", qid, ": gave up on <", rcpt, "> without telling the sender"));
     }
   }
@@ -108,16 +108,19 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
   // (every message is delivered, bounced, or expires after its lifetime).
   for (const auto& [k, copy] : open) {
     const std::pair<std::string, std::string> q{copy.host, copy.queue_id};
-    const std::string& last = last_event[q];
-    const bool retry_ahead = last == "queue.wait" && next_attempt.count(q) && next_attempt[q] >= end_time;
-    const bool in_flight = last == "queue.enqueue" || last == "queue.attempt" || last == "queue.retry";
+    const auto last_it = last_event.find(q);
+    const std::optional<sim::EventKind> last =
+        last_it == last_event.end() ? std::nullopt : std::optional<sim::EventKind>(last_it->second);
+    const bool retry_ahead = last == sim::EventKind::kQueueWait && next_attempt.count(q) && next_attempt[q] >= end_time;
+    const bool in_flight = last == sim::EventKind::kQueueEnqueue || last == sim::EventKind::kQueueAttempt ||
+                           last == sim::EventKind::kQueueRetry;
     const bool waiting = !drained && (retry_ahead || in_flight);
     if (waiting) {
       ++report.still_queued;
     } else {
       report.problems.push_back(absl::StrCat(copy.host, " ", copy.queue_id, ": <", copy.recipient,
                                              "> accepted but neither relayed, delivered, bounced nor queued (last: ",
-                                             last.empty() ? "nothing" : last, "): LOST"));
+                                             last ? name_of(*last) : "nothing", "): LOST"));
     }
   }
   // Each hand-off ("250" from the next hop) must match an arrival there, and

@@ -7,10 +7,10 @@
 namespace smtplab::agents {
 namespace {
 
-sim::TraceEvent ev(std::string kind, std::string host, std::string message, std::string qid,
+sim::TraceEvent ev(sim::EventKind kind, std::string host, std::string message, std::string qid,
                    std::vector<std::pair<std::string, std::string>> details) {
   sim::TraceEvent e;
-  e.kind = std::move(kind);
+  e.kind = kind;
   e.host = std::move(host);
   e.message = std::move(message);
   e.details = std::move(details);
@@ -21,9 +21,9 @@ sim::TraceEvent ev(std::string kind, std::string host, std::string message, std:
 // The checker itself must catch each kind of loss, or it proves nothing.
 TEST(DeliveryAuditTest, CatchesARelayThatNeverArrived) {
   std::vector<sim::TraceEvent> t = {
-      ev("queue.enqueue", "a", "m1", "Q1", {{"to", "bob@x"}}),
-      ev("queue.relay", "a", "m1", "Q1", {{"recipient", "bob@x"}, {"next_hop", "b"}}),
-      ev("queue.done", "a", "m1", "Q1", {}),
+      ev(sim::EventKind::kQueueEnqueue, "a", "m1", "Q1", {{"to", "bob@x"}}),
+      ev(sim::EventKind::kQueueRelay, "a", "m1", "Q1", {{"recipient", "bob@x"}, {"next_hop", "b"}}),
+      ev(sim::EventKind::kQueueDone, "a", "m1", "Q1", {}),
   };
   auto r = audit_deliveries(t, true);
   ASSERT_EQ(r.problems.size(), 1u);
@@ -31,24 +31,24 @@ TEST(DeliveryAuditTest, CatchesARelayThatNeverArrived) {
 }
 
 TEST(DeliveryAuditTest, CatchesAnAcceptedMessageThatVanished) {
-  std::vector<sim::TraceEvent> t = {ev("queue.enqueue", "a", "m1", "Q1", {{"to", "bob@x,carol@x"}}),
-                                    ev("queue.relay", "a", "m1", "Q1", {{"recipient", "bob@x"}, {"next_hop", "b"}}),
-                                    ev("mailbox.deliver", "b", "m1", "", {{"recipient", "bob@x"}}),
-                                    ev("queue.done", "a", "m1", "Q1", {})};
+  std::vector<sim::TraceEvent> t = {ev(sim::EventKind::kQueueEnqueue, "a", "m1", "Q1", {{"to", "bob@x,carol@x"}}),
+                                    ev(sim::EventKind::kQueueRelay, "a", "m1", "Q1", {{"recipient", "bob@x"}, {"next_hop", "b"}}),
+                                    ev(sim::EventKind::kMailboxDeliver, "b", "m1", "", {{"recipient", "bob@x"}}),
+                                    ev(sim::EventKind::kQueueDone, "a", "m1", "Q1", {})};
   auto r = audit_deliveries(t, true);
   ASSERT_EQ(r.problems.size(), 1u);
   EXPECT_NE(r.problems[0].find("<carol@x> accepted but neither"), std::string::npos);
 }
 
 TEST(DeliveryAuditTest, CatchesASilentBounceAndUnexplainedDuplicates) {
-  std::vector<sim::TraceEvent> t = {ev("queue.enqueue", "a", "m1", "Q1", {{"to", "bob@x"}}),
-                                    ev("queue.bounce", "a", "m1", "Q1", {{"recipient", "bob@x"}}),
-                                    ev("mailbox.deliver", "b", "m2", "", {{"recipient", "c@x"}}),
-                                    ev("mailbox.deliver", "b", "m2", "", {{"recipient", "c@x"}})};
+  std::vector<sim::TraceEvent> t = {ev(sim::EventKind::kQueueEnqueue, "a", "m1", "Q1", {{"to", "bob@x"}}),
+                                    ev(sim::EventKind::kQueueBounce, "a", "m1", "Q1", {{"recipient", "bob@x"}}),
+                                    ev(sim::EventKind::kMailboxDeliver, "b", "m2", "", {{"recipient", "c@x"}}),
+                                    ev(sim::EventKind::kMailboxDeliver, "b", "m2", "", {{"recipient", "c@x"}})};
   auto r = audit_deliveries(t, true);
   EXPECT_EQ(r.problems.size(), 2u);
-  t.push_back(ev("message.dsn", "a", "m1", "Q1", {}));
-  t.push_back(ev("queue.rfc1047", "z", "m2", "Q9", {}));
+  t.push_back(ev(sim::EventKind::kMessageDsn, "a", "m1", "Q1", {}));
+  t.push_back(ev(sim::EventKind::kQueueRfc1047, "z", "m2", "Q9", {}));
   r = audit_deliveries(t, true);
   EXPECT_TRUE(r.ok()) << r.problems[0];
   EXPECT_EQ(r.duplicates, 1u);
@@ -57,14 +57,14 @@ TEST(DeliveryAuditTest, CatchesASilentBounceAndUnexplainedDuplicates) {
 // A run cut short may leave messages waiting for a retry; a run that drained
 // may not (the retry should have happened), nor may a retry time in the past.
 TEST(DeliveryAuditTest, WaitingMessagesAreStillQueuedOnlyIfTheRetryIsAhead) {
-  std::vector<sim::TraceEvent> t = {ev("queue.enqueue", "a", "m1", "Q1", {{"to", "bob@x"}}),
-                                    ev("queue.defer", "a", "m1", "Q1", {{"recipient", "bob@x"}}),
-                                    ev("queue.wait", "a", "m1", "Q1", {{"next_attempt_us", "300000000"}})};
+  std::vector<sim::TraceEvent> t = {ev(sim::EventKind::kQueueEnqueue, "a", "m1", "Q1", {{"to", "bob@x"}}),
+                                    ev(sim::EventKind::kQueueDefer, "a", "m1", "Q1", {{"recipient", "bob@x"}}),
+                                    ev(sim::EventKind::kQueueWait, "a", "m1", "Q1", {{"next_attempt_us", "300000000"}})};
   auto r = audit_deliveries(t, /*drained=*/false);
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.still_queued, 1u);
   EXPECT_FALSE(audit_deliveries(t, /*drained=*/true).ok());
-  t.push_back(ev("timer", "a", "", "", {}));
+  t.push_back(ev(sim::EventKind::kNetHeal, "a", "", "", {}));  // any event: time goes on
   t.back().time_us = 400000000;  // the trace goes on past the promised retry
   EXPECT_FALSE(audit_deliveries(t, /*drained=*/false).ok());
 }

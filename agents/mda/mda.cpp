@@ -105,12 +105,12 @@ smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelop
     mailboxes_[user].push_back(StoredMessage{stored, message_id, context_.clock.now()});
     if (context_.trace != nullptr) {
       sim::TraceEvent e;
-      e.kind = "mailbox.deliver";
+      e.kind = sim::EventKind::kMailboxDeliver;
       e.host = context_.host;
       e.agent = "mda";
       e.message = message_id;
       e.text = absl::StrCat("filed into ", user, "'s mailbox (", stored.size(), " octets)");
-      e.explain = "mailbox.deliver";
+      e.explain = name_of(e.kind);
       e.details = {{"recipient", r.path.mailbox.to_string()}, {"user", user}, {"id", id},
                    {"octets", std::to_string(stored.size())}};
       if (context_.trace->level() == sim::TraceLevel::kFull) e.details.emplace_back("added", added);

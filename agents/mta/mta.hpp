@@ -124,7 +124,8 @@ class Mta : public smtp::ServerPolicy {
               const std::string& host);
   void send_dsn(const QueuedMessage& message, const std::vector<std::size_t>& recipients, bool expired);
 
-  void trace(std::string kind, const QueuedMessage& message, std::string text, std::string explain,
+  // `explain` empty: the kind's name is the explanation key.
+  void trace(sim::EventKind kind, const QueuedMessage& message, std::string text, std::string explain,
              std::vector<std::pair<std::string, std::string>> details = {}, std::uint64_t connection = 0,
              std::string peer = {});
 

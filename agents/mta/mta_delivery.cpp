@@ -50,7 +50,7 @@ void Mta::start_attempt(const std::string& id) {
   m.in_flight = true;
   ++m.attempts;
   ++attempts_started_;
-  if (m.attempts > 1) trace("queue.retry", m, absl::StrCat("attempt ", m.attempts, " for ", m.id), "queue.retry",
+  if (m.attempts > 1) trace(sim::EventKind::kQueueRetry, m, absl::StrCat("attempt ", m.attempts, " for ", m.id), {},
                             {{"attempt", std::to_string(m.attempts)}});
   auto attempt = std::make_shared<Attempt>();
   attempt->id = id;
@@ -134,11 +134,11 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
   to.client.helo_domain = context_.host;
   to.client.starttls = session_tls_mode(level);
   const bool reuse = connections_.has_idle(to.key);
-  trace("queue.attempt", m,
+  trace(sim::EventKind::kQueueAttempt, m,
         absl::StrCat(reuse ? "reusing the open connection to " : "connecting to ", hop.host, " [", hop.address,
                      "]:", port,
                      group->route.hops.size() > 1 ? absl::StrCat(" (MX ", hop.preference, ")") : ""),
-        "queue.attempt", {{"next_hop", hop.host}, {"address", hop.address}}, 0, hop.host);
+        {}, {{"next_hop", hop.host}, {"address", hop.address}}, 0, hop.host);
   if (level != TlsLevel::kNone) {
     to.tls.context = settings_.outgoing_tls.context;
     to.tls.server_name = hop.host;
@@ -167,8 +167,8 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
     if (!r.mail_reply && outcome.tls_handshake_failed && level == TlsLevel::kMay) {
       // Opportunistic TLS: a failed handshake is no reason not to deliver;
       // connect again and stay in plaintext.
-      trace("tls.fallback", it->second,
-            absl::StrCat("TLS with ", hop.host, " failed; opportunistic TLS reconnects in plaintext"), "tls.fallback",
+      trace(sim::EventKind::kTlsFallback, it->second,
+            absl::StrCat("TLS with ", hop.host, " failed; opportunistic TLS reconnects in plaintext"), {},
             {{"next_hop", hop.host}}, 0, hop.host);
       try_hop(attempt, group, hop_index, /*plaintext=*/true);
       return;
@@ -182,18 +182,18 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
                               ? *deciding
                               : smtp::make_reply(451, "4.4.1", absl::StrCat("connect to ", hop.host, ": ", av(why)));
       const smtp::Reply& err = group->last_error;
-      trace("queue.hop_failed", it->second,
+      trace(sim::EventKind::kQueueHopFailed, it->second,
             absl::StrCat(hop.host, ": ", err.code, err.enhanced.empty() ? "" : " ", err.enhanced, " ", err.text()),
-            "queue.hop_failed", {{"next_hop", hop.host}}, 0, hop.host);
+            {}, {{"next_hop", hop.host}}, 0, hop.host);
       try_hop(attempt, group, hop_index + 1);
       return;
     }
     if (r.maybe_delivered) {
       // RFC 1047: the dot went out but no reply came back. The next hop may
       // have the message; retrying may deliver it twice.
-      trace("queue.rfc1047", it->second, absl::StrCat("no reply after the final dot from ", hop.host,
+      trace(sim::EventKind::kQueueRfc1047, it->second, absl::StrCat("no reply after the final dot from ", hop.host,
                                                       ": a retry may duplicate the message"),
-            "queue.rfc1047", {{"next_hop", hop.host}}, 0, hop.host);
+            {}, {{"next_hop", hop.host}}, 0, hop.host);
     }
     for (std::size_t k = 0; k < group->recipients.size(); ++k) {
       const std::size_t i = group->recipients[k];
@@ -224,16 +224,16 @@ void Mta::settle(std::shared_ptr<Attempt> attempt, std::size_t i, const smtp::Re
   const std::string said = absl::StrCat(reply.code, reply.enhanced.empty() ? "" : " ", reply.enhanced, " ", reply.text());
   if (reply.is_positive()) {
     r.state = QueuedRecipient::State::kDelivered;
-    trace("queue.relay", m, absl::StrCat("<", rcpt, "> handed to ", host, ": ", said), "queue.relay",
+    trace(sim::EventKind::kQueueRelay, m, absl::StrCat("<", rcpt, "> handed to ", host, ": ", said), {},
           {{"recipient", rcpt}, {"next_hop", host}, {"reply", said}}, 0, host);
   } else if (reply.is_permanent_failure()) {
     r.state = QueuedRecipient::State::kBounced;
     attempt->bounced.push_back(i);
-    trace("queue.bounce", m, absl::StrCat("<", rcpt, "> refused", host.empty() ? "" : " by " + host, ": ", said),
-          absl::StrCat("queue.bounce"), {{"recipient", rcpt}, {"reply", said}}, 0, host);
+    trace(sim::EventKind::kQueueBounce, m, absl::StrCat("<", rcpt, "> refused", host.empty() ? "" : " by " + host, ": ", said),
+          {}, {{"recipient", rcpt}, {"reply", said}}, 0, host);
   } else {
-    trace("queue.defer", m, absl::StrCat("<", rcpt, "> deferred", host.empty() ? "" : " by " + host, ": ", said),
-          "queue.defer", {{"recipient", rcpt}, {"reply", said}}, 0, host);
+    trace(sim::EventKind::kQueueDefer, m, absl::StrCat("<", rcpt, "> deferred", host.empty() ? "" : " by " + host, ": ", said),
+          {}, {{"recipient", rcpt}, {"reply", said}}, 0, host);
   }
 }
 
@@ -259,18 +259,18 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
         if (r.state != QueuedRecipient::State::kPending) continue;
         r.state = QueuedRecipient::State::kBounced;
         expired.push_back(i);
-        trace("queue.expire", m,
+        trace(sim::EventKind::kQueueExpire, m,
               absl::StrCat("<", r.path.mailbox.to_string(), "> given up after ", absl::FormatDuration(age),
                            " in the queue"),
-              "queue.expire", {{"recipient", r.path.mailbox.to_string()}});
+              {}, {{"recipient", r.path.mailbox.to_string()}});
       }
       send_dsn(m, expired, true);
     } else {
       const absl::Duration delay = retry_delay(settings_.retry, m.attempts);
       const absl::Duration next = std::min(delay, lifetime - age);
-      trace("queue.wait", m, absl::StrCat(m.id, " waits ", absl::FormatDuration(next), " before attempt ",
+      trace(sim::EventKind::kQueueWait, m, absl::StrCat(m.id, " waits ", absl::FormatDuration(next), " before attempt ",
                                           m.attempts + 1),
-            "queue.wait",
+            {},
             {{"next_attempt_us", std::to_string(absl::ToInt64Microseconds(context_.clock.now() + next))},
              {"attempt", std::to_string(m.attempts + 1)}});
       (void)persist(m);  // keeps attempts and recipient states across a restart
@@ -278,7 +278,7 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
       return;
     }
   }
-  trace("queue.done", m, absl::StrCat(m.id, " leaves the queue"), "queue.done");
+  trace(sim::EventKind::kQueueDone, m, absl::StrCat(m.id, " leaves the queue"), {});
   if (store_ != nullptr) (void)store_->remove(m.id);
   queue_.erase(it);
 }
@@ -286,8 +286,8 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
 void Mta::send_dsn(const QueuedMessage& m, const std::vector<std::size_t>& recipients, bool expired) {
   if (m.reverse_path.is_null) {
     // RFC 5321 4.5.5 / RFC 3464: never bounce a bounce (that way lie loops).
-    trace("queue.bounce_dropped", m, "the message has the null sender <>: no notification is sent",
-          "queue.bounce_dropped");
+    trace(sim::EventKind::kQueueBounceDropped, m, "the message has the null sender <>: no notification is sent",
+          {});
     return;
   }
   DsnInput in;
@@ -316,9 +316,9 @@ void Mta::send_dsn(const QueuedMessage& m, const std::vector<std::size_t>& recip
   dsn.is_bounce = true;
   dsn.recipients.push_back({m.reverse_path, {}});
   dsn.arrival = context_.clock.now();
-  trace("message.dsn", m, absl::StrCat("bounce ", dsn.id, " to ", m.reverse_path.to_string(), " for ",
+  trace(sim::EventKind::kMessageDsn, m, absl::StrCat("bounce ", dsn.id, " to ", m.reverse_path.to_string(), " for ",
                                        recipients.size(), " recipient(s)"),
-        "message.dsn", {{"dsn_queue_id", dsn.id}, {"dsn_message_id", dsn.message_id}});
+        {}, {{"dsn_queue_id", dsn.id}, {"dsn_message_id", dsn.message_id}});
   (void)persist(dsn);  // before the original leaves the queue: a crash now loses neither
   enqueue(std::move(dsn), 0, "dsn");
 }

@@ -53,8 +53,8 @@ absl::Status Mta::recover() {
     if (message.id.size() > 1 && absl::SimpleAtoi(message.id.substr(1), &n) && n >= next_id_) next_id_ = n + 1;
     message.arrival = arrival_wall - context_.clock.epoch();
     message.in_flight = false;
-    trace("queue.recover", message, absl::StrCat("found ", message.id, " in the spool after a restart"),
-          "queue.recover");
+    trace(sim::EventKind::kQueueRecover, message, absl::StrCat("found ", message.id, " in the spool after a restart"),
+          {});
     const std::string id = message.id;
     queue_.emplace(id, std::move(message));
     schedule_attempt(id, absl::ZeroDuration());
@@ -176,24 +176,24 @@ QueuedMessage& Mta::enqueue(QueuedMessage message, std::uint64_t connection, con
     if (!added.empty()) details.emplace_back("added", added);
     if (m.is_bounce && origin == "dsn") details.emplace_back("content", m.content.substr(0, 8192));
   }
-  trace("queue.enqueue", m, absl::StrCat("queued ", m.id, " from ", m.reverse_path.to_string(), " for ", to),
-        "queue.enqueue", std::move(details), connection);
+  trace(sim::EventKind::kQueueEnqueue, m, absl::StrCat("queued ", m.id, " from ", m.reverse_path.to_string(), " for ", to),
+        {}, std::move(details), connection);
   schedule_attempt(id, absl::ZeroDuration());
   return m;
 }
 
-void Mta::trace(std::string kind, const QueuedMessage& m, std::string text, std::string explain,
+void Mta::trace(sim::EventKind kind, const QueuedMessage& m, std::string text, std::string explain,
                 std::vector<std::pair<std::string, std::string>> details, std::uint64_t connection, std::string peer) {
   if (context_.trace == nullptr || !context_.trace->wants(kind)) return;
   sim::TraceEvent e;
-  e.kind = std::move(kind);
+  e.kind = kind;
   e.host = context_.host;
   e.agent = settings_.agent_name;
   e.message = m.message_id.empty() ? m.id : m.message_id;
   e.connection = connection;
   e.peer = std::move(peer);
   e.text = std::move(text);
-  e.explain = std::move(explain);
+  e.explain = explain.empty() ? std::string(name_of(kind)) : std::move(explain);
   e.details = std::move(details);
   if (e.detail("queue_id") == nullptr) e.details.insert(e.details.begin(), {"queue_id", m.id});
   context_.trace->record(std::move(e));

@@ -37,23 +37,23 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
   }
   out.content = compose_message({s.from, s.to, s.subject, s.body, context_.clock.wall_now(), message_id});
 
-  auto trace = [this, message_id](std::string kind, std::string text, std::string explain,
+  auto trace = [this, message_id](sim::EventKind kind, std::string text, std::string explain,
                                   std::vector<std::pair<std::string, std::string>> details) {
     if (context_.trace == nullptr) return;
     sim::TraceEvent e;
-    e.kind = std::move(kind);
+    e.kind = kind;
     e.host = context_.host;
     e.agent = "mua";
     e.message = message_id;
     e.peer = settings_.msa_host;
     e.text = std::move(text);
-    e.explain = std::move(explain);
+    e.explain = explain.empty() ? std::string(name_of(kind)) : std::move(explain);
     e.details = std::move(details);
     context_.trace->record(std::move(e));
   };
-  trace("message.submit", absl::StrCat("submitting \"", s.subject, "\" from <", s.from, "> to ",
+  trace(sim::EventKind::kMessageSubmit, absl::StrCat("submitting \"", s.subject, "\" from <", s.from, "> to ",
                                        absl::StrJoin(s.to, ", "), " via ", settings_.msa_host),
-        "message.submit",
+        {},
         submit_details(s, out.content, context_.trace != nullptr && context_.trace->level() == sim::TraceLevel::kFull));
 
   SmtpDestination to;
@@ -90,12 +90,12 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
     }
     const auto deciding = r.deciding_reply();
     if (r.accepted()) {
-      trace("message.submitted", "the MSA accepted the message", "message.submitted", details);
+      trace(sim::EventKind::kMessageSubmitted, "the MSA accepted the message", {}, details);
     } else {
-      trace("message.rejected",
+      trace(sim::EventKind::kMessageRejected,
             absl::StrCat("submission failed: ",
                          deciding ? absl::StrCat(deciding->code, " ", deciding->text()) : r.error),
-            "message.rejected", details);
+            {}, details);
     }
     if (done) done(r);
   };

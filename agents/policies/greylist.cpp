@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "agents/smtp/reply_reason.hpp"
 
 namespace smtplab::agents {
 
@@ -27,7 +28,8 @@ std::optional<smtp::Reply> GreylistPolicy::on_rcpt(const smtp::SessionState& sta
   if (waited < settings_.delay) {
     const auto left = absl::ToInt64Seconds(settings_.delay - waited);
     // RFC 6647 (greylisting) uses 451 4.7.1 as the usual reply.
-    return smtp::make_reply(451, "4.7.1", absl::StrCat("Greylisted, try again in ", left, " seconds"));
+    return smtp::make_reply(451, "4.7.1", absl::StrCat("Greylisted, try again in ", left, " seconds"),
+                            smtp::reply_reason::kGreylisted);
   }
   return std::nullopt;
 }

@@ -18,6 +18,10 @@ struct Reply {
   int code = 0;              // three digits, 200..599
   std::string enhanced;      // "2.1.0", or empty when the reply carries none
   std::vector<std::string> lines;  // text after the code (and enhanced code)
+  // Why the server (or its policy) gave this reply, as a stable key for the
+  // trace's explanation ("greylisted" -> "reply.451.greylisted"); never on
+  // the wire, and not part of the reply's value. The keys: reply_reason.hpp.
+  std::string reason;
 
   int klass() const { return code / 100; }
   bool is_positive() const { return code >= 200 && code < 400; }
@@ -28,11 +32,19 @@ struct Reply {
   // Wire form: "250-first\r\n250 last\r\n"; the enhanced code prefixes each line.
   std::string format() const;
 
-  friend bool operator==(const Reply&, const Reply&) = default;
+  friend bool operator==(const Reply& a, const Reply& b) {
+    return a.code == b.code && a.enhanced == b.enhanced && a.lines == b.lines;
+  }
 };
 
 // Builds a one-line reply; `enhanced` may be empty.
 Reply make_reply(int code, std::string_view enhanced, std::string_view text);
+// The same, with the reason it is given (reply_reason.hpp).
+inline Reply make_reply(int code, std::string_view enhanced, std::string_view text, std::string_view reason) {
+  Reply r = make_reply(code, enhanced, text);
+  r.reason = std::string(reason);
+  return r;
+}
 
 // True for "d.ddd.ddd" with class 2, 4 or 5 (RFC 3463 2).
 bool is_enhanced_status_code(std::string_view s);

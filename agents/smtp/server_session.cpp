@@ -5,6 +5,7 @@
 #include "base/absl_string_view.hpp"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "agents/smtp/reply_reason.hpp"
 #include "agents/smtp/sasl.hpp"
 
 namespace smtplab::smtp {
@@ -31,7 +32,8 @@ ServerSession::ServerSession(ServerPolicy& policy, ServerSettings settings, std:
     : policy_(policy),
       settings_(std::move(settings)),
       observer_(observer),
-      reader_(std::max(settings_.max_command_line_octets, settings_.max_auth_line_octets)) {
+      reader_(std::max(settings_.max_command_line_octets, settings_.max_auth_line_octets),
+              settings_.bare_line_ending) {
   state_.peer_address = std::move(peer_address);
 }
 
@@ -52,7 +54,10 @@ void ServerSession::send(Reply reply) {
     std::string_view written(out_.data() + start, out_.size() - start);
     while (!written.empty()) {
       const auto eol = written.find("\r\n");
-      emit(SessionEventKind::kReplySent, written.substr(0, eol), 0, reply.code);
+      observer_->on_event(SessionEvent{.kind = SessionEventKind::kReplySent,
+                                       .text = written.substr(0, eol),
+                                       .code = reply.code,
+                                       .reason = reply.reason});
       written.remove_prefix(eol + 2);
     }
   }
@@ -406,7 +411,7 @@ void ServerSession::handle_data() {
   }
   if (envelope_.recipients.empty() && !settings_.defects.skip_sequence_checks) {
     // RFC 2920 3.1: with no valid recipient, DATA fails with 503 or 554.
-    send_error(rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients")
+    send_error(rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
                                : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)"));
     return;
   }
@@ -468,7 +473,7 @@ void ServerSession::handle_bdat(const Command& command) {
   } else if (!has_mail_) {
     bdat_error_ = bad_sequence("Need MAIL command first (RFC 5321 4.1.4)");
   } else if (envelope_.recipients.empty()) {
-    bdat_error_ = rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients")
+    bdat_error_ = rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
                                   : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)");
   } else if (command.chunk_size > settings_.max_message_octets - bdat_message_.size()) {
     // Written as a subtraction: chunk sizes go up to 2^64-1, and a sum could wrap.

@@ -27,6 +27,7 @@ struct SessionEvent {
   std::size_t octets = 0;
   int code = 0;  // reply code for reply events
   bool dot_stuffed = false;  // message events: sent with DATA (stuffed), not BDAT
+  std::string_view reason;   // reply events: why it was given (Reply::reason), if said
 };
 
 class SessionObserver {

@@ -131,7 +131,7 @@ TEST_F(LiveServerTest, ViewerFromTheStartGetsTheWholeTraceOnceInOrder) {
     ASSERT_EQ(lines[i], sim::to_json_line(events[i])) << "line " << i + 1;
   }
   EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
-                          [](const std::string& l) { return absl::StrContains(l, "mailbox.deliver"); }));
+                          [](const std::string& l) { return absl::StrContains(l, "\"kind\":\"mailbox.deliver\""); }));
 }
 
 // A viewer that comes late gets the history first, then what follows.

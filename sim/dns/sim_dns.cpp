@@ -86,9 +86,9 @@ void SimDns::query(const std::string& asker, const std::string& name, DnsType ty
                    std::function<void(const DnsAnswer&)> done) {
   DnsAnswer a = answer(name, type);
   const std::string question = absl::StrCat(av(dns_type_name(type)), " ", normalise(name), "?");
-  if (trace_ != nullptr && trace_->wants("dns.query")) {
+  if (trace_ != nullptr && trace_->wants(EventKind::kDnsQuery)) {
     TraceEvent e;
-    e.kind = "dns.query";
+    e.kind = EventKind::kDnsQuery;
     e.host = asker;
     e.agent = "dns";
     e.text = question;
@@ -97,9 +97,9 @@ void SimDns::query(const std::string& asker, const std::string& name, DnsType ty
   }
   const absl::Duration delay = a.status == DnsStatus::kTimeout ? settings_.timeout : settings_.latency;
   clock_.schedule(delay, [this, asker, question, type, a = std::move(a), done = std::move(done)] {
-    if (trace_ != nullptr && trace_->wants("dns.answer")) {
+    if (trace_ != nullptr && trace_->wants(EventKind::kDnsAnswer)) {
       TraceEvent e;
-      e.kind = "dns.answer";
+      e.kind = EventKind::kDnsAnswer;
       e.host = asker;
       e.agent = "dns";
       e.text = absl::StrCat(question, " ", describe(a, type));

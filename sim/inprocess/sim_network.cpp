@@ -191,9 +191,9 @@ bool SimNetwork::partitioned(const std::string& a, const std::string& b) const {
 
 bool SimNetwork::host_up(const std::string& host) const { return !down_.count(host); }
 
-void SimNetwork::trace(std::string kind, const std::string& host, const std::string& peer, std::uint64_t conn,
+void SimNetwork::trace(EventKind kind, const std::string& host, const std::string& peer, std::uint64_t conn,
                        std::string text) {
-  record_link_event(trace_, std::move(kind), "net", host, peer, conn, std::move(text));
+  record_link_event(trace_, kind, "net", host, peer, conn, std::move(text));
 }
 
 void SimNetwork::connect(const std::string& from_host, const std::string& address, int port,
@@ -202,7 +202,7 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
   const std::uint64_t id = next_connection_++;
   const std::string target = absl::StrCat(address, ":", port);
   std::shared_ptr<ConnectionHandler> owned(std::move(handler));
-  auto fail_later = [this, owned, from_host, to_host, id](absl::Duration after, std::string why, std::string kind) {
+  auto fail_later = [this, owned, from_host, to_host, id](absl::Duration after, std::string why, EventKind kind) {
     scheduler_.schedule(after, [this, owned, from_host, to_host, id, why, kind] {
       trace(kind, from_host, to_host, id, why);
       owned->on_closed(why);
@@ -211,19 +211,19 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
   const LinkProperties& l = link(from_host, to_host);
   if (to_host.empty() || !host_up(to_host) || !host_up(from_host) || partitioned(from_host, to_host)) {
     // No answer at all: the SYN is lost, the client gives up after its timeout.
-    fail_later(timeout, absl::StrCat("connection to ", target, " timed out"), "conn.timeout");
+    fail_later(timeout, absl::StrCat("connection to ", target, " timed out"), EventKind::kConnTimeout);
     return;
   }
   auto listener = listeners_.find({to_host, port});
   if (listener == listeners_.end()) {
-    fail_later(2 * l.latency, absl::StrCat("connection to ", target, " refused"), "conn.refused");
+    fail_later(2 * l.latency, absl::StrCat("connection to ", target, " refused"), EventKind::kConnRefused);
     return;
   }
   // SYN arrives after one latency (the server accepts), the SYN-ACK after two.
   scheduler_.schedule(l.latency, [this, owned, from_host, to_host, address, port, id, l, fail_later, target] {
     auto listener = listeners_.find({to_host, port});
     if (listener == listeners_.end() || !host_up(to_host)) {
-      fail_later(l.latency, absl::StrCat("connection to ", target, " refused"), "conn.refused");
+      fail_later(l.latency, absl::StrCat("connection to ", target, " refused"), EventKind::kConnRefused);
       return;
     }
     auto pair = std::make_unique<Pair>();
@@ -241,7 +241,7 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
     ConnectionInfo info{client_address, server_address, ++active_per_listener_[pair->listener], id, from_host};
     Endpoint* server = pair->side[1].get();
     connections_[id] = std::move(pair);
-    trace("conn.open", from_host, to_host, id, absl::StrCat(client_address, " -> ", server_address));
+    trace(EventKind::kConnOpen, from_host, to_host, id, absl::StrCat(client_address, " -> ", server_address));
     // The client learns of the connection one latency later (the SYN-ACK).
     // Scheduled before the server speaks, so the client is open before the
     // server's first bytes arrive at the same instant.
@@ -300,7 +300,7 @@ void SimNetwork::deliver_close(std::uint64_t pair_id, int to_side) {
   if (it == connections_.end()) return;
   Pair& pair = *it->second;
   const std::string host = pair.side[to_side]->host();
-  trace("conn.close", pair.side[1 - to_side]->host(), host, pair_id, "connection closed");
+  trace(EventKind::kConnClose, pair.side[1 - to_side]->host(), host, pair_id, "connection closed");
   pair.side[to_side]->finish("closed by peer");
   retire_if_done(pair_id);
 }
@@ -311,7 +311,7 @@ void SimNetwork::reset_pair(std::uint64_t pair_id, const std::string& why) {
   std::unique_ptr<Pair> pair = std::move(it->second);
   connections_.erase(it);
   if (active_per_listener_[pair->listener] > 0) --active_per_listener_[pair->listener];
-  trace("conn.reset", pair->side[0]->host(), pair->side[1]->host(), pair_id, why);
+  trace(EventKind::kConnReset, pair->side[0]->host(), pair->side[1]->host(), pair_id, why);
   pair->side[0]->finish(why);
   pair->side[1]->finish(why);
 }
@@ -331,11 +331,11 @@ void SimNetwork::set_host_up(const std::string& host, bool up) {
   if (up == host_up(host)) return;
   if (up) {
     down_.erase(host);
-    trace("host.up", host, "", 0, absl::StrCat(host, " is up"));
+    trace(EventKind::kHostUp, host, "", 0, absl::StrCat(host, " is up"));
     return;
   }
   down_.insert(host);
-  trace("host.down", host, "", 0, absl::StrCat(host, " went down"));
+  trace(EventKind::kHostDown, host, "", 0, absl::StrCat(host, " went down"));
   reset_connections(host);
 }
 
@@ -356,12 +356,12 @@ void SimNetwork::reset_connection_after(std::uint64_t connection_id, std::uint64
 
 void SimNetwork::partition(const std::string& a, const std::string& b) {
   partitions_.insert(std::minmax(a, b));
-  trace("net.partition", a, b, 0, absl::StrCat(a, " and ", b, " cannot reach each other"));
+  trace(EventKind::kNetPartition, a, b, 0, absl::StrCat(a, " and ", b, " cannot reach each other"));
 }
 
 void SimNetwork::heal(const std::string& a, const std::string& b) {
   if (!partitions_.erase(std::minmax(a, b))) return;
-  trace("net.heal", a, b, 0, absl::StrCat(a, " and ", b, " can reach each other again"));
+  trace(EventKind::kNetHeal, a, b, 0, absl::StrCat(a, " and ", b, " can reach each other again"));
   // What waited is delivered now, in order, as TCP retransmission would.
   std::vector<std::uint64_t> ids;
   for (const auto& [id, pair] : connections_) ids.push_back(id);

@@ -82,7 +82,7 @@ class SimNetwork : public Network {
 
   const LinkProperties& link(const std::string& a, const std::string& b) const;
   bool partitioned(const std::string& a, const std::string& b) const;
-  void trace(std::string kind, const std::string& host, const std::string& peer, std::uint64_t conn,
+  void trace(EventKind kind, const std::string& host, const std::string& peer, std::uint64_t conn,
              std::string text);
   void deliver(std::uint64_t pair_id, int to_side, std::string bytes);
   void deliver_close(std::uint64_t pair_id, int to_side);

@@ -145,9 +145,9 @@ TEST_F(SimNetworkTest, TraceRecordsConnections) {
   client->connection_->close();
   scheduler_.run();
   ASSERT_GE(trace_.events().size(), 2u);
-  EXPECT_EQ(trace_.events()[0].kind, "conn.open");
+  EXPECT_EQ(trace_.events()[0].kind, EventKind::kConnOpen);
   EXPECT_EQ(trace_.events()[0].time_us, 10000);
-  EXPECT_EQ(trace_.events()[1].kind, "conn.close");
+  EXPECT_EQ(trace_.events()[1].kind, EventKind::kConnClose);
 }
 
 // Same inputs, same run: the log of two identical runs is identical.

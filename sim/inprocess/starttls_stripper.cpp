@@ -37,9 +37,9 @@ std::string first_line(const std::string& b) {
 
 }  // namespace
 
-void StartTlsStripper::record(std::string kind, std::uint64_t connection, const std::string& from,
+void StartTlsStripper::record(EventKind kind, std::uint64_t connection, const std::string& from,
                               const std::string& to, std::string text) {
-  record_link_event(trace_, std::move(kind), "attacker", from, to, connection, std::move(text));
+  record_link_event(trace_, kind, "attacker", from, to, connection, std::move(text));
 }
 
 std::string StartTlsStripper::on_bytes(std::uint64_t connection, const std::string& from, const std::string& to,
@@ -47,13 +47,13 @@ std::string StartTlsStripper::on_bytes(std::uint64_t connection, const std::stri
   if (encrypted_.count(connection) != 0) return bytes;
   if (looks_like_tls(bytes)) {
     encrypted_.insert(connection);
-    record("attack.blind", connection, from, to,
+    record(EventKind::kAttackBlind, connection, from, to,
            "TLS records: from here on the attacker sees only ciphertext and cannot change it unnoticed");
     return bytes;
   }
   if (const std::size_t pos = find_starttls_keyword(bytes); pos != std::string::npos) {
     bytes.replace(pos, 8, "XXXXXXXA");  // same length: nothing else on the wire moves
-    record("attack.strip", connection, from, to,
+    record(EventKind::kAttackStrip, connection, from, to,
            absl::StrCat("the attacker rewrote STARTTLS to XXXXXXXA in ", from, "'s EHLO reply"));
     return bytes;
   }
@@ -63,7 +63,7 @@ std::string StartTlsStripper::on_bytes(std::uint64_t connection, const std::stri
   if (const std::size_t at = bytes.find("\nSubject:"); at != std::string::npos && at > 0) {
     subject = absl::StrCat(", among them \"", first_line(bytes.substr(at + 1)), "\"");
   }
-  record("attack.read", connection, from, to,
+  record(EventKind::kAttackRead, connection, from, to,
          absl::StrCat("the attacker reads ", from, " -> ", to, ": ", first_line(bytes),
                       lines > 1 ? absl::StrCat(" (+", lines - 1, " more lines", subject, ")") : ""));
   return bytes;

@@ -20,7 +20,7 @@ class StartTlsStripper : public LinkTap {
                        std::string bytes) override;
 
  private:
-  void record(std::string kind, std::uint64_t connection, const std::string& from, const std::string& to,
+  void record(EventKind kind, std::uint64_t connection, const std::string& from, const std::string& to,
               std::string text);
   Trace* trace_;
   std::set<std::uint64_t> encrypted_;  // connections where TLS records were seen

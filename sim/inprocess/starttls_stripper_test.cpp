@@ -11,8 +11,8 @@ namespace {
 
 class StartTlsStripperTest : public ::testing::Test {
  protected:
-  std::vector<std::string> kinds() const {
-    std::vector<std::string> out;
+  std::vector<EventKind> kinds() const {
+    std::vector<EventKind> out;
     for (const auto& e : trace_.events()) out.push_back(e.kind);
     return out;
   }
@@ -27,7 +27,7 @@ TEST_F(StartTlsStripperTest, RewritesTheKeywordKeepingTheLength) {
   const std::string out = attacker_.on_bytes(1, "mx.example.net", "mx.example.org", reply);
   EXPECT_EQ(out, "250-mx.example.net\r\n250-PIPELINING\r\n250-XXXXXXXA\r\n250 HELP\r\n");
   EXPECT_EQ(out.size(), reply.size());
-  EXPECT_EQ(kinds(), std::vector<std::string>{"attack.strip"});
+  EXPECT_EQ(kinds(), std::vector<EventKind>{EventKind::kAttackStrip});
 }
 
 TEST_F(StartTlsStripperTest, FindsTheKeywordInAnyCaseAndLastPosition) {
@@ -38,7 +38,7 @@ TEST_F(StartTlsStripperTest, FindsTheKeywordInAnyCaseAndLastPosition) {
 TEST_F(StartTlsStripperTest, LeavesTheClientsStartTlsCommandAlone) {
   EXPECT_EQ(attacker_.on_bytes(1, "c", "s", "STARTTLS\r\n"), "STARTTLS\r\n");
   ASSERT_EQ(trace_.events().size(), 1u);
-  EXPECT_EQ(trace_.events()[0].kind, "attack.read");
+  EXPECT_EQ(trace_.events()[0].kind, EventKind::kAttackRead);
   EXPECT_NE(trace_.events()[0].text.find("STARTTLS"), std::string::npos);
 }
 
@@ -47,7 +47,7 @@ TEST_F(StartTlsStripperTest, ReadsPlaintextThenGoesBlindOnTlsRecords) {
   const std::string client_hello("\x16\x03\x01\x00\x05hello", 10);
   EXPECT_EQ(attacker_.on_bytes(7, "c", "s", client_hello), client_hello);
   attacker_.on_bytes(7, "s", "c", "250-STARTTLS\r\n");  // inside TLS this could not be plaintext; untouched
-  EXPECT_EQ(kinds(), (std::vector<std::string>{"attack.read", "attack.blind"}));
+  EXPECT_EQ(kinds(), (std::vector<EventKind>{EventKind::kAttackRead, EventKind::kAttackBlind}));
   EXPECT_NE(trace_.events()[0].text.find("MAIL FROM:<alice@example.org> (+1 more lines)"), std::string::npos);
 }
 

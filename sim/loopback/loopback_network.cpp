@@ -98,9 +98,9 @@ class LoopbackNetwork::ServerSide final : public TranslatingHandler {
   bool open_ = false;
 };
 
-void LoopbackNetwork::record(std::string kind, const std::string& host, const std::string& peer,
+void LoopbackNetwork::record(EventKind kind, const std::string& host, const std::string& peer,
                              std::uint64_t connection, std::string text) {
-  record_link_event(trace_, std::move(kind), "net", host, peer, connection, std::move(text));
+  record_link_event(trace_, kind, "net", host, peer, connection, std::move(text));
 }
 
 absl::Status LoopbackNetwork::add_host(const std::string& name, const std::string& address) {
@@ -154,7 +154,7 @@ absl::Status LoopbackNetwork::listen(const std::string& host, int port, HandlerF
         info.local_address = to_world(real.local_address);
         info.peer_host = host_of_endpoint(info.peer_address);
         if (down_.count(host)) {
-          record("conn.refused", info.peer_host, host, info.connection_id,
+          record(EventKind::kConnRefused, info.peer_host, host, info.connection_id,
                  absl::StrCat(host, " is down: the connection from ", info.peer_address, " is closed at once"));
           return std::make_unique<ClosingHandler>();
         }
@@ -173,7 +173,7 @@ absl::Status LoopbackNetwork::listen(const std::string& host, int port, HandlerF
 void LoopbackNetwork::opened(std::uint64_t id, const std::string& client, const std::string& server,
                              Connection* server_side) {
   open_[id] = OpenConnection{client, server, server_side};
-  record("conn.open", client, server, id,
+  record(EventKind::kConnOpen, client, server, id,
          absl::StrCat(to_world(server_side->peer_address()), " -> ", to_world(server_side->local_address())));
 }
 
@@ -183,9 +183,9 @@ void LoopbackNetwork::closed(std::uint64_t id, std::string_view why) {
   const OpenConnection c = it->second;
   open_.erase(it);
   if (absl::StrContains(av(why), "reset")) {
-    record("conn.reset", c.client, c.server, id, std::string(why));
+    record(EventKind::kConnReset, c.client, c.server, id, std::string(why));
   } else {
-    record("conn.close", c.client, c.server, id, "connection closed");
+    record(EventKind::kConnClose, c.client, c.server, id, "connection closed");
   }
 }
 
@@ -194,7 +194,7 @@ bool LoopbackNetwork::reachable(const std::string& a, const std::string& b) cons
 }
 
 void LoopbackNetwork::fail_later(std::unique_ptr<ConnectionHandler> handler, absl::Duration after, std::string why,
-                                 std::string kind, const std::string& from_host, const std::string& to_host) {
+                                 EventKind kind, const std::string& from_host, const std::string& to_host) {
   record(kind, from_host, to_host, 0, why);
   auto owned = std::make_shared<std::unique_ptr<ConnectionHandler>>(std::move(handler));
   runtime_.clock().schedule(after, [owned, why] { (*owned)->on_closed(why); });
@@ -206,7 +206,7 @@ void LoopbackNetwork::connect(const std::string& from_host, const std::string& a
   const std::string to_host = host_of_endpoint(target);
   if (!reachable(from_host, to_host)) {
     // As in SimNetwork: SYNs into the void, until the connect timeout.
-    fail_later(std::move(handler), timeout, absl::StrCat("connection to ", target, " timed out"), "conn.timeout",
+    fail_later(std::move(handler), timeout, absl::StrCat("connection to ", target, " timed out"), EventKind::kConnTimeout,
                from_host, to_host);
     return;
   }
@@ -215,7 +215,7 @@ void LoopbackNetwork::connect(const std::string& from_host, const std::string& a
   if (it == ports_.end() || real == real_of_world_.end()) {
     // Nothing listens there: as the kernel would, refuse (after the event loop turns).
     fail_later(std::move(handler), absl::ZeroDuration(), absl::StrCat("connection to ", target, " refused"),
-               "conn.refused", from_host, to_host);
+               EventKind::kConnRefused, from_host, to_host);
     return;
   }
   auto from = address_of_host_.find(from_host);
@@ -228,11 +228,11 @@ void LoopbackNetwork::set_host_up(const std::string& host, bool up) {
   if (up == !down_.count(host)) return;
   if (up) {
     down_.erase(host);
-    record("host.up", host, "", 0, absl::StrCat(host, " is up"));
+    record(EventKind::kHostUp, host, "", 0, absl::StrCat(host, " is up"));
     return;
   }
   down_.insert(host);
-  record("host.down", host, "", 0, absl::StrCat(host, " went down"));
+  record(EventKind::kHostDown, host, "", 0, absl::StrCat(host, " went down"));
   std::vector<Connection*> to_close;
   for (const auto& [id, c] : open_) {
     if (c.client == host || c.server == host) to_close.push_back(c.server_side);
@@ -242,12 +242,12 @@ void LoopbackNetwork::set_host_up(const std::string& host, bool up) {
 
 void LoopbackNetwork::partition(const std::string& a, const std::string& b) {
   partitions_.insert(std::minmax(a, b));
-  record("net.partition", a, b, 0, absl::StrCat(a, " and ", b, " cannot reach each other"));
+  record(EventKind::kNetPartition, a, b, 0, absl::StrCat(a, " and ", b, " cannot reach each other"));
 }
 
 void LoopbackNetwork::heal(const std::string& a, const std::string& b) {
   if (!partitions_.erase(std::minmax(a, b))) return;
-  record("net.heal", a, b, 0, absl::StrCat(a, " and ", b, " can reach each other again"));
+  record(EventKind::kNetHeal, a, b, 0, absl::StrCat(a, " and ", b, " can reach each other again"));
 }
 
 std::pair<std::string, int> LoopbackNetwork::real_endpoint(const std::string& host, int port) const {

@@ -70,11 +70,11 @@ class LoopbackNetwork : public Network {
   class ServerSide;  // wraps each accepted connection's handler (the .cpp)
   void opened(std::uint64_t id, const std::string& client, const std::string& server, Connection* server_side);
   void closed(std::uint64_t id, std::string_view why);
-  void record(std::string kind, const std::string& host, const std::string& peer, std::uint64_t connection,
+  void record(EventKind kind, const std::string& host, const std::string& peer, std::uint64_t connection,
               std::string text);
   bool reachable(const std::string& a, const std::string& b) const;
   void fail_later(std::unique_ptr<ConnectionHandler> handler, absl::Duration after, std::string why,
-                  std::string kind, const std::string& from_host, const std::string& to_host);
+                  EventKind kind, const std::string& from_host, const std::string& to_host);
 
   struct OpenConnection {
     std::string client, server;

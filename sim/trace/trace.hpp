@@ -21,7 +21,7 @@ class Trace {
 
   // Stamps the event with the current virtual time and a sequence number.
   void record(TraceEvent event);
-  bool wants(std::string_view kind) const;
+  bool wants(EventKind kind) const;
   // Every event also goes to `listener` (a live viewer, a JSON Lines writer).
   void add_listener(std::function<void(const TraceEvent&)> listener) { listeners_.push_back(std::move(listener)); }
 
@@ -42,7 +42,7 @@ class Trace {
 // networks and link taps record them (conn.open, net.partition,
 // attack.strip...): `explain` is the kind. Nothing happens without a trace,
 // or when its level leaves the kind out.
-void record_link_event(Trace* trace, std::string kind, std::string agent, const std::string& host,
+void record_link_event(Trace* trace, EventKind kind, std::string agent, const std::string& host,
                        const std::string& peer, std::uint64_t connection, std::string text);
 
 }  // namespace smtplab::sim

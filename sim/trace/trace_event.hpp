@@ -9,12 +9,14 @@
 #include <utility>
 #include <vector>
 
+#include "sim/trace/trace_kinds.hpp"
+
 namespace smtplab::sim {
 
 struct TraceEvent {
   std::int64_t time_us = 0;      // virtual microseconds since the start of the run
   std::uint64_t sequence = 0;    // position in the trace, from 1
-  std::string kind;              // "smtp.command", "queue.defer", ... (docs/trace.md)
+  EventKind kind = EventKind::kConnOpen;  // what happened (trace_kinds.hpp, docs/trace.md)
   std::string host;              // where it happened
   std::string agent;             // "mua", "msa", "mta", "mda", "dns", "net", ...
   std::uint64_t connection = 0;  // 0 when not about a connection
@@ -37,7 +39,6 @@ struct TraceEvent {
 
 // Whether an event matters at the level of whole messages (queue, mailbox,
 // bounce) rather than single lines on the wire. Large runs can keep only these.
-bool is_message_level(const TraceEvent& event);
-bool is_message_level_kind(std::string_view kind);
+inline bool is_message_level(const TraceEvent& event) { return is_message_level(event.kind); }
 
 }  // namespace smtplab::sim

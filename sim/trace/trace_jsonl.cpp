@@ -33,7 +33,7 @@ std::string to_json_line(const TraceEvent& e) {
   Json j;
   j["t"] = e.time_us;
   j["seq"] = e.sequence;
-  j["kind"] = e.kind;
+  j["kind"] = name_of(e.kind);
   if (!e.host.empty()) j["host"] = e.host;
   if (!e.agent.empty()) j["agent"] = e.agent;
   if (e.connection != 0) j["conn"] = e.connection;
@@ -65,7 +65,13 @@ absl::StatusOr<TraceEvent> parse_json_line(std::string_view line, std::size_t li
   const std::size_t n = line_number;
   if (!(s = read_field(j, "t", e.time_us, true, n)).ok()) return s;
   if (!(s = read_field(j, "seq", e.sequence, true, n)).ok()) return s;
-  if (!(s = read_field(j, "kind", e.kind, true, n)).ok()) return s;
+  std::string kind;
+  if (!(s = read_field(j, "kind", kind, true, n)).ok()) return s;
+  if (auto known = event_kind_named(kind)) {
+    e.kind = *known;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("line ", n, ": \"", kind, "\" is not a trace event kind"));
+  }
   if (!(s = read_field(j, "host", e.host, false, n)).ok()) return s;
   if (!(s = read_field(j, "agent", e.agent, false, n)).ok()) return s;
   if (!(s = read_field(j, "conn", e.connection, false, n)).ok()) return s;

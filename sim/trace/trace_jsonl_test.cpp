@@ -16,7 +16,7 @@ TraceEvent sample() {
   TraceEvent e;
   e.time_us = 300000000;
   e.sequence = 7;
-  e.kind = "smtp.reply";
+  e.kind = EventKind::kSmtpReply;
   e.host = "mx.example.net";
   e.agent = "mta";
   e.connection = 3;
@@ -40,8 +40,8 @@ TEST(TraceJsonlTest, RoundTripKeepsEveryField) {
 
 TEST(TraceJsonlTest, EmptyFieldsAreOmitted) {
   TraceEvent e;
-  e.kind = "timer";
-  EXPECT_EQ(to_json_line(e), R"({"t":0,"seq":0,"kind":"timer"})");
+  e.kind = EventKind::kNetHeal;
+  EXPECT_EQ(to_json_line(e), R"({"t":0,"seq":0,"kind":"net.heal"})");
 }
 
 TEST(TraceJsonlTest, BinaryTextDoesNotBreakTheFile) {
@@ -89,17 +89,36 @@ TEST(TraceJsonlTest, FolderIsReportedNotThrown) {
   EXPECT_NE(read.status().message().find("is a folder"), std::string::npos) << read.status();
 }
 
+// A kind no version of smtplab records is an error with the line, not an
+// event the audit and the viewers would silently skip.
+TEST(TraceJsonlTest, UnknownKindIsAnErrorWithItsLine) {
+  auto e = parse_json_line(R"({"t":0,"seq":1,"kind":"queue.defered"})", 4);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(), "line 4: \"queue.defered\" is not a trace event kind");
+  auto good = parse_json_line(R"({"t":0,"seq":1,"kind":"queue.defer"})", 4);
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(good->kind, EventKind::kQueueDefer);
+}
+
+// Every kind's name reads back as that kind: the table and the lookup agree.
+TEST(TraceKindsTest, EveryNameReadsBackAsItsKind) {
+  for (const EventKindInfo& k : all_event_kinds()) {
+    EXPECT_EQ(event_kind_named(k.name), k.kind) << k.name;
+  }
+  EXPECT_EQ(event_kind_named("queue"), std::nullopt);
+}
+
 TEST(TraceTest, MessageLevelKeepsOnlyMessageEvents) {
   Scheduler clock;
   Trace trace(clock, TraceLevel::kMessages);
   TraceEvent line;
-  line.kind = "smtp.command";
+  line.kind = EventKind::kSmtpCommand;
   trace.record(line);
   TraceEvent queued;
-  queued.kind = "queue.enqueue";
+  queued.kind = EventKind::kQueueEnqueue;
   trace.record(queued);
   ASSERT_EQ(trace.events().size(), 1u);
-  EXPECT_EQ(trace.events()[0].kind, "queue.enqueue");
+  EXPECT_EQ(trace.events()[0].kind, EventKind::kQueueEnqueue);
   EXPECT_EQ(trace.events()[0].sequence, 1u);
 }
 

@@ -16,7 +16,7 @@ void explanation(const Playback& p) {
   const sim::TraceEvent& e = p.events()[*sel];
   ImGui::Text("%s  %s%s%s", clock_text(e.time_us).c_str(), e.host.c_str(), e.peer.empty() ? "" : " -> ",
               e.peer.c_str());
-  ImGui::TextColored(ImVec4(0.9f, 0.9f, 0.5f, 1), "%s", e.kind.c_str());
+  ImGui::TextColored(ImVec4(0.9f, 0.9f, 0.5f, 1), "%s", sim::name_of(e.kind));
   ImGui::TextWrapped("%s", e.text.c_str());
   ImGui::Separator();
   const std::string why = scenarios::explain_event(e);
@@ -60,7 +60,7 @@ void inspector(Playback& p, ViewState& view) {
   if (ImGui::TreeNode("events", "%zu events about it", m.events.size())) {
     for (std::size_t i : m.events) {
       const auto& e = p.events()[i];
-      if (ImGui::Selectable(absl::StrCat(clock_text(e.time_us), " ", e.kind, " ", e.host, "##", i).c_str(),
+      if (ImGui::Selectable(absl::StrCat(clock_text(e.time_us), " ", sim::name_of(e.kind), " ", e.host, "##", i).c_str(),
                             p.selected() == i)) {
         p.seek_event(i + 1);
       }

@@ -28,38 +28,38 @@ class Builder {
   explicit Builder(std::vector<Segment>& out) : out_(out) {}
 
   void event(const sim::TraceEvent& e, std::size_t index) {
-    const std::string& k = e.kind;
+    const sim::EventKind k = e.kind;
     const std::string& m = e.message;
-    if (k == "message.dsn") {
+    if (k == sim::EventKind::kMessageDsn) {
       if (const std::string* id = e.detail("dsn_message_id")) bounces_.insert(*id);
       return;
     }
     if (m.empty()) return;
     const std::int64_t t = e.time_us;
-    if (k == "message.submit") {
+    if (k == sim::EventKind::kMessageSubmit) {
       open_flight(m, e.host, e.peer, t, index);
-    } else if (k == "message.rejected") {
+    } else if (k == sim::EventKind::kMessageRejected) {
       close_flights_from(m, e.host, t);
       add_final(m, e.host, t, EnvelopeState::kRejected, index);
-    } else if (k == "queue.enqueue") {
+    } else if (k == sim::EventKind::kQueueEnqueue) {
       close_flights_to(m, e.host, t);
       open_stay(m, e.host, t, EnvelopeState::kQueued, index);
-    } else if (k == "queue.attempt") {
+    } else if (k == sim::EventKind::kQueueAttempt) {
       close_stay(m, e.host, t);
       open_flight(m, e.host, e.peer, t, index);
-    } else if (k == "tls.handshake") {
+    } else if (k == sim::EventKind::kTlsHandshake) {
       if (auto it = flights_.find({m, e.host, e.peer}); it != flights_.end()) {
         out_[it->second].tls = true;
         const std::string* verified = e.detail("verified");
         out_[it->second].tls_unverified = verified != nullptr && *verified != "yes";
       }
-    } else if (k == "queue.relay") {
+    } else if (k == sim::EventKind::kQueueRelay) {
       close_flight(m, e.host, e.peer, t);
-    } else if (k == "queue.defer" || k == "queue.hop_failed") {
+    } else if (k == sim::EventKind::kQueueDefer || k == sim::EventKind::kQueueHopFailed) {
       close_flight(m, e.host, e.peer, t);
       if (stays_.count({m, e.host}) == 0) open_stay(m, e.host, t, EnvelopeState::kDeferred, index);
       else out_[stays_[{m, e.host}]].state = EnvelopeState::kDeferred;
-    } else if (k == "queue.wait") {
+    } else if (k == sim::EventKind::kQueueWait) {
       if (auto it = stays_.find({m, e.host}); it != stays_.end()) {
         std::int64_t next = 0;
         if (const std::string* v = e.detail("next_attempt_us"); v != nullptr && absl::SimpleAtoi(*v, &next)) {
@@ -67,12 +67,12 @@ class Builder {
         }
         out_[it->second].state = EnvelopeState::kDeferred;
       }
-    } else if (k == "queue.bounce" || k == "queue.expire") {
+    } else if (k == sim::EventKind::kQueueBounce || k == sim::EventKind::kQueueExpire) {
       close_flight(m, e.host, e.peer, t);
       add_final(m, e.host, t, EnvelopeState::kBounced, index);
-    } else if (k == "queue.done") {
+    } else if (k == sim::EventKind::kQueueDone) {
       close_stay(m, e.host, t);
-    } else if (k == "mailbox.deliver") {
+    } else if (k == sim::EventKind::kMailboxDeliver) {
       close_flights_to(m, e.host, t);
       add_final(m, e.host, t, EnvelopeState::kDelivered, index);
     }

@@ -34,7 +34,7 @@ std::size_t after(const std::vector<sim::TraceEvent>& events, const sim::TraceEv
   return static_cast<std::size_t>(&e - events.data()) + 1;
 }
 
-const sim::TraceEvent& first(const std::vector<sim::TraceEvent>& events, const std::string& kind,
+const sim::TraceEvent& first(const std::vector<sim::TraceEvent>& events, sim::EventKind kind,
                              const std::string& host = {}) {
   for (const auto& e : events) {
     if (e.kind == kind && (host.empty() || e.host == host)) return e;
@@ -76,7 +76,7 @@ TEST(PlaybackTest, SnapshotsMakeLongJumpsBackExact) {
 TEST(PlaybackTest, EnvelopesAreWhereTheTraceSays) {
   const auto events = trace_of("greylisting.yaml");
   Playback p(events);
-  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  const auto& wait = first(events, sim::EventKind::kQueueWait, "mx.example.org");
   auto at = [&](std::int64_t t) { return p.journeys().at(t); };
 
   // Halfway through the 300 s wait: one envelope, deferred at mx.example.org.
@@ -90,7 +90,7 @@ TEST(PlaybackTest, EnvelopesAreWhereTheTraceSays) {
   // Halfway along the successful second attempt: travelling mx.example.org -> mx.example.net.
   const sim::TraceEvent* second_attempt = nullptr;
   for (const auto& e : events) {
-    if (e.kind == "queue.attempt" && e.host == "mx.example.org" && e.time_us > wait.time_us) {
+    if (e.kind == sim::EventKind::kQueueAttempt && e.host == "mx.example.org" && e.time_us > wait.time_us) {
       second_attempt = &e;
       break;
     }
@@ -98,7 +98,7 @@ TEST(PlaybackTest, EnvelopesAreWhereTheTraceSays) {
   ASSERT_NE(second_attempt, nullptr);
   const auto& enqueued = [&]() -> const sim::TraceEvent& {
     for (const auto& e : events) {
-      if (e.kind == "queue.enqueue" && e.host == "mx.example.net") return e;
+      if (e.kind == sim::EventKind::kQueueEnqueue && e.host == "mx.example.net") return e;
     }
     return events.front();
   }();
@@ -130,8 +130,8 @@ TEST(PlaybackTest, ABounceTravelsBackMarkedAsOne) {
 TEST(PlaybackTest, LongWaitsAreCompressedShortOnesSlowed) {
   const auto events = trace_of("greylisting.yaml");
   DisplayTimeline t(events, {.slow_motion = 10, .longest_gap = 2.5});
-  const auto& wait = first(events, "queue.wait", "mx.example.org");
-  const auto& retry = first(events, "queue.retry", "mx.example.org");
+  const auto& wait = first(events, sim::EventKind::kQueueWait, "mx.example.org");
+  const auto& retry = first(events, sim::EventKind::kQueueRetry, "mx.example.org");
   const std::size_t w = static_cast<std::size_t>(&wait - events.data());
   const std::size_t r = static_cast<std::size_t>(&retry - events.data());
   EXPECT_NEAR(t.at_event(r) - t.at_event(w), 2.5, 1e-9);
@@ -188,7 +188,7 @@ TEST(PlaybackTest, LayoutFollowsTheDeliveryPath) {
 TEST(PlaybackTest, StateHoldsQueuesMailboxesAndTranscripts) {
   const auto events = trace_of("greylisting.yaml");
   Playback p(events);
-  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  const auto& wait = first(events, sim::EventKind::kQueueWait, "mx.example.org");
   p.seek_event(after(events, wait));
   const HostState& org = p.state().hosts().at("mx.example.org");
   ASSERT_EQ(org.queue.size(), 1u);
@@ -228,7 +228,7 @@ TEST(PlaybackTest, MessageTextGrowsAReceivedHeaderPerHop) {
   EXPECT_LT(org, msa);
   EXPECT_EQ(text.rfind("Return-Path: <alice@example.org>", 0), 0u);
   // Halfway, before the greylisted retry: two hops so far.
-  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  const auto& wait = first(events, sim::EventKind::kQueueWait, "mx.example.org");
   p.seek_event(after(events, wait));
   EXPECT_EQ(p.state().messages().begin()->second.added.size(), 2u);
 }
@@ -314,7 +314,7 @@ TEST(PlaybackTest, LivePlaybackWaitsForMoreAndKeepsDraggedHosts) {
 TEST(PlaybackTest, RecipientStatusNamesTheHostHoldingTheMessage) {
   const auto events = trace_of("greylisting.yaml");
   Playback p(events);
-  const auto& wait = first(events, "queue.wait", "mx.example.org");
+  const auto& wait = first(events, sim::EventKind::kQueueWait, "mx.example.org");
   p.seek_event(after(events, wait));
   const auto& m = p.state().messages().begin()->second;
   EXPECT_EQ(m.recipients.at("bob@example.net"), "deferred at mx.example.org");

@@ -70,16 +70,18 @@ MessageState& WorldState::message(const std::string& id) {
 void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
   ++applied_;
   now_us_ = std::max(now_us_, e.time_us);
-  const std::string& k = e.kind;
+  const sim::EventKind k = e.kind;
   if (!e.host.empty()) {
     HostState& h = host(e.host);
     if (const Role r = role_of_agent(e.agent); r != Role::kOther) h.roles.insert(r);
   }
-  if (!e.message.empty() && (sim::is_message_level(e) || k.rfind("tls.", 0) == 0)) {
+  if (!e.message.empty() && (sim::is_message_level(e) || k == sim::EventKind::kTlsHandshake ||
+                             k == sim::EventKind::kTlsEstablished || k == sim::EventKind::kTlsFailed ||
+                             k == sim::EventKind::kTlsFallback)) {
     message(e.message).events.push_back(index);
   }
 
-  if (k == "conn.open") {
+  if (k == sim::EventKind::kConnOpen) {
     ConnectionState& c = connections_[e.connection];
     c.id = e.connection;
     c.client = e.host;
@@ -87,24 +89,24 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     c.open = true;
     host(e.peer);
     ++link(e.host, e.peer).open_connections;
-  } else if (k == "conn.close" || k == "conn.reset") {
+  } else if (k == sim::EventKind::kConnClose || k == sim::EventKind::kConnReset) {
     if (auto it = connections_.find(e.connection); it != connections_.end() && it->second.open) {
       it->second.open = false;
       LinkState& l = link(it->second.client, it->second.server);
       l.open_connections = std::max(0, l.open_connections - 1);
-      if (k == "conn.reset") it->second.lines.push_back({index, '*'});
+      if (k == sim::EventKind::kConnReset) it->second.lines.push_back({index, '*'});
     }
-  } else if (k == "smtp.command" || k == "smtp.reply") {
+  } else if (k == sim::EventKind::kSmtpCommand || k == sim::EventKind::kSmtpReply) {
     ConnectionState& c = connections_[e.connection];
     c.id = e.connection;
     if (c.server.empty()) c.server = e.host;
     if (c.client.empty()) c.client = e.peer;
-    c.lines.push_back({index, k == "smtp.command" ? 'C' : 'S'});
-  } else if (k == "smtp.data" || k == "smtp.starttls" || k == "smtp.discarded" || k == "smtp.error") {
+    c.lines.push_back({index, k == sim::EventKind::kSmtpCommand ? 'C' : 'S'});
+  } else if (k == sim::EventKind::kSmtpData || k == sim::EventKind::kSmtpStartTls || k == sim::EventKind::kSmtpDiscarded || k == sim::EventKind::kSmtpError) {
     if (auto it = connections_.find(e.connection); it != connections_.end()) it->second.lines.push_back({index, '*'});
-  } else if (k == "tls.handshake" || k == "tls.established") {
+  } else if (k == sim::EventKind::kTlsHandshake || k == sim::EventKind::kTlsEstablished) {
     LinkState& l = link(e.host, e.peer);
-    if (k == "tls.handshake") {
+    if (k == sim::EventKind::kTlsHandshake) {
       // The client's view comes first (TLS 1.3) and knows the verdict.
       l.security = detail_or(e, "verified") == "yes" ? LinkState::Security::kTls : LinkState::Security::kTlsUnverified;
     } else if (l.security != LinkState::Security::kTlsUnverified) {
@@ -118,31 +120,31 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
       }
     }
     // The client's verdict on the certificate goes into the transcript too.
-    if (k == "tls.handshake" && latest != nullptr) latest->lines.push_back({index, '*'});
-    if (k == "tls.established") {
+    if (k == sim::EventKind::kTlsHandshake && latest != nullptr) latest->lines.push_back({index, '*'});
+    if (k == sim::EventKind::kTlsEstablished) {
       if (auto it = connections_.find(e.connection); it != connections_.end()) {
         it->second.tls = true;
         it->second.lines.push_back({index, '*'});
       }
     }
-  } else if (k == "tls.failed") {
+  } else if (k == sim::EventKind::kTlsFailed) {
     link(e.host, e.peer).security = LinkState::Security::kTlsFailed;
-  } else if (k == "attack.strip" || k == "attack.read") {
+  } else if (k == sim::EventKind::kAttackStrip || k == sim::EventKind::kAttackRead) {
     link(e.host, e.peer).attacked = true;
-  } else if (k == "net.partition" || k == "net.heal") {
-    link(e.host, e.peer).partitioned = k == "net.partition";
-  } else if (k == "host.down" || k == "host.up") {
-    host(e.host).up = k == "host.up";
-  } else if (k == "message.submit") {
+  } else if (k == sim::EventKind::kNetPartition || k == sim::EventKind::kNetHeal) {
+    link(e.host, e.peer).partitioned = k == sim::EventKind::kNetPartition;
+  } else if (k == sim::EventKind::kHostDown || k == sim::EventKind::kHostUp) {
+    host(e.host).up = k == sim::EventKind::kHostUp;
+  } else if (k == sim::EventKind::kMessageSubmit) {
     MessageState& m = message(e.message);
     m.from = detail_or(e, "from");
     m.subject = subject_of_submit(e.text);
     m.headers = SharedText(detail_or(e, "headers"));
     m.body = SharedText(detail_or(e, "body"));
     for (const auto& to : split_list(detail_or(e, "to"))) m.recipients[to] = "submitting";
-  } else if (k == "message.rejected") {
+  } else if (k == sim::EventKind::kMessageRejected) {
     for (auto& [rcpt, status] : message(e.message).recipients) status = "rejected";
-  } else if (k == "queue.enqueue") {
+  } else if (k == sim::EventKind::kQueueEnqueue) {
     HostState& h = host(e.host);
     QueueEntry q;
     q.message_id = e.message;
@@ -156,18 +158,18 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, SharedText(*a));
     if (const std::string* c = e.detail("content")) m.content = SharedText(*c);
     for (const auto& to : split_list(q.to)) m.recipients[to] = "queued at " + e.host;
-  } else if (k == "queue.attempt" || k == "queue.retry") {
+  } else if (k == sim::EventKind::kQueueAttempt || k == sim::EventKind::kQueueRetry) {
     if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
       it->second.state = QueueEntry::State::kInFlight;
-      if (k == "queue.attempt") ++it->second.attempts;
+      if (k == sim::EventKind::kQueueAttempt) ++it->second.attempts;
     }
-  } else if (k == "queue.defer") {
+  } else if (k == sim::EventKind::kQueueDefer) {
     if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
       it->second.state = QueueEntry::State::kDeferred;
       it->second.last_reply = detail_or(e, "reply");
     }
     message(e.message).recipients[detail_or(e, "recipient")] = "deferred at " + e.host;
-  } else if (k == "queue.wait") {
+  } else if (k == sim::EventKind::kQueueWait) {
     if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
       it->second.state = QueueEntry::State::kDeferred;
       // A malformed number in a hand-edited trace shows as "no retry time".
@@ -175,16 +177,16 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
         it->second.next_attempt_us = 0;
       }
     }
-  } else if (k == "queue.relay") {
+  } else if (k == sim::EventKind::kQueueRelay) {
     // The next hop queues (or files) the message before this MTA hears its
     // 250, so "handed on" only replaces a status this host still holds.
     std::string& status = message(e.message).recipients[detail_or(e, "recipient")];
     if (status == "queued at " + e.host || status == "deferred at " + e.host) status = "handed to " + e.peer;
-  } else if (k == "queue.bounce" || k == "queue.expire") {
+  } else if (k == sim::EventKind::kQueueBounce || k == sim::EventKind::kQueueExpire) {
     message(e.message).recipients[detail_or(e, "recipient")] = "bounced at " + e.host;
-  } else if (k == "queue.done") {
+  } else if (k == sim::EventKind::kQueueDone) {
     host(e.host).queue.erase(detail_or(e, "queue_id"));
-  } else if (k == "mailbox.deliver") {
+  } else if (k == sim::EventKind::kMailboxDeliver) {
     host(e.host).mailbox.push_back({e.message, detail_or(e, "recipient"), index});
     MessageState& m = message(e.message);
     if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, SharedText(*a));
