@@ -226,7 +226,9 @@ std::string explain_event(const sim::TraceEvent& e) {
   // explanation here does not compile (-Werror=switch).
   switch (e.kind) {
     case K::kSmtpReply: {
-      std::string out = explain_reply_code(e.code).value_or("");
+      std::string out = explain_reply_code(e.code).value_or(
+          "The server's answer: three digits whose first says success (2), go on (3), try later (4) or give up "
+          "(5), then text for people (RFC 5321 4.2).");
       // "451 4.7.1 ..." -> the enhanced code, when the reply has one.
       const std::vector<std::string> words = absl::StrSplit(e.text, ' ');
       if (words.size() > 1 && words[0].size() == 3 && words[1].size() >= 5) {

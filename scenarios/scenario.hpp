@@ -51,6 +51,8 @@ struct TlsSpec {
 struct AttackerSpec {
   Where where;
   std::vector<std::string> between;  // two hosts
+  // false: it only listens (attack.read until TLS starts, then attack.blind).
+  bool strip_starttls = true;
 };
 
 struct DomainSpec {

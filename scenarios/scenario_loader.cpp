@@ -477,9 +477,7 @@ void Loader::attacker(const YAML::Node& n, Scenario& s) {
     return;
   }
   for (const auto& h : a.between) host_references_.push_back({h, where_of(n["between"])});
-  if (auto v = n["strip_starttls"]; v && !boolean(v, "attacker.strip_starttls").value_or(true)) {
-    return;  // an attacker who does nothing: allowed, so a lesson can switch it off
-  }
+  if (auto v = n["strip_starttls"]) a.strip_starttls = boolean(v, "attacker.strip_starttls").value_or(true);
   s.attackers.push_back(std::move(a));
 }
 

@@ -158,7 +158,7 @@ absl::Status ScenarioWorld::build() {
   }
   for (const auto& a : s.attackers) {
     if (sim_network_) {
-      sim_network_->set_tap(a.between[0], a.between[1], std::make_shared<sim::StartTlsStripper>(&trace));
+      sim_network_->set_tap(a.between[0], a.between[1], std::make_shared<sim::StartTlsStripper>(&trace, a.strip_starttls));
     } else {
       warnings_.push_back(absl::StrCat("attacker between ", a.between[0], " and ", a.between[1],
                                        ": an attacker needs an in-process link (a kernel socket has no tap); "

@@ -66,6 +66,11 @@ struct MtaSettings {
   // Keep connections to next hops open for the next message (Postfix's
   // connection cache); off by default, one connection per attempt.
   ConnectionCacheSettings connection_cache;
+  // A queue file that cannot be removed from the spool is tried again this
+  // often, this many times; a file left behind is delivered again after a
+  // restart (a duplicate, never a loss).
+  absl::Duration spool_retry_delay = absl::Seconds(60);
+  int spool_remove_tries = 5;
 };
 
 class Mta : public smtp::ServerPolicy {
@@ -108,7 +113,12 @@ class Mta : public smtp::ServerPolicy {
   // a missing Date or Message-ID), shown in the trace at full level.
   QueuedMessage& enqueue(QueuedMessage message, std::uint64_t connection, const std::string& origin,
                          const std::string& added = {});
-  absl::Status persist(const QueuedMessage& message);
+  // The spool (mta_spool.cpp). Without a store every write succeeds. A
+  // failure is traced (queue.spool_error) with `consequence`: what it means
+  // for the message and what happens next.
+  bool spool_write(const QueuedMessage& message, std::string_view consequence);
+  // Removes the message's queue file, trying again on failure.
+  void spool_remove(const QueuedMessage& message, int tries_left);
   absl::Status recover();
 
   void schedule_attempt(const std::string& id, absl::Duration delay);
@@ -122,7 +132,8 @@ class Mta : public smtp::ServerPolicy {
   void finish_attempt(std::shared_ptr<Attempt> attempt);
   void settle(std::shared_ptr<Attempt> attempt, std::size_t recipient, const smtp::Reply& reply,
               const std::string& host);
-  void send_dsn(const QueuedMessage& message, const std::vector<std::size_t>& recipients, bool expired);
+  // Queues a bounce for `recipients`; false if it could not be stored.
+  bool send_dsn(const QueuedMessage& message, const std::vector<std::size_t>& recipients, bool expired);
 
   // `explain` empty: the kind's name is the explanation key.
   void trace(sim::EventKind kind, const QueuedMessage& message, std::string text, std::string explain,
@@ -139,6 +150,7 @@ class Mta : public smtp::ServerPolicy {
     absl::Duration due;
   };
   std::map<std::string, Scheduled> timers_;
+  std::map<std::string, sim::TimerId> spool_retries_;  // queue files to remove again
   std::uint64_t next_id_ = 1;
   std::size_t attempts_started_ = 0;
   QueueStore* store_ = nullptr;

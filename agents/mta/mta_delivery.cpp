@@ -246,7 +246,10 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
   if (it == queue_.end()) return;
   QueuedMessage& m = it->second;
   m.in_flight = false;
-  if (!attempt->bounced.empty()) send_dsn(m, attempt->bounced, false);
+  // The queue file is updated (or removed) only once the bounce it owes is
+  // on disk too: otherwise a crash would lose the bounce, where keeping the
+  // older queue file only bounces again after a restart.
+  bool bounce_stored = attempt->bounced.empty() || send_dsn(m, attempt->bounced, false);
   if (m.has_pending()) {
     const absl::Duration lifetime =
         m.is_bounce ? settings_.retry.bounce_queue_lifetime : settings_.retry.maximal_queue_lifetime;
@@ -264,7 +267,7 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
                            " in the queue"),
               {}, {{"recipient", r.path.mailbox.to_string()}});
       }
-      send_dsn(m, expired, true);
+      bounce_stored = send_dsn(m, expired, true) && bounce_stored;
     } else {
       const absl::Duration delay = retry_delay(settings_.retry, m.attempts);
       const absl::Duration next = std::min(delay, lifetime - age);
@@ -273,22 +276,26 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
             {},
             {{"next_attempt_us", std::to_string(absl::ToInt64Microseconds(context_.clock.now() + next))},
              {"attempt", std::to_string(m.attempts + 1)}});
-      (void)persist(m);  // keeps attempts and recipient states across a restart
+      // Keeps attempts and recipient states across a restart; a failure
+      // leaves the older state on disk, written again after the next attempt.
+      if (bounce_stored) {
+        spool_write(m, "the spool keeps its older state: after a restart, recipients settled since may get it twice");
+      }
       schedule_attempt(m.id, next);
       return;
     }
   }
   trace(sim::EventKind::kQueueDone, m, absl::StrCat(m.id, " leaves the queue"), {});
-  if (store_ != nullptr) (void)store_->remove(m.id);
+  if (bounce_stored) spool_remove(m, settings_.spool_remove_tries);
   queue_.erase(it);
 }
 
-void Mta::send_dsn(const QueuedMessage& m, const std::vector<std::size_t>& recipients, bool expired) {
+bool Mta::send_dsn(const QueuedMessage& m, const std::vector<std::size_t>& recipients, bool expired) {
   if (m.reverse_path.is_null) {
     // RFC 5321 4.5.5 / RFC 3464: never bounce a bounce (that way lie loops).
     trace(sim::EventKind::kQueueBounceDropped, m, "the message has the null sender <>: no notification is sent",
           {});
-    return;
+    return true;
   }
   DsnInput in;
   in.reporting_mta = context_.host;
@@ -319,8 +326,11 @@ void Mta::send_dsn(const QueuedMessage& m, const std::vector<std::size_t>& recip
   trace(sim::EventKind::kMessageDsn, m, absl::StrCat("bounce ", dsn.id, " to ", m.reverse_path.to_string(), " for ",
                                        recipients.size(), " recipient(s)"),
         {}, {{"dsn_queue_id", dsn.id}, {"dsn_message_id", dsn.message_id}});
-  (void)persist(dsn);  // before the original leaves the queue: a crash now loses neither
+  // Stored before the original's queue file changes: a crash then loses neither.
+  const bool stored = spool_write(dsn, absl::StrCat("sent from memory; ", m.id,
+                                                    "'s queue file keeps its older state, so a restart bounces again"));
   enqueue(std::move(dsn), 0, "dsn");
+  return stored;
 }
 
 }  // namespace smtplab::agents

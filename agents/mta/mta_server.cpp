@@ -21,6 +21,7 @@ Mta::Mta(HostContext context, MtaSettings settings) : context_(std::move(context
 
 Mta::~Mta() {
   for (const auto& [id, scheduled] : timers_) context_.clock.cancel(scheduled.timer);
+  for (const auto& [id, timer] : spool_retries_) context_.clock.cancel(timer);
 }
 
 absl::Status Mta::start() {
@@ -36,30 +37,6 @@ absl::Status Mta::start() {
   }
   if (auto s = recover(); !s.ok()) return s;
   return listen_smtp(context_, settings_.port, *this, endpoint, settings_.agent_name);
-}
-
-absl::Status Mta::persist(const QueuedMessage& message) {
-  if (store_ == nullptr) return absl::OkStatus();
-  return store_->save(message, context_.clock.epoch() + message.arrival);
-}
-
-absl::Status Mta::recover() {
-  if (store_ == nullptr) return absl::OkStatus();
-  auto loaded = store_->load();
-  if (!loaded.ok()) return loaded.status();
-  for (auto& [message, arrival_wall] : *loaded) {
-    // Queue ids continue after the highest one found.
-    std::uint64_t n = 0;
-    if (message.id.size() > 1 && absl::SimpleAtoi(message.id.substr(1), &n) && n >= next_id_) next_id_ = n + 1;
-    message.arrival = arrival_wall - context_.clock.epoch();
-    message.in_flight = false;
-    trace(sim::EventKind::kQueueRecover, message, absl::StrCat("found ", message.id, " in the spool after a restart"),
-          {});
-    const std::string id = message.id;
-    queue_.emplace(id, std::move(message));
-    schedule_attempt(id, absl::ZeroDuration());
-  }
-  return absl::OkStatus();
 }
 
 bool Mta::trusted(const smtp::SessionState& state) const {
@@ -147,9 +124,9 @@ smtp::Reply Mta::on_message(const smtp::SessionState& state, const smtp::Envelop
   q.is_bounce = envelope.reverse_path.is_null;
   for (const auto& r : envelope.recipients) q.recipients.push_back({r.path, r.params});
   q.arrival = context_.clock.now();
-  if (auto stored = persist(q); !stored.ok()) {
-    // Not stored, not accepted: a 4xx keeps the message with the client (RFC 5321 4.2.5).
-    return smtp::make_reply(451, "4.3.0", absl::StrCat("Error: queue file write error: ", stored.message()));
+  if (!spool_write(q, "not accepted: the client is answered 451 and keeps the message")) {
+    // Not stored, not accepted: a 4xx keeps the message with the client (RFC 5321 4.2.5, 6.1).
+    return smtp::make_reply(451, "4.3.0", "Error: queue file write error");
   }
   QueuedMessage& queued = enqueue(std::move(q), state.connection_id, state.helo_domain, prefix);
   if (!trusted(state)) {

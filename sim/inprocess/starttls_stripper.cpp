@@ -51,7 +51,7 @@ std::string StartTlsStripper::on_bytes(std::uint64_t connection, const std::stri
            "TLS records: from here on the attacker sees only ciphertext and cannot change it unnoticed");
     return bytes;
   }
-  if (const std::size_t pos = find_starttls_keyword(bytes); pos != std::string::npos) {
+  if (const std::size_t pos = strip_ ? find_starttls_keyword(bytes) : std::string::npos; pos != std::string::npos) {
     bytes.replace(pos, 8, "XXXXXXXA");  // same length: nothing else on the wire moves
     record(EventKind::kAttackStrip, connection, from, to,
            absl::StrCat("the attacker rewrote STARTTLS to XXXXXXXA in ", from, "'s EHLO reply"));

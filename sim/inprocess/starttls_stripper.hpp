@@ -3,7 +3,8 @@
 // wild), so a client that uses TLS only when offered stays in plaintext, and
 // the attacker then reads everything. A client that requires TLS notices the
 // missing STARTTLS and sends nothing; once TLS starts, the attacker sees only
-// ciphertext. Every step is recorded in the trace.
+// ciphertext. Every step is recorded in the trace. With `strip` false it
+// only listens: a passive eavesdropper, blind once TLS starts.
 #pragma once
 
 #include <set>
@@ -15,7 +16,7 @@ namespace smtplab::sim {
 
 class StartTlsStripper : public LinkTap {
  public:
-  explicit StartTlsStripper(Trace* trace) : trace_(trace) {}
+  explicit StartTlsStripper(Trace* trace, bool strip = true) : trace_(trace), strip_(strip) {}
   std::string on_bytes(std::uint64_t connection, const std::string& from, const std::string& to,
                        std::string bytes) override;
 
@@ -23,6 +24,7 @@ class StartTlsStripper : public LinkTap {
   void record(EventKind kind, std::uint64_t connection, const std::string& from, const std::string& to,
               std::string text);
   Trace* trace_;
+  bool strip_;
   std::set<std::uint64_t> encrypted_;  // connections where TLS records were seen
 };
 
