@@ -10,11 +10,11 @@
 #include <set>
 #include <sstream>
 
-#include "agents/mta/queue_store.hpp"
 #include "agents/session_tracer.hpp"
 #include "agents/smtp/reply_reason.hpp"
 #include "agents/smtp/server_session.hpp"
 #include "agents/smtp/testing/recording_policy.hpp"
+#include "agents/testing/failing_queue_store.hpp"
 #include "agents/testing/mail_world.hpp"
 #include "scenarios/explanations.hpp"
 #include "scenarios/scenario_loader.hpp"
@@ -96,31 +96,10 @@ std::vector<TraceEvent> bounce_of_a_bounce() {
 
 // A spool whose first write fails (queue.spool_error), then an MTA restarted
 // on it (queue.recover).
-class FirstSaveFails : public agents::QueueStore {
- public:
-  absl::Status save(const agents::QueuedMessage& m, absl::Time arrival) override {
-    if (saves_++ == 0) return absl::ResourceExhaustedError("No space left on device");
-    files_[m.id] = Loaded{m, arrival};
-    return absl::OkStatus();
-  }
-  absl::Status remove(const std::string& id) override {
-    files_.erase(id);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<Loaded>> load() override {
-    std::vector<Loaded> out;
-    for (const auto& [id, f] : files_) out.push_back(f);
-    return out;
-  }
-
- private:
-  int saves_ = 0;
-  std::map<std::string, Loaded> files_;
-};
-
 std::vector<TraceEvent> spool_failure_and_restart() {
   agents::testing::MailWorld w;
-  FirstSaveFails store;
+  agents::testing::FailingQueueStore store;
+  store.fail_next_saves = 1;
   auto restart = [&] {
     agents::MtaSettings settings = w.org_mx->settings();
     w.network.stop_listening("mx.example.org", 25);

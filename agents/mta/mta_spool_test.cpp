@@ -8,40 +8,11 @@
 #include "absl/strings/match.h"
 #include "agents/audit/delivery_audit.hpp"
 #include "agents/mta/queue_store.hpp"
+#include "agents/testing/failing_queue_store.hpp"
 #include "agents/testing/mail_world.hpp"
 
 namespace smtplab::agents {
 namespace {
-
-// A spool in memory whose writes and removals fail on demand, as a full or
-// read-only disk would make them.
-class FailingStore : public QueueStore {
- public:
-  bool fail_saves = false;          // every save fails
-  bool fail_bounce_saves = false;   // saves of bounces (null sender) fail
-  int fail_removes = 0;             // this many removals fail, then they work
-
-  absl::Status save(const QueuedMessage& m, absl::Time arrival) override {
-    if (fail_saves || (fail_bounce_saves && m.is_bounce)) return absl::ResourceExhaustedError("No space left on device");
-    files[m.id] = Loaded{m, arrival};
-    return absl::OkStatus();
-  }
-  absl::Status remove(const std::string& id) override {
-    if (fail_removes > 0) {
-      --fail_removes;
-      return absl::PermissionDeniedError("Read-only file system");
-    }
-    files.erase(id);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<Loaded>> load() override {
-    std::vector<Loaded> out;
-    for (const auto& [id, f] : files) out.push_back(f);
-    return out;
-  }
-
-  std::map<std::string, Loaded> files;
-};
 
 class MtaSpoolTest : public ::testing::Test {
  protected:
@@ -69,7 +40,7 @@ class MtaSpoolTest : public ::testing::Test {
   }
 
   testing::MailWorld w_;
-  FailingStore store_;
+  testing::FailingQueueStore store_;
 };
 
 // RFC 5321 6.1 and 4.2.5: not on disk, not accepted. The MTA answers 451,
