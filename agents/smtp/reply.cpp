@@ -57,39 +57,29 @@ bool is_enhanced_status_code(std::string_view s) {
          all_digits(s.substr(second + 1), 1, 3);
 }
 
-void ReplyParser::feed(std::string_view bytes) {
-  if (pos_ > 0 && pos_ == buffer_.size()) {
-    buffer_.clear();
-    pos_ = 0;
-  } else if (pos_ > 65536) {
-    buffer_.erase(0, pos_);  // drop what was read, or the buffer only grows
-    pos_ = 0;
-  }
-  buffer_.append(bytes);
-}
+void ReplyParser::feed(std::string_view bytes) { in_.append(bytes); }
 
 std::optional<absl::StatusOr<Reply>> ReplyParser::next() {
   while (true) {
-    const auto eol = buffer_.find('\n', pos_);
-    if (eol == std::string::npos) {
-      if (buffer_.size() - pos_ > kMaxReplyLineOctets) {
-        buffer_.clear();
-        pos_ = 0;
+    const std::string_view rest = in_.data();
+    const auto eol = rest.find('\n');
+    if (eol == std::string_view::npos) {
+      if (rest.size() > kMaxReplyLineOctets) {
+        in_.clear();
         pending_ = Reply{};
         return absl::StatusOr<Reply>(absl::InvalidArgumentError(absl::StrCat(
             "reply line longer than ", kMaxReplyLineOctets, " octets")));
       }
       return std::nullopt;
     }
-    std::string_view line(buffer_.data() + pos_, eol - pos_);
-    pos_ = eol + 1;
+    std::string_view line = rest.substr(0, eol);
+    in_.consume(eol + 1);  // `line` stays valid: consumed bytes go at the next feed()
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
 
     auto fail = [&](std::string why) {
       // The message quotes the line, which lives in the buffer: build it first.
       absl::Status error = absl::InvalidArgumentError(absl::StrCat(why, ": \"", absl::CEscape(av(line.substr(0, 200))), "\""));
-      buffer_.clear();
-      pos_ = 0;
+      in_.clear();
       pending_ = Reply{};
       pending_octets_ = 0;
       return std::optional<absl::StatusOr<Reply>>(std::move(error));

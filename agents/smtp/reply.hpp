@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agents/smtp/receive_buffer.hpp"
 
 namespace smtplab::smtp {
 
@@ -67,11 +68,10 @@ class ReplyParser {
   // discards its buffer: after garbage, nothing that follows can be trusted),
   // or nullopt when more bytes are needed.
   std::optional<absl::StatusOr<Reply>> next();
-  bool has_partial_input() const { return pos_ < buffer_.size() || !pending_.lines.empty(); }
+  bool has_partial_input() const { return !in_.empty() || !pending_.lines.empty(); }
 
  private:
-  std::string buffer_;
-  std::size_t pos_ = 0;
+  ReceiveBuffer in_;
   Reply pending_;  // lines of a multi-line reply read so far
   std::size_t pending_octets_ = 0;
 };

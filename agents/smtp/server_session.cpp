@@ -107,10 +107,9 @@ void ServerSession::receive(std::string_view bytes) {
     emit(SessionEventKind::kInputDiscarded, "input after STARTTLS before the TLS handshake", bytes.size());
     return;
   }
-  in_.append(bytes);
   const std::size_t out_start = out_.size();
   reply_starts_.clear();
-  process();
+  parse(bytes);
   if (settings_.defects.reverse_pipelined_replies && reply_starts_.size() > 1) {
     // The defect: the replies to one group of commands go out last first.
     std::vector<std::string> replies;
@@ -121,18 +120,25 @@ void ServerSession::receive(std::string_view bytes) {
     out_.resize(out_start);
     for (auto it = replies.rbegin(); it != replies.rend(); ++it) out_ += *it;
   }
-  if (pos_ >= in_.size()) {
-    in_.clear();
-    pos_ = 0;
-  } else if (pos_ > 65536) {
-    in_.erase(0, pos_);
-    pos_ = 0;
+}
+
+void ServerSession::parse(std::string_view fresh) {
+  const bool in_place = in_.empty();
+  if (!in_place) in_.append(fresh);
+  input_ = in_place ? fresh : in_.data();
+  pos_ = 0;
+  process();
+  if (in_place) {
+    in_.append(input_.substr(pos_));  // copies only a line or chunk not complete yet
+  } else {
+    in_.consume(pos_);
   }
+  input_ = {};
 }
 
 void ServerSession::process() {
   while (!closing_ && !awaiting_tls_) {
-    const std::string_view available = std::string_view(in_).substr(pos_);
+    const std::string_view available = input_.substr(pos_);
     if (phase_ == Phase::kData) {
       pos_ += data_->feed(available);
       if (!data_->complete()) return;
@@ -149,7 +155,7 @@ void ServerSession::process() {
       finish_chunk();
       continue;
     }
-    auto line = reader_.next(in_, pos_);
+    auto line = reader_.next(input_, pos_);
     if (!line) return;
     handle_line(*line);
   }
@@ -522,9 +528,9 @@ void ServerSession::handle_starttls() {
   send(make_reply(220, "2.0.0", "Ready to start TLS"));
   // CVE-2011-0411: whatever the client pipelined behind STARTTLS arrived in
   // plaintext and must not be executed inside the TLS session.
-  if (pos_ < in_.size() && !settings_.defects.keep_input_after_starttls) {
-    emit(SessionEventKind::kInputDiscarded, "plaintext pipelined after STARTTLS", in_.size() - pos_);
-    pos_ = in_.size();
+  if (pos_ < input_.size() && !settings_.defects.keep_input_after_starttls) {
+    emit(SessionEventKind::kInputDiscarded, "plaintext pipelined after STARTTLS", input_.size() - pos_);
+    pos_ = input_.size();
   }
   awaiting_tls_ = true;
   emit(SessionEventKind::kTlsRequested, "STARTTLS");
@@ -545,7 +551,7 @@ void ServerSession::tls_established() {
   phase_ = Phase::kCommands;
   // The defect: plaintext kept from behind STARTTLS now runs as if it had
   // come inside TLS, which is CVE-2011-0411.
-  if (settings_.defects.keep_input_after_starttls && pos_ < in_.size()) process();
+  if (settings_.defects.keep_input_after_starttls && !in_.empty()) parse({});
 }
 
 void ServerSession::timed_out() {

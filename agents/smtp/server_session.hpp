@@ -16,6 +16,7 @@
 #include "agents/smtp/command.hpp"
 #include "agents/smtp/data_framing.hpp"
 #include "agents/smtp/line_reader.hpp"
+#include "agents/smtp/receive_buffer.hpp"
 #include "agents/smtp/reply.hpp"
 #include "agents/smtp/server_policy.hpp"
 #include "agents/smtp/server_settings.hpp"
@@ -54,6 +55,8 @@ class ServerSession {
  private:
   enum class Phase { kCommands, kRefused, kData, kBdat, kAuthResponse };
 
+  // Runs process() over `fresh` (after whatever in_ kept) and keeps the rest.
+  void parse(std::string_view fresh);
   void process();
   void handle_line(const CommandLine& line);
   void handle_command(const Command& command);
@@ -83,7 +86,11 @@ class ServerSession {
 
   Phase phase_ = Phase::kCommands;
   Phase resume_phase_ = Phase::kCommands;  // where a skipped BDAT chunk returns to
-  std::string in_;
+  // Bytes kept from earlier input (a line or chunk not complete yet).
+  ReceiveBuffer in_;
+  // What process() reads, at pos_: the caller's bytes themselves when
+  // nothing was kept (no copy, as Beast's parsers do), else in_'s.
+  std::string_view input_;
   std::size_t pos_ = 0;
   std::string out_;
   std::vector<std::size_t> reply_starts_;  // where each reply of this receive() begins in out_

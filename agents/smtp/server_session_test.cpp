@@ -390,3 +390,41 @@ TEST(ServerSessionObserverTest, MessageEventSaysDataOrBdat) {
 
 }  // namespace
 }  // namespace smtplab::smtp
+
+namespace smtplab::smtp {
+namespace {
+
+// TCP may cut a client's bytes anywhere (RFC 5321 2.3.8 leaves framing to
+// CRLF alone): a whole pipelined transaction split at every offset into two
+// reads gets the same replies and stores the same message as in one read.
+// The first read is parsed in place, its tail kept and joined with the next.
+TEST(ServerSessionTest, SplitAtAnyOffsetAnswersTheSame) {
+  const std::string client =
+      "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"
+      "Subject: split\r\n\r\n..a line with a dot\r\nbody\r\n.\r\n"
+      "MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nBDAT 5 LAST\r\nhello"
+      "QUIT\r\n";
+  auto run = [&](std::size_t cut) {
+    RecordingPolicy policy;
+    ServerSession session(policy, {}, "192.0.2.7:4000");
+    session.start();
+    std::string out = session.take_output();
+    session.receive(std::string_view(client).substr(0, cut));
+    out += session.take_output();
+    session.receive(std::string_view(client).substr(cut));
+    out += session.take_output();
+    std::vector<std::string> messages;
+    for (const auto& m : policy.stored) messages.push_back(m.message);
+    return std::make_pair(out, messages);
+  };
+  const auto whole = run(client.size());
+  ASSERT_EQ(whole.second.size(), 2u);
+  EXPECT_EQ(whole.second[0], "Subject: split\r\n\r\n.a line with a dot\r\nbody\r\n");
+  EXPECT_EQ(whole.second[1], "hello");
+  for (std::size_t cut = 0; cut < client.size(); ++cut) {
+    ASSERT_EQ(run(cut), whole) << "split at " << cut;
+  }
+}
+
+}  // namespace
+}  // namespace smtplab::smtp
