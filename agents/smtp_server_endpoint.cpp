@@ -22,7 +22,8 @@ SmtpServerEndpoint::SmtpServerEndpoint(smtp::ServerPolicy& policy, const ServerE
       tls_(settings.tls),
       implicit_tls_(settings.tls != nullptr && settings.implicit_tls),
       on_tls_(settings.on_tls),
-      info_(info) {
+      info_(info),
+      tap_(settings.make_tap ? settings.make_tap() : nullptr) {
   session_.set_connection_id(info.connection_id);
 }
 
@@ -56,7 +57,13 @@ void SmtpServerEndpoint::on_bytes(std::string_view bytes) {
     connection_->close();
     return;
   }
-  if (!plain.empty()) session_.receive(plain);
+  if (!plain.empty()) {
+    if (tap_) {
+      session_.receive(tap_->on_input(session_, plain));
+    } else {
+      session_.receive(plain);
+    }
+  }
   flush();
 }
 
@@ -76,6 +83,7 @@ void SmtpServerEndpoint::handshake_over() {
     session_.start();
   } else {
     session_.tls_established();  // RFC 3207 4.2: forget everything, wait for EHLO
+    if (tap_) tap_->after_tls(session_);
   }
 }
 
@@ -88,7 +96,9 @@ void SmtpServerEndpoint::on_closed(std::string_view) { connection_ = nullptr; }
 
 void SmtpServerEndpoint::flush() {
   if (connection_ == nullptr) return;
-  if (session_.has_output()) transport_->write(session_.take_output());
+  if (session_.has_output()) {
+    transport_->write(tap_ ? tap_->on_output(session_, session_.take_output()) : session_.take_output());
+  }
   if (session_.wants_close()) {
     transport_->close();
     return;

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "absl/time/time.h"
+#include "agents/session_tap.hpp"
 #include "agents/smtp/server_session.hpp"
 #include "sim/tls/tls_context.hpp"
 #include "agents/tls_transport.hpp"
@@ -27,6 +28,8 @@ struct ServerEndpointSettings {
   std::shared_ptr<const tls::TlsContext> tls;
   bool implicit_tls = false;  // RFC 8314: TLS from the first byte (port 465)
   ServerTlsObserver on_tls;
+  // Tests only: makes one kind of broken server per connection (session_tap.hpp).
+  std::function<std::unique_ptr<SessionTap>()> make_tap;
 };
 
 class SmtpServerEndpoint : public sim::ConnectionHandler {
@@ -56,6 +59,7 @@ class SmtpServerEndpoint : public sim::ConnectionHandler {
   sim::ConnectionInfo info_;
   sim::Connection* connection_ = nullptr;
   std::unique_ptr<TlsTransport> transport_;
+  std::unique_ptr<SessionTap> tap_;
 };
 
 }  // namespace smtplab::agents

@@ -11,6 +11,7 @@
 #include "sim/tls/test_pki.hpp"
 #include "sim/loopback/loopback_network.hpp"
 #include "conformance/runner.hpp"
+#include "conformance/testing/broken_server.hpp"
 #include "sim/loopback/loopback_runtime.hpp"
 
 namespace smtplab::conformance {
@@ -19,9 +20,11 @@ namespace {
 // Our server engine on a loopback port, in a thread of its own.
 class ServerUnderTest {
  public:
-  explicit ServerUnderTest(smtp::ServerSettings settings) {
+  // `defect`: a server broken in that one way (conformance/testing/).
+  explicit ServerUnderTest(smtp::ServerSettings settings, std::optional<testing::Defect> defect = std::nullopt) {
     agents::ServerEndpointSettings endpoint;
     endpoint.session = settings;
+    if (defect) endpoint.make_tap = testing::tap_for(*defect);
     endpoint.session.hostname = "mx.smtplab.example";
     // Every server under test can do STARTTLS, with a certificate from a
     // CA the probe trusts, so the TLS checks run too.
@@ -136,6 +139,7 @@ TEST(ConformanceTest, BareLfServerFailsTheSmugglingChecks) {
 // checks about other things passing: a check that cannot fail proves nothing.
 struct Breakage {
   const char* name;
+  std::optional<testing::Defect> defect;
   std::function<void(smtp::ServerSettings&)> apply;
   std::vector<std::string> must_fail;
 };
@@ -144,8 +148,8 @@ class BreakSwitchTest : public ::testing::TestWithParam<Breakage> {};
 
 TEST_P(BreakSwitchTest, OnlyTheMatchingChecksFail) {
   smtp::ServerSettings settings;
-  GetParam().apply(settings);
-  ServerUnderTest server(settings);
+  if (GetParam().apply) GetParam().apply(settings);
+  ServerUnderTest server(settings, GetParam().defect);
   const auto results = run_checks(server.target(), select_checks({}));
   std::set<std::string> failed;
   for (const auto& r : results) {
@@ -167,26 +171,23 @@ TEST_P(BreakSwitchTest, OnlyTheMatchingChecksFail) {
 INSTANTIATE_TEST_SUITE_P(
     Defects, BreakSwitchTest,
     ::testing::Values(
-        Breakage{"sequence", [](smtp::ServerSettings& s) { s.defects.skip_sequence_checks = true; },
+        Breakage{"sequence", testing::Defect::kSkipSequenceChecks, {},
                  // RSET and EHLO are checked by seeing RCPT refused after them.
                  {"seq.rcpt_before_mail", "seq.data_before_rcpt", "seq.rset", "ehlo.resets_transaction"}},
-        Breakage{"broken_multiline", [](smtp::ServerSettings& s) { s.defects.broken_multiline = true; },
+        Breakage{"broken_multiline", testing::Defect::kBrokenMultiline, {},
                  {"ehlo.multiline"}},
-        Breakage{"starttls_injection",
-                 [](smtp::ServerSettings& s) {
-                   s.offer_starttls = true;
-                   s.defects.keep_input_after_starttls = true;
-                 },
+        Breakage{"starttls_injection", testing::Defect::kKeepInputAfterStartTls, {},
                  {"security.starttls_injection"}},
-        Breakage{"reversed_replies", [](smtp::ServerSettings& s) { s.defects.reverse_pipelined_replies = true; },
+        Breakage{"reversed_replies", testing::Defect::kReversePipelinedReplies, {},
                  {"ext.pipelining_order"}},
-        Breakage{"unknown_commands", [](smtp::ServerSettings& s) { s.defects.accept_unknown_commands = true; },
+        Breakage{"unknown_commands", testing::Defect::kAcceptUnknownCommands, {},
                  {"syntax.unknown_command", "robust.garbage_line"}},
-        Breakage{"starttls_inside_tls", [](smtp::ServerSettings& s) { s.defects.starttls_inside_tls = true; },
+        Breakage{"starttls_inside_tls", testing::Defect::kStartTlsInsideTls, {},
                  {"tls.no_starttls_inside_tls"}},
-        Breakage{"keep_ehlo_after_tls", [](smtp::ServerSettings& s) { s.defects.keep_ehlo_after_tls = true; },
+        Breakage{"keep_ehlo_after_tls", testing::Defect::kKeepEhloAfterTls, {},
                  {"tls.session_restarts"}},
-        Breakage{"smuggling", [](smtp::ServerSettings& s) { s.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd; },
+        Breakage{"smuggling", std::nullopt,
+                 [](smtp::ServerSettings& s) { s.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd; },
                  {"security.smuggling_lf_dot_lf", "security.smuggling_lf_dot_crlf", "security.smuggling_crlf_dot_lf"}}),
     [](const ::testing::TestParamInfo<Breakage>& info) { return std::string(info.param.name); });
 

@@ -44,12 +44,7 @@ void ServerSession::emit(SessionEventKind kind, std::string_view text, std::size
 void ServerSession::send(Reply reply) {
   if (!settings_.offer_enhanced_status_codes) reply.enhanced.clear();
   const std::size_t start = out_.size();
-  reply_starts_.push_back(start);
-  if (settings_.defects.broken_multiline && reply.lines.size() > 1) {
-    for (const auto& line : reply.lines) out_ += Reply{reply.code, reply.enhanced, {line}}.format();
-  } else {
-    out_ += reply.format();
-  }
+  out_ += reply.format();
   if (observer_ != nullptr) {
     std::string_view written(out_.data() + start, out_.size() - start);
     while (!written.empty()) {
@@ -107,19 +102,7 @@ void ServerSession::receive(std::string_view bytes) {
     emit(SessionEventKind::kInputDiscarded, "input after STARTTLS before the TLS handshake", bytes.size());
     return;
   }
-  const std::size_t out_start = out_.size();
-  reply_starts_.clear();
   parse(bytes);
-  if (settings_.defects.reverse_pipelined_replies && reply_starts_.size() > 1) {
-    // The defect: the replies to one group of commands go out last first.
-    std::vector<std::string> replies;
-    for (std::size_t i = 0; i < reply_starts_.size(); ++i) {
-      const std::size_t end = i + 1 < reply_starts_.size() ? reply_starts_[i + 1] : out_.size();
-      replies.push_back(out_.substr(reply_starts_[i], end - reply_starts_[i]));
-    }
-    out_.resize(out_start);
-    for (auto it = replies.rbegin(); it != replies.rend(); ++it) out_ += *it;
-  }
 }
 
 void ServerSession::parse(std::string_view fresh) {
@@ -281,10 +264,6 @@ void ServerSession::handle_command(const Command& command) {
       send_error(not_implemented(command.verb_text));
       return;
     case Verb::kUnknown:
-      if (settings_.defects.accept_unknown_commands) {
-        send(make_reply(250, "2.0.0", "Ok"));
-        return;
-      }
       send_error(make_reply(500, "5.5.1", absl::StrCat("Command unrecognized: \"", printable(command.verb_text), "\"")));
       return;
   }
@@ -317,7 +296,7 @@ void ServerSession::handle_ehlo(const Command& command) {
   if (settings_.offer_binarymime && settings_.offer_chunking) reply.lines.push_back("BINARYMIME");
   if (settings_.offer_dsn) reply.lines.push_back("DSN");
   if (settings_.offer_enhanced_status_codes) reply.lines.push_back("ENHANCEDSTATUSCODES");
-  if (settings_.offer_starttls && (!state_.tls_active || settings_.defects.starttls_inside_tls)) {
+  if (settings_.offer_starttls && !state_.tls_active) {
     reply.lines.push_back("STARTTLS");
   }
   if (settings_.offer_auth && (state_.tls_active || !settings_.auth_requires_tls)) {
@@ -345,7 +324,7 @@ std::optional<Reply> ServerSession::check_extensions(const Command& command) con
 }
 
 void ServerSession::handle_mail(const Command& command) {
-  if (state_.helo_domain.empty() && !settings_.defects.skip_sequence_checks) {
+  if (state_.helo_domain.empty()) {
     send_error(bad_sequence("Send EHLO or HELO first (RFC 5321 4.1.4)"));
     return;
   }
@@ -379,7 +358,7 @@ void ServerSession::handle_mail(const Command& command) {
 }
 
 void ServerSession::handle_rcpt(const Command& command) {
-  if (!has_mail_ && !settings_.defects.skip_sequence_checks) {
+  if (!has_mail_) {
     send_error(bad_sequence("Need MAIL command first (RFC 5321 4.1.4)"));
     return;
   }
@@ -415,7 +394,7 @@ void ServerSession::handle_data() {
     send_error(bad_sequence("DATA after BDAT in one transaction (RFC 3030 2)"));
     return;
   }
-  if (envelope_.recipients.empty() && !settings_.defects.skip_sequence_checks) {
+  if (envelope_.recipients.empty()) {
     // RFC 2920 3.1: with no valid recipient, DATA fails with 503 or 554.
     send_error(rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
                                : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)"));
@@ -528,7 +507,7 @@ void ServerSession::handle_starttls() {
   send(make_reply(220, "2.0.0", "Ready to start TLS"));
   // CVE-2011-0411: whatever the client pipelined behind STARTTLS arrived in
   // plaintext and must not be executed inside the TLS session.
-  if (pos_ < input_.size() && !settings_.defects.keep_input_after_starttls) {
+  if (pos_ < input_.size()) {
     emit(SessionEventKind::kInputDiscarded, "plaintext pipelined after STARTTLS", input_.size() - pos_);
     pos_ = input_.size();
   }
@@ -543,15 +522,8 @@ void ServerSession::tls_established() {
   fresh.peer_address = state_.peer_address;
   fresh.connection_id = state_.connection_id;
   fresh.tls_active = true;
-  if (settings_.defects.keep_ehlo_after_tls) {
-    fresh.helo_domain = state_.helo_domain;
-    fresh.esmtp = state_.esmtp;
-  }
   state_ = std::move(fresh);
   phase_ = Phase::kCommands;
-  // The defect: plaintext kept from behind STARTTLS now runs as if it had
-  // come inside TLS, which is CVE-2011-0411.
-  if (settings_.defects.keep_input_after_starttls && !in_.empty()) parse({});
 }
 
 void ServerSession::timed_out() {

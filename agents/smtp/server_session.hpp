@@ -93,7 +93,6 @@ class ServerSession {
   std::string_view input_;
   std::size_t pos_ = 0;
   std::string out_;
-  std::vector<std::size_t> reply_starts_;  // where each reply of this receive() begins in out_
   CommandLineReader reader_;
   bool closing_ = false;
   bool awaiting_tls_ = false;

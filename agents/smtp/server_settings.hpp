@@ -9,18 +9,6 @@
 
 namespace smtplab::smtp {
 
-// Deliberate defects, for proving that the conformance checks can fail (and
-// for showing students what broken servers do). Never set in real use.
-struct ServerDefects {
-  bool skip_sequence_checks = false;      // MAIL/RCPT/DATA out of order are accepted (RFC 5321 4.1.4)
-  bool broken_multiline = false;          // multi-line replies without the '-' continuation mark (RFC 5321 4.2.1)
-  bool keep_input_after_starttls = false; // runs plaintext pipelined behind STARTTLS inside TLS (CVE-2011-0411)
-  bool reverse_pipelined_replies = false; // answers a pipelined group in reverse order (RFC 2920 3.1)
-  bool accept_unknown_commands = false;   // unknown commands get 250 instead of 500 (RFC 5321 4.2.4)
-  bool starttls_inside_tls = false;       // lists STARTTLS again after the handshake (RFC 3207 4.2)
-  bool keep_ehlo_after_tls = false;       // remembers the plaintext EHLO inside TLS (RFC 3207 4.2)
-};
-
 struct ServerSettings {
   std::string hostname = "localhost";  // in the greeting and EHLO reply (RFC 5321 4.3.1)
   std::string greeting_text = "ESMTP smtplab";
@@ -59,7 +47,6 @@ struct ServerSettings {
   bool auth_requires_tls = true;  // RFC 4954 4 / RFC 8314: no plaintext passwords
   bool offer_vrfy = true;         // VRFY answers 252 by default (RFC 5321 3.5.3)
 
-  ServerDefects defects;
 };
 
 }  // namespace smtplab::smtp
