@@ -62,14 +62,14 @@ void ServerSession::send(Reply reply) {
 }
 
 void ServerSession::mark_closing() {
-  if (closing_) return;
-  closing_ = true;
+  if (phase_ == Phase::kClosing) return;
+  phase_ = Phase::kClosing;
   emit(SessionEventKind::kClosing, {});
 }
 
 void ServerSession::send_error(Reply reply) {
   send(std::move(reply));
-  if (!closing_ && ++errors_ >= settings_.max_errors) {
+  if (phase_ != Phase::kClosing && ++errors_ >= settings_.max_errors) {
     send(make_reply(421, "4.7.0", absl::StrCat(settings_.hostname, " Error: too many errors")));
   }
 }
@@ -88,16 +88,19 @@ void ServerSession::start() {
     refusal->enhanced.clear();
     const bool refuse_and_wait = refusal->code == 554;
     send(*std::move(refusal));
-    if (refuse_and_wait) phase_ = Phase::kRefused;
-    if (!refuse_and_wait) mark_closing();
+    if (refuse_and_wait) {
+      phase_ = Phase::kRefused;
+    } else {
+      mark_closing();
+    }
     return;
   }
   send(Reply{220, "", {absl::StrCat(settings_.hostname, " ", settings_.greeting_text)}});
 }
 
 void ServerSession::receive(std::string_view bytes) {
-  if (closing_) return;
-  if (awaiting_tls_) {
+  if (phase_ == Phase::kClosing) return;
+  if (phase_ == Phase::kAwaitingTls) {
     // Bytes before the handshake are plaintext injected after STARTTLS.
     emit(SessionEventKind::kInputDiscarded, "input after STARTTLS before the TLS handshake", bytes.size());
     return;
@@ -120,45 +123,50 @@ void ServerSession::parse(std::string_view fresh) {
 }
 
 void ServerSession::process() {
-  while (!closing_ && !awaiting_tls_) {
+  while (true) {
     const std::string_view available = input_.substr(pos_);
-    if (phase_ == Phase::kData) {
-      pos_ += data_->feed(available);
-      if (!data_->complete()) return;
-      finish_data();
-      continue;
+    switch (phase_) {
+      case Phase::kClosing:
+      case Phase::kAwaitingTls:
+        return;  // nothing more is read: the connection ends, or TLS starts
+      case Phase::kData:
+        pos_ += data_->feed(available);
+        if (!data_->complete()) return;
+        finish_data();
+        break;
+      case Phase::kChunk: {
+        const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_.remaining, available.size()));
+        if (!chunk_.error) transaction_->bdat_message.append(available.substr(0, take));
+        pos_ += take;
+        chunk_.remaining -= take;
+        if (chunk_.remaining > 0) return;
+        finish_chunk();
+        break;
+      }
+      case Phase::kCommands:
+      case Phase::kRefused:
+      case Phase::kAuthExchange: {
+        auto line = reader_.next(input_, pos_);
+        if (!line) return;
+        handle_line(*line);
+        break;
+      }
     }
-    if (phase_ == Phase::kBdat) {
-      const std::size_t take = static_cast<std::size_t>(
-          std::min<std::uint64_t>(bdat_remaining_, available.size()));
-      if (!bdat_error_) bdat_message_.append(available.substr(0, take));
-      pos_ += take;
-      bdat_remaining_ -= take;
-      if (bdat_remaining_ > 0) return;
-      finish_chunk();
-      continue;
-    }
-    auto line = reader_.next(input_, pos_);
-    if (!line) return;
-    handle_line(*line);
   }
 }
 
 void ServerSession::handle_line(const CommandLine& line) {
   // Any reply but 334 ends a SASL exchange (RFC 4954 4), errors included.
   auto refuse = [&](Reply reply) {
-    if (phase_ == Phase::kAuthResponse) phase_ = Phase::kCommands;
+    if (phase_ == Phase::kAuthExchange) phase_ = Phase::kCommands;
     // A BDAT line we refuse is still followed by its chunk (RFC 3030 2): skip
     // it, or its bytes would run as commands.
     if (phase_ == Phase::kCommands || phase_ == Phase::kRefused) {
       CommandParse bdat = parse_command(line.text);
       if (bdat.ok() && bdat.command.verb == Verb::kBdat) {
-        bdat_remaining_ = bdat.command.chunk_size;
-        bdat_last_ = bdat.command.last_chunk;
-        bdat_error_ = std::move(reply);
-        resume_phase_ = phase_;
-        phase_ = Phase::kBdat;
-        if (bdat_remaining_ == 0) finish_chunk();
+        chunk_ = Chunk{bdat.command.chunk_size, bdat.command.last_chunk, std::move(reply), phase_};
+        phase_ = Phase::kChunk;
+        if (chunk_.remaining == 0) finish_chunk();
         return;
       }
     }
@@ -166,7 +174,7 @@ void ServerSession::handle_line(const CommandLine& line) {
   };
   if (line.too_long) {
     emit(SessionEventKind::kProtocolError, "command line too long");
-    if (phase_ == Phase::kAuthResponse) phase_ = Phase::kCommands;
+    if (phase_ == Phase::kAuthExchange) phase_ = Phase::kCommands;
     send_error(make_reply(500, "5.5.2", "Line too long (RFC 5321 4.5.3.1.4)"));
     return;
   }
@@ -179,14 +187,14 @@ void ServerSession::handle_line(const CommandLine& line) {
     refuse(make_reply(500, "5.5.2", "NUL character in command line"));
     return;
   }
-  if (phase_ == Phase::kAuthResponse) {
+  if (phase_ == Phase::kAuthExchange) {
     handle_auth_response(line.text);
     return;
   }
   CommandSyntax syntax;
   syntax.allow_utf8 = settings_.offer_smtputf8 && state_.esmtp;
   const Verb verb = verb_from_word(line.text.substr(0, line.text.find(' ')));
-  if (verb == Verb::kRcpt) syntax.allow_utf8 = envelope_.mail_params.smtputf8;
+  if (verb == Verb::kRcpt) syntax.allow_utf8 = transaction_ && transaction_->envelope.mail_params.smtputf8;
   if (verb != Verb::kAuth && line.text.size() + 2 > settings_.max_command_line_octets) {
     send_error(make_reply(500, "5.5.2", "Line too long (RFC 5321 4.5.3.1.4)"));
     return;
@@ -280,7 +288,7 @@ void ServerSession::handle_ehlo(const Command& command) {
     }
   }
   // RFC 5321 4.1.4: EHLO/HELO mid-session resets like RSET.
-  if (has_mail_) policy_.on_reset(state_);
+  if (transaction_) policy_.on_reset(state_);
   reset_transaction();
   state_ = std::move(candidate);
   if (!state_.esmtp) {
@@ -328,7 +336,7 @@ void ServerSession::handle_mail(const Command& command) {
     send_error(bad_sequence("Send EHLO or HELO first (RFC 5321 4.1.4)"));
     return;
   }
-  if (has_mail_) {
+  if (transaction_) {
     send_error(bad_sequence("Nested MAIL command (RFC 5321 4.1.4)"));
     return;
   }
@@ -352,17 +360,18 @@ void ServerSession::handle_mail(const Command& command) {
   } else {
     send(make_reply(250, "2.1.0", absl::StrCat("Sender ", command.path.to_string(), " OK")));
   }
-  has_mail_ = true;
-  envelope_.reverse_path = command.path;
-  envelope_.mail_params = command.mail;
+  transaction_.emplace();
+  transaction_->envelope.reverse_path = command.path;
+  transaction_->envelope.mail_params = command.mail;
 }
 
 void ServerSession::handle_rcpt(const Command& command) {
-  if (!has_mail_) {
+  if (!transaction_) {
     send_error(bad_sequence("Need MAIL command first (RFC 5321 4.1.4)"));
     return;
   }
-  if (bdat_used_) {
+  Envelope& envelope = transaction_->envelope;
+  if (transaction_->bdat_used) {
     send_error(bad_sequence("RCPT after BDAT (RFC 3030 2)"));
     return;
   }
@@ -370,37 +379,38 @@ void ServerSession::handle_rcpt(const Command& command) {
     send_error(*std::move(r));
     return;
   }
-  rcpt_attempted_ = true;
-  if (envelope_.recipients.size() >= settings_.max_recipients) {
+  transaction_->rcpt_attempted = true;
+  if (envelope.recipients.size() >= settings_.max_recipients) {
     send(make_reply(452, "4.5.3", "Too many recipients (RFC 5321 4.5.3.1.10)"));
     return;
   }
-  if (auto r = policy_.on_rcpt(state_, envelope_, command)) {
+  if (auto r = policy_.on_rcpt(state_, envelope, command)) {
     const bool accepted = r->is_positive();
     send(*std::move(r));
     if (!accepted) return;
   } else {
     send(make_reply(250, "2.1.5", absl::StrCat("Recipient ", command.path.to_string(), " OK")));
   }
-  envelope_.recipients.push_back(Recipient{command.path, command.rcpt});
+  envelope.recipients.push_back(Recipient{command.path, command.rcpt});
 }
 
 void ServerSession::handle_data() {
-  if (!has_mail_) {
+  if (!transaction_) {
     send_error(bad_sequence("Need MAIL command first (RFC 5321 4.1.4)"));
     return;
   }
-  if (bdat_used_) {
+  if (transaction_->bdat_used) {
     send_error(bad_sequence("DATA after BDAT in one transaction (RFC 3030 2)"));
     return;
   }
-  if (envelope_.recipients.empty()) {
+  const Envelope& envelope = transaction_->envelope;
+  if (envelope.recipients.empty()) {
     // RFC 2920 3.1: with no valid recipient, DATA fails with 503 or 554.
-    send_error(rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
+    send_error(transaction_->rcpt_attempted ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
                                : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)"));
     return;
   }
-  if (envelope_.mail_params.body == BodyType::kBinaryMime) {
+  if (envelope.mail_params.body == BodyType::kBinaryMime) {
     send_error(bad_sequence("BODY=BINARYMIME needs BDAT (RFC 3030 3)"));
     return;
   }
@@ -408,7 +418,7 @@ void ServerSession::handle_data() {
   data_.emplace(DataLimits{settings_.max_message_octets, settings_.max_text_line_octets,
                            settings_.bare_line_ending});
   // RFC 1870: the client's SIZE= is its estimate of the message.
-  data_->expect_octets(envelope_.mail_params.size.value_or(4096));
+  data_->expect_octets(envelope.mail_params.size.value_or(4096));
   phase_ = Phase::kData;
 }
 
@@ -435,7 +445,7 @@ void ServerSession::finish_data() {
                                                settings_.max_text_line_octets,
                                                " octets (RFC 5321 4.5.3.1.6)")));
   } else {
-    send(policy_.on_message(state_, envelope_, std::move(message)));
+    send(policy_.on_message(state_, transaction_->envelope, std::move(message)));
   }
   reset_transaction();
 }
@@ -450,43 +460,39 @@ void ServerSession::handle_bdat(const Command& command) {
     send(make_reply(421, "4.3.4", absl::StrCat(settings_.hostname, " closing: the chunk is too large to skip")));
     return;
   }
-  bdat_remaining_ = command.chunk_size;
-  bdat_last_ = command.last_chunk;
-  bdat_error_.reset();
+  chunk_ = Chunk{command.chunk_size, command.last_chunk, std::nullopt, phase_};
   if (!settings_.offer_chunking) {
-    bdat_error_ = not_implemented("BDAT");
-  } else if (!has_mail_) {
-    bdat_error_ = bad_sequence("Need MAIL command first (RFC 5321 4.1.4)");
-  } else if (envelope_.recipients.empty()) {
-    bdat_error_ = rcpt_attempted_ ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
+    chunk_.error = not_implemented("BDAT");
+  } else if (!transaction_) {
+    chunk_.error = bad_sequence("Need MAIL command first (RFC 5321 4.1.4)");
+  } else if (transaction_->envelope.recipients.empty()) {
+    chunk_.error = transaction_->rcpt_attempted ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
                                   : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)");
-  } else if (command.chunk_size > settings_.max_message_octets - bdat_message_.size()) {
+  } else if (command.chunk_size > settings_.max_message_octets - transaction_->bdat_message.size()) {
     // Written as a subtraction: chunk sizes go up to 2^64-1, and a sum could wrap.
-    bdat_error_ = make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size (RFC 1870)");
+    chunk_.error = make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size (RFC 1870)");
   }
-  bdat_used_ = has_mail_;
-  phase_ = Phase::kBdat;
-  if (bdat_remaining_ == 0) finish_chunk();
+  if (transaction_) transaction_->bdat_used = true;
+  phase_ = Phase::kChunk;
+  if (chunk_.remaining == 0) finish_chunk();
 }
 
 void ServerSession::finish_chunk() {
-  phase_ = resume_phase_;
-  resume_phase_ = Phase::kCommands;
-  if (bdat_error_) {
+  phase_ = chunk_.resume;
+  if (chunk_.error) {
     // RFC 3030 2: after a failed chunk the transaction is void.
-    send_error(*std::move(bdat_error_));
-    bdat_error_.reset();
-    if (has_mail_) policy_.on_reset(state_);
+    send_error(*std::move(chunk_.error));
+    if (transaction_) policy_.on_reset(state_);
     reset_transaction();
     return;
   }
-  if (!bdat_last_) {
-    send(make_reply(250, "2.0.0", absl::StrCat(bdat_message_.size(), " octets received")));
+  if (!chunk_.last) {
+    send(make_reply(250, "2.0.0", absl::StrCat(transaction_->bdat_message.size(), " octets received")));
     return;
   }
-  std::string message = std::move(bdat_message_);
+  std::string message = std::move(transaction_->bdat_message);
   emit(SessionEventKind::kMessageReceived, message, message.size());
-  send(policy_.on_message(state_, envelope_, std::move(message)));
+  send(policy_.on_message(state_, transaction_->envelope, std::move(message)));
   reset_transaction();
 }
 
@@ -511,23 +517,23 @@ void ServerSession::handle_starttls() {
     emit(SessionEventKind::kInputDiscarded, "plaintext pipelined after STARTTLS", input_.size() - pos_);
     pos_ = input_.size();
   }
-  awaiting_tls_ = true;
+  phase_ = Phase::kAwaitingTls;
   emit(SessionEventKind::kTlsRequested, "STARTTLS");
 }
 
 void ServerSession::tls_established() {
-  awaiting_tls_ = false;
   reset_transaction();
   SessionState fresh;
   fresh.peer_address = state_.peer_address;
   fresh.connection_id = state_.connection_id;
   fresh.tls_active = true;
   state_ = std::move(fresh);
-  phase_ = Phase::kCommands;
+  // A session that timed out while the handshake ran stays closing.
+  if (phase_ != Phase::kClosing) phase_ = Phase::kCommands;
 }
 
 void ServerSession::timed_out() {
-  if (closing_) return;
+  if (phase_ == Phase::kClosing) return;
   send(make_reply(421, "4.4.2", absl::StrCat(settings_.hostname, " Error: timeout exceeded")));
 }
 
@@ -538,22 +544,19 @@ void ServerSession::handle_auth(const Command& command) {
     send_error(bad_sequence("Send EHLO first"));
   } else if (!state_.authenticated_user.empty()) {
     send_error(bad_sequence("Already authenticated (RFC 4954 4)"));
-  } else if (has_mail_) {
+  } else if (transaction_) {
     send_error(bad_sequence("AUTH not allowed during a mail transaction (RFC 4954 4)"));
   } else if (settings_.auth_requires_tls && !state_.tls_active) {
     send_error(make_reply(538, "5.7.11", "Encryption required for requested authentication mechanism (RFC 4954 6)"));
   } else if (command.mechanism != "PLAIN" && command.mechanism != "LOGIN") {
     send_error(make_reply(504, "5.5.4", "Unrecognized authentication mechanism"));
   } else {
-    auth_mechanism_ = command.mechanism;
-    auth_login_has_user_ = false;
-    auth_login_user_.clear();
+    auth_ = AuthExchange{command.mechanism, std::nullopt};
+    phase_ = Phase::kAuthExchange;
     if (!command.initial_response) {
-      phase_ = Phase::kAuthResponse;
-      send(Reply{334, "", {std::string(auth_mechanism_ == "PLAIN" ? "" : kLoginUserPrompt)}});
+      send(Reply{334, "", {std::string(auth_.mechanism == "PLAIN" ? "" : kLoginUserPrompt)}});
       return;
     }
-    phase_ = Phase::kAuthResponse;
     // RFC 4954 4: "=" is an empty initial response.
     handle_auth_response(*command.initial_response == "=" ? "" : *command.initial_response);
   }
@@ -565,7 +568,7 @@ void ServerSession::handle_auth_response(std::string_view line) {
     send_error(make_reply(501, "5.0.0", "Authentication cancelled (RFC 4954 4)"));
     return;
   }
-  if (auth_mechanism_ == "PLAIN") {
+  if (auth_.mechanism == "PLAIN") {
     auto creds = decode_plain(line);
     if (!creds.ok()) {
       send_error(make_reply(501, "5.5.2", absl::StrCat("Cannot decode response: ", creds.status().message())));
@@ -579,14 +582,13 @@ void ServerSession::handle_auth_response(std::string_view line) {
     send_error(make_reply(501, "5.5.2", absl::StrCat("Cannot decode response: ", decoded.status().message())));
     return;
   }
-  if (!auth_login_has_user_) {
-    auth_login_user_ = *std::move(decoded);
-    auth_login_has_user_ = true;
-    phase_ = Phase::kAuthResponse;
+  if (!auth_.login_user) {
+    auth_.login_user = *std::move(decoded);
+    phase_ = Phase::kAuthExchange;
     send(Reply{334, "", {std::string(kLoginPasswordPrompt)}});
     return;
   }
-  complete_auth(AuthAttempt{"LOGIN", "", auth_login_user_, *std::move(decoded)});
+  complete_auth(AuthAttempt{"LOGIN", "", *auth_.login_user, *std::move(decoded)});
 }
 
 void ServerSession::complete_auth(const AuthAttempt& attempt) {
@@ -599,15 +601,6 @@ void ServerSession::complete_auth(const AuthAttempt& attempt) {
   send_error(*std::move(r));
 }
 
-void ServerSession::reset_transaction() {
-  has_mail_ = false;
-  rcpt_attempted_ = false;
-  envelope_ = Envelope{};
-  bdat_used_ = false;
-  bdat_message_.clear();
-  bdat_remaining_ = 0;
-  bdat_last_ = false;
-  bdat_error_.reset();
-}
+void ServerSession::reset_transaction() { transaction_.reset(); }
 
 }  // namespace smtplab::smtp

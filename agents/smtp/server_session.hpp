@@ -38,10 +38,10 @@ class ServerSession {
   bool has_output() const { return !out_.empty(); }
 
   // After QUIT, a 421, or too many errors: flush the output, then close.
-  bool wants_close() const { return closing_; }
+  bool wants_close() const { return phase_ == Phase::kClosing; }
   // STARTTLS was accepted: flush the 220, then run the TLS handshake, then
   // call tls_established(). Input arriving before that is discarded.
-  bool awaiting_tls() const { return awaiting_tls_; }
+  bool awaiting_tls() const { return phase_ == Phase::kAwaitingTls; }
   // RFC 3207 4.2: the server forgets everything it learnt before TLS.
   void tls_established();
   // The owner's idle timer fired (RFC 5321 4.5.3.2.7): 421 and close.
@@ -53,7 +53,43 @@ class ServerSession {
   const ServerSettings& settings() const { return settings_; }
 
  private:
-  enum class Phase { kCommands, kRefused, kData, kBdat, kAuthResponse };
+  // Where the session is: this phase and the transaction (if one is open)
+  // are its whole state. The transitions, each made in the one function named:
+  //
+  //   start()            greeting refused with 554 -> kRefused (only QUIT; RFC 5321 3.1)
+  //   handle_data()      kCommands -> kData after 354 (RFC 5321 4.1.1.4)
+  //   finish_data()      kData -> kCommands at the final dot
+  //   handle_bdat()      kCommands or kRefused -> kChunk, also for a refused BDAT,
+  //   (refuse in           whose chunk must still be read (RFC 3030 2)
+  //    handle_line())
+  //   finish_chunk()     kChunk -> the phase it came from
+  //   handle_auth()      kCommands -> kAuthExchange after 334 (RFC 4954 4)
+  //   handle_auth_response(), handle_line()  kAuthExchange -> kCommands on any
+  //                      reply but 334 (errors included)
+  //   handle_starttls()  kCommands -> kAwaitingTls after 220 (RFC 3207 4)
+  //   tls_established()  kAwaitingTls -> kCommands, everything forgotten (RFC 3207 4.2)
+  //   mark_closing()     any -> kClosing after QUIT's 221 or any 421 (RFC 5321 3.8); final
+  enum class Phase { kCommands, kRefused, kData, kChunk, kAuthExchange, kAwaitingTls, kClosing };
+
+  // A mail transaction, from MAIL to its end (RFC 5321 3.3).
+  struct Transaction {
+    Envelope envelope;
+    bool rcpt_attempted = false;  // a RCPT came, accepted or not (554 vs 503 at DATA)
+    bool bdat_used = false;       // BDAT has begun: no more RCPT or DATA (RFC 3030 2)
+    std::string bdat_message;     // the chunks so far
+  };
+  // A BDAT chunk being read (or skipped, when its command was refused).
+  struct Chunk {
+    std::uint64_t remaining = 0;
+    bool last = false;
+    std::optional<Reply> error;  // the reply for a refused chunk, sent once it is read
+    Phase resume = Phase::kCommands;
+  };
+  // A SASL exchange in progress (RFC 4954 4).
+  struct AuthExchange {
+    std::string mechanism;                  // "PLAIN" or "LOGIN"
+    std::optional<std::string> login_user;  // LOGIN: the user name, once sent
+  };
 
   // Runs process() over `fresh` (after whatever in_ kept) and keeps the rest.
   void parse(std::string_view fresh);
@@ -85,7 +121,10 @@ class ServerSession {
   SessionState state_;
 
   Phase phase_ = Phase::kCommands;
-  Phase resume_phase_ = Phase::kCommands;  // where a skipped BDAT chunk returns to
+  std::optional<Transaction> transaction_;  // has a MAIL been accepted
+  Chunk chunk_;                             // in kChunk
+  AuthExchange auth_;                       // in kAuthExchange
+  std::optional<DataReader> data_;          // in kData
   // Bytes kept from earlier input (a line or chunk not complete yet).
   ReceiveBuffer in_;
   // What process() reads, at pos_: the caller's bytes themselves when
@@ -94,25 +133,7 @@ class ServerSession {
   std::size_t pos_ = 0;
   std::string out_;
   CommandLineReader reader_;
-  bool closing_ = false;
-  bool awaiting_tls_ = false;
   int errors_ = 0;
-
-  // The mail transaction (RFC 5321 3.3).
-  bool has_mail_ = false;
-  bool rcpt_attempted_ = false;
-  Envelope envelope_;
-  std::optional<DataReader> data_;
-  bool bdat_used_ = false;
-  std::string bdat_message_;
-  std::uint64_t bdat_remaining_ = 0;
-  bool bdat_last_ = false;
-  std::optional<Reply> bdat_error_;
-
-  // SASL exchange in progress (RFC 4954 4).
-  std::string auth_mechanism_;
-  std::string auth_login_user_;
-  bool auth_login_has_user_ = false;
 };
 
 }  // namespace smtplab::smtp
