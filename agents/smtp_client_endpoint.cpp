@@ -18,9 +18,18 @@ absl::Duration SmtpClientEndpoint::timeout_for_state() const {
     case Waiting::kRcpt: return timeouts_.rcpt;
     case Waiting::kDataInit: return timeouts_.data_init;
     case Waiting::kDataEnd:
+    case Waiting::kDataEndIgnored:
     case Waiting::kBdat: return timeouts_.data_end;
-    default: return timeouts_.other;
+    case Waiting::kEhlo:
+    case Waiting::kHelo:
+    case Waiting::kStarttls:
+    case Waiting::kAuth:
+    case Waiting::kRset:
+    case Waiting::kQuit:
+    case Waiting::kIdle:
+    case Waiting::kDone: return timeouts_.other;
   }
+  return timeouts_.other;
 }
 
 void SmtpClientEndpoint::on_open(sim::Connection& connection) {

@@ -29,7 +29,7 @@ std::optional<Reply> TransactionResult::deciding_reply() const {
 ClientSession::ClientSession(ClientSettings settings, SessionObserver* observer)
     : settings_(std::move(settings)), observer_(observer) {
   tls_active_ = settings_.tls_active_from_start;
-  expect(Expect::kGreeting);
+  expect(Waiting::kGreeting);
 }
 
 void ClientSession::emit(SessionEventKind kind, std::string_view text, std::size_t octets, int code) {
@@ -74,22 +74,7 @@ void ClientSession::send_command(const Command& command) {
 ClientSession::Waiting ClientSession::waiting() const {
   if (done_) return Waiting::kDone;
   if (pending_.empty()) return Waiting::kIdle;
-  switch (pending_.front().expect) {
-    case Expect::kGreeting: return Waiting::kGreeting;
-    case Expect::kEhlo: return Waiting::kEhlo;
-    case Expect::kHelo: return Waiting::kHelo;
-    case Expect::kStarttls: return Waiting::kStarttls;
-    case Expect::kAuth: return Waiting::kAuth;
-    case Expect::kMail: return Waiting::kMail;
-    case Expect::kRcpt: return Waiting::kRcpt;
-    case Expect::kDataInit: return Waiting::kDataInit;
-    case Expect::kDataEnd:
-    case Expect::kDataEndIgnored: return Waiting::kDataEnd;
-    case Expect::kBdatLast: return Waiting::kBdat;
-    case Expect::kRset: return Waiting::kRset;
-    case Expect::kQuit: return Waiting::kQuit;
-  }
-  return Waiting::kIdle;
+  return pending_.front().expect;
 }
 
 void ClientSession::receive(std::string_view bytes) {
@@ -152,178 +137,205 @@ void ClientSession::on_reply(const Reply& reply) {
   const Pending p = pending_.front();
   pending_.pop_front();
 
-  if (reply.code == 421 && p.expect != Expect::kQuit) {
+  if (reply.code == 421 && p.expect != Waiting::kQuit) {
     // RFC 5321 3.8: the server is closing; everything pending defers.
     give_up(&reply, absl::StrCat("server closing: ", reply.code, " ", reply.text()));
     done_ = true;
     return;
   }
 
+  // One handler per reply the session waits for.
   switch (p.expect) {
-    case Expect::kGreeting:
-      if (reply.code == 220) {
-        send_command(make_ehlo(settings_.helo_domain));
-        expect(Expect::kEhlo);
-      } else {
-        // RFC 5321 3.1: after a 554 greeting the client sends QUIT.
-        give_up(&reply, absl::StrCat("greeting refused: ", reply.code, " ", reply.text()));
-      }
-      return;
-    case Expect::kEhlo:
-      if (reply.code == 250) {
-        extensions_.clear();
-        for (std::size_t i = 1; i < reply.lines.size(); ++i) {
-          std::string_view line = reply.lines[i];
-          const auto cut = line.find_first_of(" =");
-          std::string keyword = absl::AsciiStrToUpper(av(line.substr(0, cut)));
-          extensions_[keyword] = cut == std::string_view::npos ? "" : std::string(line.substr(cut + 1));
-        }
-        after_hello();
-      } else if (reply.code == 500 || reply.code == 502 || reply.code == 504 || reply.code == 550) {
-        // RFC 5321 3.2: an old server; fall back to HELO without extensions.
-        extensions_.clear();
-        send_command(make_helo(settings_.helo_domain));
-        expect(Expect::kHelo);
-      } else {
-        give_up(&reply, absl::StrCat("EHLO refused: ", reply.code, " ", reply.text()));
-      }
-      return;
-    case Expect::kHelo:
-      if (reply.code == 250) {
-        after_hello();
-      } else {
-        give_up(&reply, absl::StrCat("HELO refused: ", reply.code, " ", reply.text()));
-      }
-      return;
-    case Expect::kStarttls:
-      if (reply.code == 220) {
-        awaiting_tls_ = true;
-        emit(SessionEventKind::kTlsRequested, "STARTTLS");
-      } else if (settings_.starttls == ClientTlsMode::kRequired) {
-        give_up(&reply, absl::StrCat("TLS required but STARTTLS failed: ", reply.code, " ", reply.text()));
-      } else {
-        starttls_declined_ = true;
-        after_hello();
-      }
-      return;
-    case Expect::kAuth:
-      if (reply.code == 334 && login_step_ >= 2) {
-        send_line("*");  // nothing more to say: cancel (RFC 4954 4)
-        expect(Expect::kAuth);
-      } else if (reply.code == 334) {
-        // LOGIN asks for the user, then the password; PLAIN sent it all at once.
-        const std::string_view secret = login_step_ == 0 ? settings_.auth->user : settings_.auth->password;
-        ++login_step_;
-        send_line(base64_encode(secret));
-        expect(Expect::kAuth);
-      } else if (reply.code == 235) {
-        authenticated_ = true;
-        after_hello();
-      } else {
-        give_up(&reply, absl::StrCat("authentication failed: ", reply.code, " ", reply.text()));
-      }
-      return;
-    case Expect::kMail: {
-      TransactionResult& r = results_[*current_];
-      r.mail_reply = reply;
-      if (pipelined_) return;  // the RCPT and DATA replies are on their way
-      if (!reply.is_positive()) {
-        finish_transaction();
-        pump();  // the next message, or QUIT
-        return;
-      }
-      send_command(make_rcpt(messages_[*current_].recipients[0].path, rcpt_params(0)));
-      expect(Expect::kRcpt, 0);
-      return;
-    }
-    case Expect::kRcpt: {
-      TransactionResult& r = results_[*current_];
-      r.rcpt_replies[p.index] = reply;
-      if (pipelined_) return;
-      const auto& recipients = messages_[*current_].recipients;
-      if (p.index + 1 < recipients.size()) {
-        send_command(make_rcpt(recipients[p.index + 1].path, rcpt_params(p.index + 1)));
-        expect(Expect::kRcpt, p.index + 1);
-      } else if (any_recipient_accepted()) {
-        send_message_text();
-      } else {
-        send_command(make_simple(Verb::kRset));
-        expect(Expect::kRset);
-        finish_transaction();
-      }
-      return;
-    }
-    case Expect::kDataInit: {
-      TransactionResult& r = results_[*current_];
-      r.data_reply = reply;
-      if (reply.code == 354) {
-        if (r.mail_reply && r.mail_reply->is_positive() && any_recipient_accepted()) {
-          std::string stuffed;
-          append_dot_stuffed(stuffed, messages_[*current_].content);
-          if (observer_ != nullptr) {
-            const std::string& content = messages_[*current_].content;
-            observer_->on_event(SessionEvent{SessionEventKind::kMessageSent, content, content.size(), 0,
-                                             /*dot_stuffed=*/true});
-          }
-          out_ += stuffed;
-          expect(Expect::kDataEnd);
-        } else {
-          // RFC 2920 3.1: pipelined DATA was accepted though no recipient was;
-          // send an empty message and disregard the reply.
-          send_line(".");
-          expect(Expect::kDataEndIgnored);
-        }
-        return;
-      }
-      const bool in_transaction = r.mail_reply && r.mail_reply->is_positive();
+    case Waiting::kGreeting: return on_greeting(reply);
+    case Waiting::kEhlo: return on_ehlo(reply);
+    case Waiting::kHelo: return on_helo(reply);
+    case Waiting::kStarttls: return on_starttls(reply);
+    case Waiting::kAuth: return on_auth(reply);
+    case Waiting::kMail: return on_mail(reply);
+    case Waiting::kRcpt: return on_rcpt(reply, p.index);
+    case Waiting::kDataInit: return on_data_init(reply);
+    case Waiting::kDataEnd: return on_final_reply(reply, /*bdat=*/false);
+    case Waiting::kBdat: return on_final_reply(reply, /*bdat=*/true);
+    case Waiting::kDataEndIgnored:
+      // The empty message after a pipelined DATA nobody should have accepted.
       finish_transaction();
-      if (in_transaction) {
-        send_command(make_simple(Verb::kRset));
-        expect(Expect::kRset);
-      }
-      pump();
-      return;
-    }
-    case Expect::kDataEnd:
-    case Expect::kBdatLast: {
-      TransactionResult& r = results_[*current_];
-      if (p.expect == Expect::kBdatLast) r.data_reply = reply;
-      const bool mail_ok = r.mail_reply && r.mail_reply->is_positive();
-      if (p.expect == Expect::kDataEnd || (mail_ok && any_recipient_accepted())) r.final_reply = reply;
-      finish_transaction();
-      if (!reply.is_positive() && mail_ok && p.expect == Expect::kBdatLast) {
-        // RFC 3030 2: after a failed chunk the client resets the transaction.
-        send_command(make_simple(Verb::kRset));
-        expect(Expect::kRset);
-      }
-      pump();
-      return;
-    }
-    case Expect::kDataEndIgnored:
-      finish_transaction();
-      pump();
-      return;
-    case Expect::kRset:
-      pump();
-      return;
-    case Expect::kQuit:
+      return pump();
+    case Waiting::kRset: return pump();
+    case Waiting::kQuit:
       done_ = true;
       return;
+    case Waiting::kIdle:
+    case Waiting::kDone:
+      return;  // never pending: they name the absence of an expected reply
   }
+}
+
+// 220, or a refusal (RFC 5321 3.1, 4.3.1).
+void ClientSession::on_greeting(const Reply& reply) {
+  if (reply.code == 220) {
+    send_command(make_ehlo(settings_.helo_domain));
+    expect(Waiting::kEhlo);
+  } else {
+    // RFC 5321 3.1: after a 554 greeting the client sends QUIT.
+    give_up(&reply, absl::StrCat("greeting refused: ", reply.code, " ", reply.text()));
+  }
+}
+
+// EHLO's 250 lists the extensions; an old server gets HELO (RFC 5321 3.2, 4.1.1.1).
+void ClientSession::on_ehlo(const Reply& reply) {
+  if (reply.code == 250) {
+    extensions_.clear();
+    for (std::size_t i = 1; i < reply.lines.size(); ++i) {
+      std::string_view line = reply.lines[i];
+      const auto cut = line.find_first_of(" =");
+      std::string keyword = absl::AsciiStrToUpper(av(line.substr(0, cut)));
+      extensions_[keyword] = cut == std::string_view::npos ? "" : std::string(line.substr(cut + 1));
+    }
+    after_hello();
+  } else if (reply.code == 500 || reply.code == 502 || reply.code == 504 || reply.code == 550) {
+    // RFC 5321 3.2: an old server; fall back to HELO without extensions.
+    extensions_.clear();
+    send_command(make_helo(settings_.helo_domain));
+    expect(Waiting::kHelo);
+  } else {
+    give_up(&reply, absl::StrCat("EHLO refused: ", reply.code, " ", reply.text()));
+  }
+}
+
+// HELO: no extensions (RFC 5321 4.1.1.1).
+void ClientSession::on_helo(const Reply& reply) {
+  if (reply.code == 250) {
+    after_hello();
+  } else {
+    give_up(&reply, absl::StrCat("HELO refused: ", reply.code, " ", reply.text()));
+  }
+}
+
+// 220 starts the handshake; anything else is a refusal (RFC 3207 4).
+void ClientSession::on_starttls(const Reply& reply) {
+  if (reply.code == 220) {
+    awaiting_tls_ = true;
+    emit(SessionEventKind::kTlsRequested, "STARTTLS");
+  } else if (settings_.starttls == ClientTlsMode::kRequired) {
+    give_up(&reply, absl::StrCat("TLS required but STARTTLS failed: ", reply.code, " ", reply.text()));
+  } else {
+    starttls_declined_ = true;
+    after_hello();
+  }
+}
+
+// 334 asks for the next piece, 235 is success (RFC 4954 4, 6).
+void ClientSession::on_auth(const Reply& reply) {
+  if (reply.code == 334 && login_step_ >= 2) {
+    send_line("*");  // nothing more to say: cancel (RFC 4954 4)
+    expect(Waiting::kAuth);
+  } else if (reply.code == 334) {
+    // LOGIN asks for the user, then the password; PLAIN sent it all at once.
+    const std::string_view secret = login_step_ == 0 ? settings_.auth->user : settings_.auth->password;
+    ++login_step_;
+    send_line(base64_encode(secret));
+    expect(Waiting::kAuth);
+  } else if (reply.code == 235) {
+    authenticated_ = true;
+    after_hello();
+  } else {
+    give_up(&reply, absl::StrCat("authentication failed: ", reply.code, " ", reply.text()));
+  }
+}
+
+// The reply to MAIL (RFC 5321 4.1.1.2).
+void ClientSession::on_mail(const Reply& reply) {
+  TransactionResult& r = results_[*current_];
+  r.mail_reply = reply;
+  if (pipelined_) return;  // the RCPT and DATA replies are on their way
+  if (!reply.is_positive()) {
+    finish_transaction();
+    pump();  // the next message, or QUIT
+    return;
+  }
+  send_command(make_rcpt(messages_[*current_].recipients[0].path, rcpt_params(0)));
+  expect(Waiting::kRcpt, 0);
+}
+
+// The reply to the RCPT of recipient `index` (RFC 5321 4.1.1.3).
+void ClientSession::on_rcpt(const Reply& reply, std::size_t index) {
+  TransactionResult& r = results_[*current_];
+  r.rcpt_replies[index] = reply;
+  if (pipelined_) return;
+  const auto& recipients = messages_[*current_].recipients;
+  if (index + 1 < recipients.size()) {
+    send_command(make_rcpt(recipients[index + 1].path, rcpt_params(index + 1)));
+    expect(Waiting::kRcpt, index + 1);
+  } else if (any_recipient_accepted()) {
+    send_message_text();
+  } else {
+    send_command(make_simple(Verb::kRset));
+    expect(Waiting::kRset);
+    finish_transaction();
+  }
+}
+
+// 354 asks for the text (RFC 5321 4.1.1.4); with PIPELINING it may come
+// though no recipient was accepted (RFC 2920 3.1).
+void ClientSession::on_data_init(const Reply& reply) {
+  TransactionResult& r = results_[*current_];
+  r.data_reply = reply;
+  if (reply.code == 354) {
+    if (r.mail_reply && r.mail_reply->is_positive() && any_recipient_accepted()) {
+      std::string stuffed;
+      append_dot_stuffed(stuffed, messages_[*current_].content);
+      if (observer_ != nullptr) {
+        const std::string& content = messages_[*current_].content;
+        observer_->on_event(SessionEvent{SessionEventKind::kMessageSent, content, content.size(), 0,
+                                         /*dot_stuffed=*/true});
+      }
+      out_ += stuffed;
+      expect(Waiting::kDataEnd);
+    } else {
+      // RFC 2920 3.1: pipelined DATA was accepted though no recipient was;
+      // send an empty message and disregard the reply.
+      send_line(".");
+      expect(Waiting::kDataEndIgnored);
+    }
+    return;
+  }
+  const bool in_transaction = r.mail_reply && r.mail_reply->is_positive();
+  finish_transaction();
+  if (in_transaction) {
+    send_command(make_simple(Verb::kRset));
+    expect(Waiting::kRset);
+  }
+  pump();
+}
+
+// The reply to the final dot, or to BDAT LAST: the server's answer for the
+// whole message (RFC 5321 4.1.1.4, RFC 3030 2).
+void ClientSession::on_final_reply(const Reply& reply, bool bdat) {
+  TransactionResult& r = results_[*current_];
+  if (bdat) r.data_reply = reply;
+  const bool mail_ok = r.mail_reply && r.mail_reply->is_positive();
+  if (!bdat || (mail_ok && any_recipient_accepted())) r.final_reply = reply;
+  finish_transaction();
+  if (!reply.is_positive() && mail_ok && bdat) {
+    // RFC 3030 2: after a failed chunk the client resets the transaction.
+    send_command(make_simple(Verb::kRset));
+    expect(Waiting::kRset);
+  }
+  pump();
 }
 
 void ClientSession::give_up(const Reply* reply, std::string_view why) {
   fail_all(reply, why);
   send_command(make_simple(Verb::kQuit));
   quit_sent_ = true;
-  expect(Expect::kQuit);
+  expect(Waiting::kQuit);
 }
 
 void ClientSession::after_hello() {
   if (!tls_active_ && settings_.starttls != ClientTlsMode::kNone && !starttls_declined_) {
     if (offers("STARTTLS")) {
       send_command(make_simple(Verb::kStarttls));
-      expect(Expect::kStarttls);
+      expect(Waiting::kStarttls);
       return;
     }
     if (settings_.starttls == ClientTlsMode::kRequired) {
@@ -349,10 +361,10 @@ void ClientSession::start_auth() {
   if (has("PLAIN")) {
     send_command(make_auth("PLAIN", encode_plain("", settings_.auth->user, settings_.auth->password)));
     login_step_ = 2;
-    expect(Expect::kAuth);
+    expect(Waiting::kAuth);
   } else if (has("LOGIN")) {
     send_command(make_auth("LOGIN", std::nullopt));
-    expect(Expect::kAuth);
+    expect(Waiting::kAuth);
   } else {
     // RFC 4954 4 / RFC 6409 4.1: without AUTH the submission server refuses;
     // never fall back to unauthenticated mail when credentials were given.
@@ -377,7 +389,7 @@ void ClientSession::pump() {
   } else if (finish_requested_ && !quit_sent_) {
     send_command(make_simple(Verb::kQuit));
     quit_sent_ = true;
-    expect(Expect::kQuit);
+    expect(Waiting::kQuit);
   }
 }
 
@@ -407,11 +419,11 @@ void ClientSession::start_transaction() {
   if (!params.body && offers("8BITMIME") && has_non_ascii(m.content)) params.body = BodyType::k8BitMime;
   pipelined_ = settings_.pipelining == PipeliningMode::kAuto && offers("PIPELINING");
   send_command(make_mail(m.reverse_path, params));
-  expect(Expect::kMail);
+  expect(Waiting::kMail);
   if (!pipelined_) return;
   for (std::size_t i = 0; i < m.recipients.size(); ++i) {
     send_command(make_rcpt(m.recipients[i].path, rcpt_params(i)));
-    expect(Expect::kRcpt, i);
+    expect(Waiting::kRcpt, i);
   }
   send_message_text();
 }
@@ -429,12 +441,12 @@ void ClientSession::send_message_text() {
     send_command(make_bdat(m.content.size(), true));
     emit(SessionEventKind::kMessageSent, m.content, m.content.size());
     out_ += m.content;
-    expect(Expect::kBdatLast);
+    expect(Waiting::kBdat);
     return;
   }
   // With PIPELINING, DATA is the last command of the group (RFC 2920 3.1).
   send_command(make_simple(Verb::kData));
-  expect(Expect::kDataInit);
+  expect(Waiting::kDataInit);
 }
 
 void ClientSession::finish_transaction(std::string error) {
@@ -454,7 +466,7 @@ void ClientSession::tls_established() {
   // RFC 3207 4.2: everything learnt before TLS is void; say EHLO again.
   extensions_.clear();
   send_command(make_ehlo(settings_.helo_domain));
-  expect(Expect::kEhlo);
+  expect(Waiting::kEhlo);
 }
 
 void ClientSession::tls_rejected(std::string_view why) {
@@ -471,7 +483,7 @@ void ClientSession::connection_closed(std::string_view why) {
   // The final dot (or last chunk) went out, whatever else is still pending
   // before its reply in a pipelined group.
   const bool dot_sent = std::any_of(pending_.begin(), pending_.end(), [](const Pending& p) {
-    return p.expect == Expect::kDataEnd || p.expect == Expect::kBdatLast;
+    return p.expect == Waiting::kDataEnd || p.expect == Waiting::kBdat;
   });
   if (dot_sent && current_) results_[*current_].maybe_delivered = true;
   fail_all(nullptr, absl::StrCat("connection closed: ", av(why)));

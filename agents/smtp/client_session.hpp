@@ -70,10 +70,17 @@ struct TransactionResult {
 
 class ClientSession {
  public:
-  // What the client waits for; the owner picks the timeout (RFC 5321 4.5.3.2).
+  // What the client waits for: the reply to one command (each has its
+  // handler, on_greeting() to on_final_reply()), or nothing. Also how the
+  // owner picks the timeout (RFC 5321 4.5.3.2).
   enum class Waiting {
-    kGreeting, kEhlo, kHelo, kStarttls, kAuth, kMail, kRcpt, kDataInit, kDataEnd,
-    kBdat, kRset, kQuit, kIdle, kDone,
+    kGreeting, kEhlo, kHelo, kStarttls, kAuth, kMail, kRcpt, kDataInit,
+    kDataEnd,         // the reply to the final dot
+    kDataEndIgnored,  // the same after a pipelined DATA that should have failed (RFC 2920 3.1)
+    kBdat,            // the reply to BDAT LAST
+    kRset, kQuit,
+    kIdle,  // nothing asked: waiting for a message to send
+    kDone,  // the session is over
   };
 
   explicit ClientSession(ClientSettings settings, SessionObserver* observer = nullptr);
@@ -108,14 +115,22 @@ class ClientSession {
   bool tls_active() const { return tls_active_; }
 
  private:
-  enum class Expect { kGreeting, kEhlo, kHelo, kStarttls, kAuth, kMail, kRcpt, kDataInit,
-                      kDataEnd, kDataEndIgnored, kBdatLast, kRset, kQuit };
   struct Pending {
-    Expect expect;
+    Waiting expect;
     std::size_t index = 0;  // recipient index for kRcpt
   };
 
+  // Dispatches a reply to the handler for what the session waits for.
   void on_reply(const Reply& reply);
+  void on_greeting(const Reply& reply);
+  void on_ehlo(const Reply& reply);
+  void on_helo(const Reply& reply);
+  void on_starttls(const Reply& reply);
+  void on_auth(const Reply& reply);
+  void on_mail(const Reply& reply);
+  void on_rcpt(const Reply& reply, std::size_t index);
+  void on_data_init(const Reply& reply);
+  void on_final_reply(const Reply& reply, bool bdat);
   void after_hello();
   void start_auth();
   void pump();
@@ -126,7 +141,7 @@ class ClientSession {
   void give_up(const Reply* reply, std::string_view why);  // fail everything, then QUIT
   void send_command(const Command& command);
   void send_line(std::string_view line_without_crlf);
-  void expect(Expect e, std::size_t index = 0) { pending_.push_back(Pending{e, index}); }
+  void expect(Waiting e, std::size_t index = 0) { pending_.push_back(Pending{e, index}); }
   bool offers(std::string_view keyword) const { return extensions_.find(keyword) != extensions_.end(); }
   bool any_recipient_accepted() const;
   RcptParameters rcpt_params(std::size_t i) const;  // the ones this server can take
