@@ -70,13 +70,11 @@ void SmtpConnectionCache::connect(const SmtpDestination& destination, smtp::Outg
     c->endpoint = nullptr;
     unpark(c);
     // With the cache on, every transaction was reported as it ended (the
-    // endpoint reports the ones the close ended before this runs).
-    auto waiting = std::move(c->waiting);
-    c->waiting.clear();
-    for (auto& [index, callback] : waiting) {
-      const smtp::TransactionResult& r = c->session->results()[index];
-      callback(SmtpOutcome{r, why, tls_failed});
-    }
+    // endpoint reports the ones the close ended before this runs); with it
+    // off, this is when the one transaction is.
+    std::vector<std::size_t> left;
+    for (const auto& [index, callback] : c->waiting) left.push_back(index);
+    for (std::size_t index : left) report(c, index, why, tls_failed);
   };
   auto endpoint = std::make_unique<SmtpClientEndpoint>(*c->session, destination.timeouts, closed, destination.tls);
   c->endpoint = endpoint.get();
@@ -89,24 +87,30 @@ void SmtpConnectionCache::connect(const SmtpDestination& destination, smtp::Outg
 
 void SmtpConnectionCache::transaction_over(const std::shared_ptr<Connection>& c, std::size_t index,
                                            std::string_view why) {
-  auto it = c->waiting.find(index);
-  if (it == c->waiting.end()) return;
-  Done done = std::move(it->second);
-  c->waiting.erase(it);
-  const smtp::TransactionResult& r = c->session->results()[index];
+  if (c->waiting.count(index) == 0) return;
   const bool tls_failed = c->endpoint != nullptr && c->endpoint->tls_handshake_failed();
   // Parked before the owner hears the outcome, so a message it sends from
   // `done` can already go over this connection. A session that is still
   // waiting for the reply to an RSET can be parked: a message given to it
   // goes out after that reply.
-  if (c->waiting.empty() && c->endpoint != nullptr && c->session->open_for_mail()) {
+  if (c->waiting.size() == 1 && c->endpoint != nullptr && c->session->open_for_mail()) {
     if (c->reusable(settings_, context_.clock.now())) {
       park(c);
     } else {
       c->session->finish();  // the endpoint sends QUIT when this callback returns
     }
   }
-  done(SmtpOutcome{r, why.empty() ? std::string_view(r.error) : why, tls_failed});
+  const smtp::TransactionResult& r = c->session->results()[index];
+  report(c, index, why.empty() ? std::string_view(r.error) : why, tls_failed);
+}
+
+void SmtpConnectionCache::report(const std::shared_ptr<Connection>& c, std::size_t index, std::string_view why,
+                                 bool tls_failed) {
+  auto it = c->waiting.find(index);
+  if (it == c->waiting.end()) return;
+  Done done = std::move(it->second);
+  c->waiting.erase(it);
+  done(SmtpOutcome{c->session->results()[index], why, tls_failed});
 }
 
 void SmtpConnectionCache::park(const std::shared_ptr<Connection>& c) {

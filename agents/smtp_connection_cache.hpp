@@ -87,7 +87,11 @@ class SmtpConnectionCache {
   struct Connection;
 
   void connect(const SmtpDestination& destination, smtp::OutgoingMessage message, Done done);
+  // A transaction ended on a connection that stays open (cache on).
   void transaction_over(const std::shared_ptr<Connection>& c, std::size_t index, std::string_view why);
+  // The one way an outcome leaves the cache, whether a transaction ended on
+  // an open connection or its connection closed.
+  void report(const std::shared_ptr<Connection>& c, std::size_t index, std::string_view why, bool tls_failed);
   void park(const std::shared_ptr<Connection>& c);
   void unpark(const std::shared_ptr<Connection>& c);
 

@@ -21,6 +21,7 @@
 #include "agents/host_context.hpp"
 #include "agents/mta/mail_queue.hpp"
 #include "agents/mta/mx_router.hpp"
+#include "agents/mta/smtp_courier.hpp"
 #include "agents/mta/queue_store.hpp"
 #include "agents/mta/retry_schedule.hpp"
 #include "agents/policies/policy_hook.hpp"
@@ -88,7 +89,7 @@ class Mta : public smtp::ServerPolicy {
 
   const std::map<std::string, QueuedMessage>& queue() const { return queue_; }
   std::size_t delivery_attempts() const { return attempts_started_; }
-  const SmtpConnectionCache& connections() const { return connections_; }
+  const SmtpConnectionCache& connections() const { return courier_.connections(); }
   // When a queued message's next attempt is due (clock time); none while an
   // attempt runs or when nothing is scheduled.
   std::optional<absl::Duration> next_attempt(const std::string& queue_id) const;
@@ -154,7 +155,8 @@ class Mta : public smtp::ServerPolicy {
   std::uint64_t next_id_ = 1;
   std::size_t attempts_started_ = 0;
   QueueStore* store_ = nullptr;
-  SmtpConnectionCache connections_{context_, settings_.connection_cache};
+  SmtpCourier courier_{context_, SmtpCourierSettings{settings_.outgoing_tls, settings_.client_timeouts,
+                                                     settings_.connect_timeout, settings_.connection_cache}};
 };
 
 }  // namespace smtplab::agents

@@ -125,33 +125,23 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
   const TlsLevel level = group->kind == Group::Kind::kMda || plaintext || !settings_.outgoing_tls.context
                              ? TlsLevel::kNone
                              : settings_.outgoing_tls.level;
-  SmtpDestination to;
-  to.key = absl::StrCat(hop.host, " [", hop.address, "]:", port, " tls ", static_cast<int>(level));
-  to.address = hop.address;
-  to.port = port;
-  to.timeouts = settings_.client_timeouts;
-  to.connect_timeout = settings_.connect_timeout;
-  to.client.helo_domain = context_.host;
-  to.client.starttls = session_tls_mode(level);
-  const bool reuse = connections_.has_idle(to.key);
+  HopRequest request;
+  request.hop = hop;
+  request.port = port;
+  request.tls = level;
+  request.helo_domain = context_.host;
+  request.on_handshake = [this, id = attempt->id, host = hop.host, level](const tls::HandshakeReport& r) {
+    auto it = queue_.find(id);
+    if (it == queue_.end() || context_.trace == nullptr) return;
+    sim::TraceEvent e;
+    describe_client_handshake(r, host, level, e);
+    trace(e.kind, it->second, e.text, e.explain, e.details, 0, host);
+  };
   trace(sim::EventKind::kQueueAttempt, m,
-        absl::StrCat(reuse ? "reusing the open connection to " : "connecting to ", hop.host, " [", hop.address,
-                     "]:", port,
+        absl::StrCat(courier_.reuses_connection(request) ? "reusing the open connection to " : "connecting to ",
+                     hop.host, " [", hop.address, "]:", port,
                      group->route.hops.size() > 1 ? absl::StrCat(" (MX ", hop.preference, ")") : ""),
-        {}, {{"next_hop", hop.host}, {"address", hop.address}}, 0, hop.host);
-  if (level != TlsLevel::kNone) {
-    to.tls.context = settings_.outgoing_tls.context;
-    to.tls.server_name = hop.host;
-    to.tls.clock = &context_.clock;
-    to.tls.require_verified = requires_verification(level);
-    to.tls.on_handshake = [this, id = attempt->id, host = hop.host, level](const tls::HandshakeReport& r) {
-      auto it = queue_.find(id);
-      if (it == queue_.end() || context_.trace == nullptr) return;
-      sim::TraceEvent e;
-      describe_client_handshake(r, host, level, e);
-      trace(e.kind, it->second, e.text, e.explain, e.details, 0, host);
-    };
-  }
+        {}, {{sim::detail_key::kNextHop, hop.host}, {sim::detail_key::kAddress, hop.address}}, 0, hop.host);
   smtp::OutgoingMessage out;
   out.reverse_path = m.reverse_path;
   out.params = m.params;
@@ -159,60 +149,45 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
   for (std::size_t i : group->recipients) out.recipients.push_back({m.recipients[i].path, m.recipients[i].params});
   out.content = m.content;
 
-  auto on_done = [this, attempt, group, hop_index, hop, level](const SmtpOutcome& outcome) {
+  courier_.deliver(request, std::move(out), [this, attempt, group, hop_index, hop, level](const HopOutcome& outcome) {
     auto it = queue_.find(attempt->id);
     if (it == queue_.end()) return;
-    const smtp::TransactionResult& r = outcome.result;
-    const std::string_view why = outcome.why;
-    if (!r.mail_reply && outcome.tls_handshake_failed && level == TlsLevel::kMay) {
-      // Opportunistic TLS: a failed handshake is no reason not to deliver;
-      // connect again and stay in plaintext.
-      trace(sim::EventKind::kTlsFallback, it->second,
-            absl::StrCat("TLS with ", hop.host, " failed; opportunistic TLS reconnects in plaintext"), {},
-            {{"next_hop", hop.host}}, 0, hop.host);
-      try_hop(attempt, group, hop_index, /*plaintext=*/true);
-      return;
+    switch (outcome.failure) {
+      case HopFailure::kTlsHandshakeFailed:
+        if (level == TlsLevel::kMay) {
+          // Opportunistic TLS: a failed handshake is no reason not to
+          // deliver; connect again and stay in plaintext.
+          trace(sim::EventKind::kTlsFallback, it->second,
+                absl::StrCat("TLS with ", hop.host, " failed; opportunistic TLS reconnects in plaintext"), {},
+                {{sim::detail_key::kNextHop, hop.host}}, 0, hop.host);
+          try_hop(attempt, group, hop_index, /*plaintext=*/true);
+          return;
+        }
+        [[fallthrough]];
+      case HopFailure::kNotReached:
+      case HopFailure::kTurnedAway: {
+        // No transaction: try the next MX host (RFC 5321 5.1).
+        group->last_error = outcome.reply;
+        const smtp::Reply& err = group->last_error;
+        trace(sim::EventKind::kQueueHopFailed, it->second,
+              absl::StrCat(hop.host, ": ", err.code, err.enhanced.empty() ? "" : " ", err.enhanced, " ", err.text()),
+              {}, {{sim::detail_key::kNextHop, hop.host}}, 0, hop.host);
+        try_hop(attempt, group, hop_index + 1);
+        return;
+      }
+      case HopFailure::kNone:
+        break;
     }
-    if (!r.mail_reply) {
-      // No transaction happened: refused, timed out, or turned away before
-      // MAIL. Try the next MX host (RFC 5321 5.1).
-      const auto deciding = r.deciding_reply();
-      // Without a transaction nothing was delivered, whatever was said.
-      group->last_error = deciding && !deciding->is_positive()
-                              ? *deciding
-                              : smtp::make_reply(451, "4.4.1", absl::StrCat("connect to ", hop.host, ": ", av(why)));
-      const smtp::Reply& err = group->last_error;
-      trace(sim::EventKind::kQueueHopFailed, it->second,
-            absl::StrCat(hop.host, ": ", err.code, err.enhanced.empty() ? "" : " ", err.enhanced, " ", err.text()),
-            {}, {{"next_hop", hop.host}}, 0, hop.host);
-      try_hop(attempt, group, hop_index + 1);
-      return;
-    }
-    if (r.maybe_delivered) {
-      // RFC 1047: the dot went out but no reply came back. The next hop may
-      // have the message; retrying may deliver it twice.
-      trace(sim::EventKind::kQueueRfc1047, it->second, absl::StrCat("no reply after the final dot from ", hop.host,
-                                                      ": a retry may duplicate the message"),
-            {}, {{"next_hop", hop.host}}, 0, hop.host);
+    if (outcome.maybe_delivered) {
+      trace(sim::EventKind::kQueueRfc1047, it->second,
+            absl::StrCat("no reply after the final dot from ", hop.host, ": a retry may duplicate the message"), {},
+            {{sim::detail_key::kNextHop, hop.host}}, 0, hop.host);
     }
     for (std::size_t k = 0; k < group->recipients.size(); ++k) {
-      const std::size_t i = group->recipients[k];
-      if (r.recipient_accepted(k)) {
-        settle(attempt, i, *r.final_reply, hop.host);
-        continue;
-      }
-      std::optional<smtp::Reply> reply = r.rcpt_replies[k] && !r.rcpt_replies[k]->is_positive()
-                                             ? r.rcpt_replies[k]
-                                             : r.deciding_reply();
-      if (!reply || reply->is_positive()) {
-        reply = smtp::make_reply(451, "4.4.2", absl::StrCat("lost connection with ", hop.host, ": ",
-                                                            r.error.empty() ? std::string(why) : r.error));
-      }
-      settle(attempt, i, *reply, hop.host);
+      settle(attempt, group->recipients[k], outcome.recipients[k], hop.host);
     }
     group_done(attempt);
-  };
-  connections_.send(to, std::move(out), std::move(on_done));
+  });
 }
 
 void Mta::settle(std::shared_ptr<Attempt> attempt, std::size_t i, const smtp::Reply& reply, const std::string& host) {
