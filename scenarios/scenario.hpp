@@ -12,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "agents/smtp_connection_cache.hpp"
+#include "sim/dns/sim_dns.hpp"
 #include "sim/trace/trace_kinds.hpp"
 
 namespace smtplab::scenarios {
@@ -61,7 +62,7 @@ struct DomainSpec {
   std::vector<UserSpec> users;
   std::vector<MxSpec> mx;       // empty: one MTA, mx.<domain>
   bool null_mx = false;         // RFC 7505: the domain takes no mail
-  std::string dns_failure;      // "", "nxdomain", "servfail", "timeout"
+  sim::DnsFailure dns_failure = sim::DnsFailure::kNone;  // how every query for the domain fails
   std::string smarthost;        // the domain's MTA sends everything through this host
   std::optional<absl::Duration> greylisting;  // on the domain's inbound MTAs
   std::optional<std::pair<int, absl::Duration>> rate_limit;  // messages per window
@@ -118,7 +119,7 @@ struct ActionSpec {
   std::vector<std::string> hosts;  // host_down/up: one; partition/heal: two
   std::string dns_name;            // dns: the name ...
   std::vector<MxSpec> dns_mx;      // ... its new MX records, or
-  std::string dns_failure;         // ... its failure mode ("" = answers again)
+  sim::DnsFailure dns_failure = sim::DnsFailure::kNone;  // ... its failure mode (kNone: answers again)
   FaultSpec fault;
 };
 

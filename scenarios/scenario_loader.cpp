@@ -349,10 +349,11 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
   if (auto n = node["null_mx"]) d.null_mx = boolean(n, "null_mx").value_or(false);
   if (auto n = node["dns"]) {
     const std::string v = absl::AsciiStrToLower(str(n, "dns").value_or(""));
-    if (v != "nxdomain" && v != "servfail" && v != "timeout") {
+    const auto failure = sim::parse_dns_failure(v);
+    if (!failure || *failure == sim::DnsFailure::kNone) {
       error(n, absl::StrCat("dns must be nxdomain, servfail or timeout", suggestion(v, {"nxdomain", "servfail", "timeout"})));
     } else {
-      d.dns_failure = v;
+      d.dns_failure = *failure;
     }
   }
   if (auto n = node["smarthost"]) {
@@ -600,12 +601,12 @@ void Loader::action(const YAML::Node& node, Scenario& s, bool send_shorthand) {
       }
     }
     if (auto f = v["failure"]) {
-      const std::string failure = absl::AsciiStrToLower(str(f, "failure").value_or(""));
-      if (failure != "nxdomain" && failure != "servfail" && failure != "timeout" && failure != "none") {
+      const auto failure = sim::parse_dns_failure(absl::AsciiStrToLower(str(f, "failure").value_or("")));
+      if (!failure) {
         error(f, "failure must be nxdomain, servfail, timeout or none");
         return;
       }
-      a.dns_failure = failure == "none" ? "" : failure;
+      a.dns_failure = *failure;
     }
   } else if (kind == "fault") {
     a.kind = ActionSpec::Kind::kFault;

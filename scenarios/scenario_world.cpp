@@ -8,6 +8,7 @@
 #include "agents/policies/fault_injector.hpp"
 #include "agents/policies/greylist.hpp"
 #include "agents/policies/rate_limit.hpp"
+#include "base/absl_string_view.hpp"
 #include "sim/inprocess/starttls_stripper.hpp"
 
 namespace smtplab::scenarios {
@@ -191,9 +192,7 @@ absl::Status ScenarioWorld::build() {
     } else {
       for (const auto& m : mx_of(d)) records.mx.push_back({m.preference, m.host});
     }
-    if (d.dns_failure == "nxdomain") records.failure = sim::DnsFailure::kNxDomain;
-    if (d.dns_failure == "servfail") records.failure = sim::DnsFailure::kServFail;
-    if (d.dns_failure == "timeout") records.failure = sim::DnsFailure::kTimeout;
+    records.failure = d.dns_failure;
     dns.set(d.name, records);
 
     // The MDA, with postmaster always there (RFC 5321 4.5.1).
@@ -369,17 +368,16 @@ void ScenarioWorld::schedule(const ActionSpec& a) {
           records.mx.clear();
           for (const auto& m : a.dns_mx) records.mx.push_back({m.preference, m.host});
         }
-        records.failure = a.dns_failure == "nxdomain"   ? sim::DnsFailure::kNxDomain
-                          : a.dns_failure == "servfail" ? sim::DnsFailure::kServFail
-                          : a.dns_failure == "timeout"  ? sim::DnsFailure::kTimeout
-                                                        : sim::DnsFailure::kNone;
+        records.failure = a.dns_failure;
         dns.set(a.dns_name, records);
         sim::TraceEvent e;
         e.kind = sim::EventKind::kFaultDns;
         e.host = a.dns_name;
         e.agent = "dns";
         e.text = absl::StrCat("the zone changes: ", a.dns_name,
-                              a.dns_failure.empty() ? " answers normally" : " now fails with " + a.dns_failure);
+                              a.dns_failure == sim::DnsFailure::kNone
+                                  ? " answers normally"
+                                  : absl::StrCat(" now fails with ", av(sim::dns_failure_name(a.dns_failure))));
         e.explain = name_of(e.kind);
         trace.record(std::move(e));
       });

@@ -36,6 +36,23 @@ std::string_view dns_type_name(DnsType type) {
   return "?";
 }
 
+std::string_view dns_failure_name(DnsFailure failure) {
+  switch (failure) {
+    case DnsFailure::kNone: return "none";
+    case DnsFailure::kNxDomain: return "nxdomain";
+    case DnsFailure::kServFail: return "servfail";
+    case DnsFailure::kTimeout: return "timeout";
+  }
+  return "none";
+}
+
+std::optional<DnsFailure> parse_dns_failure(std::string_view name) {
+  for (DnsFailure f : {DnsFailure::kNone, DnsFailure::kNxDomain, DnsFailure::kServFail, DnsFailure::kTimeout}) {
+    if (dns_failure_name(f) == name) return f;
+  }
+  return std::nullopt;
+}
+
 std::string_view dns_status_name(DnsStatus status) {
   switch (status) {
     case DnsStatus::kOk: return "NOERROR";

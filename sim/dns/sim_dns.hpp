@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct MxRecord {
 };
 
 enum class DnsFailure { kNone, kNxDomain, kServFail, kTimeout };
+// "none", "nxdomain", "servfail", "timeout", as scenarios write them.
+std::string_view dns_failure_name(DnsFailure failure);
+std::optional<DnsFailure> parse_dns_failure(std::string_view name);
 
 // Everything the zone says about one name.
 struct DnsRecords {
