@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "agents/policies/fault_injector.hpp"
 #include "agents/smtp_connection_cache.hpp"
+#include "agents/tls_policy.hpp"
+#include "sim/tls/tls_context.hpp"
 #include "sim/dns/sim_dns.hpp"
 #include "sim/trace/trace_kinds.hpp"
 
@@ -40,11 +43,12 @@ struct TlsSpec {
   // What its servers present: good, expired, not_yet_valid, wrong_name,
   // self_signed, unknown_ca.
   std::string certificate = "good";
-  std::string starttls = "offered";  // offered, not_offered, refused (454 4.7.0)
-  std::string min_version = "1.2";   // for its servers and clients alike
-  std::string max_version = "1.3";
-  std::string outgoing = "may";      // its MTAs to other MTAs: none, may, encrypt, verify
-  std::string submission = "verify";  // its users' mail clients to the MSA
+  enum class StartTls { kOffered, kNotOffered, kRefused /* 454 4.7.0 */ };
+  StartTls starttls = StartTls::kOffered;
+  tls::TlsVersion min_version = tls::TlsVersion::k1_2;  // for its servers and clients alike
+  tls::TlsVersion max_version = tls::TlsVersion::k1_3;
+  agents::TlsLevel outgoing = agents::TlsLevel::kMay;      // its MTAs to other MTAs
+  agents::TlsLevel submission = agents::TlsLevel::kVerify;  // its users' mail clients to the MSA
   int submission_port = 587;          // 587: STARTTLS (RFC 6409); 465: implicit TLS (RFC 8314)
 };
 
@@ -97,12 +101,12 @@ struct SendSpec {
   int count = 1;             // send this many, `interval` apart
   absl::Duration interval = absl::Seconds(1);
   bool pipelining = true;
-  std::string tls;  // "": the domain's submission setting; else none, may, encrypt, verify
+  std::optional<agents::TlsLevel> tls;  // none: the domain's submission setting
 };
 
 struct FaultSpec {
   std::string host;
-  std::string step;  // "connect", "mail", "rcpt", "data"
+  agents::SmtpStep step = agents::SmtpStep::kRcpt;
   int code = 421;
   std::string enhanced;
   std::string text;

@@ -448,12 +448,27 @@ std::optional<TlsSpec> Loader::tls(const YAML::Node& n) {
     t.certificate = one_of(v, "tls.certificate", {"good", "expired", "not_yet_valid", "wrong_name", "self_signed",
                                                   "unknown_ca"}).value_or(t.certificate);
   }
-  if (auto v = n["starttls"]) t.starttls = one_of(v, "tls.starttls", {"offered", "not_offered", "refused"}).value_or(t.starttls);
-  if (auto v = n["min_version"]) t.min_version = one_of(v, "tls.min_version", kVersions).value_or(t.min_version);
-  if (auto v = n["max_version"]) t.max_version = one_of(v, "tls.max_version", kVersions).value_or(t.max_version);
+  if (auto v = n["starttls"]) {
+    if (auto s = one_of(v, "tls.starttls", {"offered", "not_offered", "refused"})) {
+      t.starttls = *s == "offered" ? TlsSpec::StartTls::kOffered
+                   : *s == "refused" ? TlsSpec::StartTls::kRefused
+                                     : TlsSpec::StartTls::kNotOffered;
+    }
+  }
+  // one_of() has checked each value against the very names these parsers take.
+  if (auto v = n["min_version"]) {
+    if (auto s = one_of(v, "tls.min_version", kVersions)) t.min_version = *tls::parse_tls_version(*s);
+  }
+  if (auto v = n["max_version"]) {
+    if (auto s = one_of(v, "tls.max_version", kVersions)) t.max_version = *tls::parse_tls_version(*s);
+  }
   if (t.min_version > t.max_version) error(n, "tls.min_version is above tls.max_version");
-  if (auto v = n["outgoing"]) t.outgoing = one_of(v, "tls.outgoing", kLevels).value_or(t.outgoing);
-  if (auto v = n["submission"]) t.submission = one_of(v, "tls.submission", kLevels).value_or(t.submission);
+  if (auto v = n["outgoing"]) {
+    if (auto s = one_of(v, "tls.outgoing", kLevels)) t.outgoing = *agents::parse_tls_level(*s);
+  }
+  if (auto v = n["submission"]) {
+    if (auto s = one_of(v, "tls.submission", kLevels)) t.submission = *agents::parse_tls_level(*s);
+  }
   if (auto v = n["submission_port"]) {
     t.submission_port = std::stoi(one_of(v, "tls.submission_port", {"587", "465"}).value_or("587"));
   }
@@ -532,7 +547,9 @@ bool Loader::send(const YAML::Node& n, SendSpec& out) {
   if (auto v = n["count"]) out.count = integer(v, "count", 1, 1000000).value_or(1);
   if (auto v = n["interval"]) out.interval = duration(v, "interval").value_or(out.interval);
   if (auto v = n["pipelining"]) out.pipelining = boolean(v, "pipelining").value_or(true);
-  if (auto v = n["tls"]) out.tls = one_of(v, "send.tls", {"none", "may", "encrypt", "verify"}).value_or("");
+  if (auto v = n["tls"]) {
+    if (auto s = one_of(v, "send.tls", {"none", "may", "encrypt", "verify"})) out.tls = agents::parse_tls_level(*s);
+  }
   return !out.from.empty() && !out.to.empty();
 }
 
@@ -618,11 +635,15 @@ void Loader::action(const YAML::Node& node, Scenario& s, bool send_shorthand) {
     a.fault.host = absl::AsciiStrToLower(str(v["host"], "host").value_or(""));
     host_references_.push_back({a.fault.host, where_of(v["host"])});
     fault_hosts_.push_back({a.fault.host, where_of(v["host"])});
-    a.fault.step = v["step"] ? absl::AsciiStrToLower(str(v["step"], "step").value_or("")) : "rcpt";
-    const std::vector<std::string> steps = {"connect", "mail", "rcpt", "data"};
-    if (std::find(steps.begin(), steps.end(), a.fault.step) == steps.end()) {
-      error(v["step"], absl::StrCat("step must be connect, mail, rcpt or data", suggestion(a.fault.step, steps)));
-      return;
+    if (v["step"]) {
+      const std::string step = absl::AsciiStrToLower(str(v["step"], "step").value_or(""));
+      const auto parsed = agents::parse_smtp_step(step);
+      if (!parsed) {
+        error(v["step"], absl::StrCat("step must be connect, mail, rcpt or data",
+                                      suggestion(step, {"connect", "mail", "rcpt", "data"})));
+        return;
+      }
+      a.fault.step = *parsed;
     }
     smtp::ReplyParser parser;
     parser.feed(str(v["reply"], "reply").value_or("") + "\r\n");

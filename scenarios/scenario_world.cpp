@@ -96,7 +96,7 @@ absl::Status ScenarioWorld::start_mta(agents::Mta& mta, const std::string& host)
 
 absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::server_tls(const DomainSpec& d,
                                                                                  const std::string& host) {
-  if (!d.tls || d.tls->starttls == "not_offered") return nullptr;
+  if (!d.tls || d.tls->starttls == TlsSpec::StartTls::kNotOffered) return nullptr;
   // The web server's certificate, installed on the mail server by mistake,
   // is the usual wrong name.
   auto spec = tls::certificate_for({host}, clock_.epoch(), d.tls->certificate, "www." + d.name);
@@ -105,8 +105,8 @@ absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::server_tls
   if (!creds.ok()) return creds.status();
   tls::TlsServerSettings settings;
   settings.credentials = *creds;
-  settings.min_version = tls::parse_tls_version(d.tls->min_version).value_or(tls::TlsVersion::k1_2);
-  settings.max_version = tls::parse_tls_version(d.tls->max_version).value_or(tls::TlsVersion::k1_3);
+  settings.min_version = d.tls->min_version;
+  settings.max_version = d.tls->max_version;
   return tls::TlsContext::server(settings);
 }
 
@@ -117,8 +117,8 @@ absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::client_tls
   tls::TlsClientSettings settings;
   settings.trusted_roots_pem = ca_->root_pem();
   if (d.tls) {
-    settings.min_version = tls::parse_tls_version(d.tls->min_version).value_or(tls::TlsVersion::k1_2);
-    settings.max_version = tls::parse_tls_version(d.tls->max_version).value_or(tls::TlsVersion::k1_3);
+    settings.min_version = d.tls->min_version;
+    settings.max_version = d.tls->max_version;
   }
   auto made = tls::TlsContext::client(settings);
   if (!made.ok()) return made.status();
@@ -126,10 +126,10 @@ absl::StatusOr<std::shared_ptr<const tls::TlsContext>> ScenarioWorld::client_tls
   return ctx;
 }
 
-agents::ClientTlsPolicy ScenarioWorld::client_policy(const DomainSpec& d, const std::string& level) {
+agents::ClientTlsPolicy ScenarioWorld::client_policy(const DomainSpec& d, agents::TlsLevel level) {
   agents::ClientTlsPolicy policy;
   if (!d.tls || !ca_) return policy;
-  policy.level = agents::parse_tls_level(level).value_or(agents::TlsLevel::kNone);
+  policy.level = level;
   if (auto ctx = client_tls(d); ctx.ok()) policy.context = *ctx;
   return policy;
 }
@@ -139,7 +139,7 @@ absl::Status ScenarioWorld::configure_tls(const DomainSpec& d, const std::string
   auto server = server_tls(d, host);
   if (!server.ok()) return server.status();
   settings.endpoint.tls = *server;
-  settings.endpoint.session.starttls_unavailable = d.tls->starttls == "refused";
+  settings.endpoint.session.starttls_unavailable = d.tls->starttls == TlsSpec::StartTls::kRefused;
   settings.outgoing_tls = client_policy(d, d.tls->outgoing);
   return absl::OkStatus();
 }
@@ -297,7 +297,7 @@ void ScenarioWorld::send(const SendSpec& spec) {
   std::string target = spec.via.empty() ? "submit." + domain : spec.via;
   const DomainSpec* sender_domain = find_domain(scenario_, domain);
   const bool implicit = spec.via.empty() && sender_domain != nullptr && sender_domain->tls &&
-                        sender_domain->tls->submission_port == 465 && sender_domain->tls->starttls != "not_offered";
+                        sender_domain->tls->submission_port == 465 && sender_domain->tls->starttls != TlsSpec::StartTls::kNotOffered;
   int port = implicit ? 465 : 587;
   if (const auto colon = target.find(':'); colon != std::string::npos) {
     (void)absl::SimpleAtoi(target.substr(colon + 1), &port);
@@ -316,15 +316,15 @@ void ScenarioWorld::send(const SendSpec& spec) {
       }
     }
   }
-  std::string tls_level = "none";
+  agents::TlsLevel tls_level = agents::TlsLevel::kNone;
   if (const DomainSpec* d = find_domain(scenario_, domain); d != nullptr && d->tls) {
-    tls_level = spec.tls.empty() ? d->tls->submission : spec.tls;
+    tls_level = spec.tls.value_or(d->tls->submission);
     settings.tls = client_policy(*d, tls_level);
     settings.implicit_tls = implicit;
   }
   // One MUA per sender host; a new one per settings would renumber Message-IDs.
   auto& mua = muas[laptop + "|" + target + "|" + std::to_string(port) + (settings.credentials ? "|auth" : "") +
-                   (spec.pipelining ? "" : "|nopipe") + "|tls=" + tls_level];
+                   (spec.pipelining ? "" : "|nopipe") + "|tls=" + std::string(agents::tls_level_name(tls_level))];
   if (!mua) {
     settings.message_id_tag = std::to_string(muas.size());
     mua = std::make_unique<agents::Mua>(context(laptop), settings);
@@ -387,10 +387,7 @@ void ScenarioWorld::schedule(const ActionSpec& a) {
         auto it = mtas.find(a.fault.host);
         if (it == mtas.end()) return;
         agents::InjectedFault fault;
-        fault.step = a.fault.step == "connect" ? agents::SmtpStep::kConnect
-                     : a.fault.step == "mail"  ? agents::SmtpStep::kMail
-                     : a.fault.step == "data"  ? agents::SmtpStep::kDataEnd
-                                               : agents::SmtpStep::kRcpt;
+        fault.step = a.fault.step;
         fault.reply = smtp::make_reply(a.fault.code, a.fault.enhanced, a.fault.text);
         fault.skip = a.fault.skip;
         fault.times = a.fault.times;
@@ -399,7 +396,7 @@ void ScenarioWorld::schedule(const ActionSpec& a) {
         e.kind = sim::EventKind::kFaultReply;
         e.host = a.fault.host;
         e.text = absl::StrCat(a.fault.host, " will answer ", a.fault.code, " ", a.fault.enhanced, " ", a.fault.text,
-                              " at ", a.fault.step);
+                              " at ", av(agents::smtp_step_name(a.fault.step)));
         e.explain = name_of(e.kind);
         trace.record(std::move(e));
       });

@@ -111,7 +111,7 @@ class ScenarioWorld {
   // TLS from the domain's `tls` settings; null where the domain has none.
   absl::StatusOr<std::shared_ptr<const tls::TlsContext>> server_tls(const DomainSpec& domain, const std::string& host);
   absl::StatusOr<std::shared_ptr<const tls::TlsContext>> client_tls(const DomainSpec& domain);
-  agents::ClientTlsPolicy client_policy(const DomainSpec& domain, const std::string& level);
+  agents::ClientTlsPolicy client_policy(const DomainSpec& domain, agents::TlsLevel level);
   absl::Status configure_tls(const DomainSpec& domain, const std::string& host, agents::MtaSettings& settings);
 
   LoopbackWorldOptions loopback_options_;

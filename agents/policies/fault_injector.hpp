@@ -12,6 +12,23 @@ namespace smtplab::agents {
 
 enum class SmtpStep { kConnect, kMail, kRcpt, kDataEnd };
 
+// "connect", "mail", "rcpt", "data": as scenarios name the steps.
+inline std::string_view smtp_step_name(SmtpStep step) {
+  switch (step) {
+    case SmtpStep::kConnect: return "connect";
+    case SmtpStep::kMail: return "mail";
+    case SmtpStep::kRcpt: return "rcpt";
+    case SmtpStep::kDataEnd: return "data";
+  }
+  return "rcpt";
+}
+inline std::optional<SmtpStep> parse_smtp_step(std::string_view name) {
+  for (SmtpStep s : {SmtpStep::kConnect, SmtpStep::kMail, SmtpStep::kRcpt, SmtpStep::kDataEnd}) {
+    if (smtp_step_name(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
 struct InjectedFault {
   SmtpStep step = SmtpStep::kRcpt;
   smtp::Reply reply;
