@@ -132,7 +132,9 @@ TEST_P(NothingLostTest, UnderRandomFaults) {
     }
   }
   // With the cache, many messages really went over a cached session.
-  if (cache) EXPECT_GT(total_reused, static_cast<std::size_t>(kSeeds));
+  if (cache) {
+    EXPECT_GT(total_reused, static_cast<std::size_t>(kSeeds));
+  }
   // The faults must really bite: some deliveries hit the RFC 1047 window.
   EXPECT_GT(total_accepted, static_cast<std::size_t>(kSeeds) * 8);
   RecordProperty("duplicates", static_cast<int>(total_duplicates));

@@ -5,28 +5,28 @@
 // updated or removed errs towards delivering twice, never towards losing.
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agents/mta/mta.hpp"
+#include "agents/mta/queue_manager.hpp"
 #include "base/absl_string_view.hpp"
 
 namespace smtplab::agents {
 
-bool Mta::spool_write(const QueuedMessage& message, std::string_view consequence) {
+bool QueueManager::spool_write(const QueuedMessage& message, std::string_view consequence) {
   if (store_ == nullptr) return true;
   const absl::Status saved = store_->save(message, context_.clock.epoch() + message.arrival);
   if (saved.ok()) return true;
-  trace(sim::EventKind::kQueueSpoolError, message,
+  trace_.record(sim::EventKind::kQueueSpoolError, message,
         absl::StrCat("cannot write ", message.id, " to the spool (", saved.message(), "): ", av(consequence)), {},
         {{sim::detail_key::kOperation, "write"}, {sim::detail_key::kError, std::string(saved.message())}});
   return false;
 }
 
-void Mta::spool_remove(const QueuedMessage& message, int tries_left) {
+void QueueManager::spool_remove(const QueuedMessage& message, int tries_left) {
   if (store_ == nullptr) return;
   spool_retries_.erase(message.id);
   const absl::Status removed = store_->remove(message.id);
   if (removed.ok()) return;
   const bool again = tries_left > 1;
-  trace(sim::EventKind::kQueueSpoolError, message,
+  trace_.record(sim::EventKind::kQueueSpoolError, message,
         absl::StrCat("cannot remove ", message.id, " from the spool (", removed.message(), "): ",
                      again ? absl::StrCat("trying again in ", absl::FormatDuration(settings_.spool_retry_delay))
                            : "giving up; after a restart it would be delivered again"),
@@ -40,7 +40,7 @@ void Mta::spool_remove(const QueuedMessage& message, int tries_left) {
       settings_.spool_retry_delay, [this, gone, tries_left] { spool_remove(gone, tries_left - 1); });
 }
 
-absl::Status Mta::recover() {
+absl::Status QueueManager::recover() {
   if (store_ == nullptr) return absl::OkStatus();
   auto loaded = store_->load();
   if (!loaded.ok()) return loaded.status();
@@ -50,7 +50,7 @@ absl::Status Mta::recover() {
     if (message.id.size() > 1 && absl::SimpleAtoi(message.id.substr(1), &n) && n >= next_id_) next_id_ = n + 1;
     message.arrival = arrival_wall - context_.clock.epoch();
     message.in_flight = false;
-    trace(sim::EventKind::kQueueRecover, message, absl::StrCat("found ", message.id, " in the spool after a restart"),
+    trace_.record(sim::EventKind::kQueueRecover, message, absl::StrCat("found ", message.id, " in the spool after a restart"),
           {});
     const std::string id = message.id;
     queue_.emplace(id, std::move(message));

@@ -1,20 +1,19 @@
-// The sending side of the MTA: the queue manager. Each attempt groups the
-// pending recipients by next hop, routes each group (MDA, smarthost, or MX),
-// tries the hops in order, and settles every recipient as relayed, bounced or
-// deferred. Deferred messages come back on the retry schedule until their
-// queue lifetime ends.
+// One delivery attempt of one queued message: group the pending recipients
+// by next hop, route each group (MDA, transport or smarthost, or MX), have
+// the courier try the hops in order, settle every recipient as relayed,
+// bounced or deferred, and at the end decide between retry, expiry and
+// leaving the queue.
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "agents/mta/dsn.hpp"
-#include "agents/mta/mta.hpp"
+#include "agents/mta/queue_manager.hpp"
 #include "base/absl_string_view.hpp"
 
 namespace smtplab::agents {
 
-struct Mta::Group {
+struct QueueManager::Group {
   std::string destination;            // the domain, the smarthost, or the MDA host
   enum class Kind { kMda, kSmarthost, kMx } kind = Kind::kMx;
   std::vector<std::size_t> recipients;  // indexes into the message's recipients
@@ -22,36 +21,21 @@ struct Mta::Group {
   smtp::Reply last_error;
 };
 
-struct Mta::Attempt {
+struct QueueManager::Attempt {
   std::string id;
   std::size_t groups_left = 0;
   std::vector<std::size_t> bounced;  // recipients given up on in this attempt
 };
 
-void Mta::schedule_attempt(const std::string& id, absl::Duration delay) {
-  if (auto it = timers_.find(id); it != timers_.end()) context_.clock.cancel(it->second.timer);
-  const sim::TimerId timer = context_.clock.schedule(delay, [this, id] {
-    timers_.erase(id);
-    start_attempt(id);
-  });
-  timers_[id] = Scheduled{timer, context_.clock.now() + delay};
-}
-
-std::optional<absl::Duration> Mta::next_attempt(const std::string& queue_id) const {
-  auto it = timers_.find(queue_id);
-  if (it == timers_.end()) return std::nullopt;
-  return it->second.due;
-}
-
-void Mta::start_attempt(const std::string& id) {
+void QueueManager::start_attempt(const std::string& id) {
   auto it = queue_.find(id);
   if (it == queue_.end() || it->second.in_flight || !it->second.has_pending()) return;
   QueuedMessage& m = it->second;
   m.in_flight = true;
   ++m.attempts;
   ++attempts_started_;
-  if (m.attempts > 1) trace(sim::EventKind::kQueueRetry, m, absl::StrCat("attempt ", m.attempts, " for ", m.id), {},
-                            {{"attempt", std::to_string(m.attempts)}});
+  if (m.attempts > 1) trace_.record(sim::EventKind::kQueueRetry, m, absl::StrCat("attempt ", m.attempts, " for ", m.id), {},
+                            {{sim::detail_key::kAttempt, std::to_string(m.attempts)}});
   auto attempt = std::make_shared<Attempt>();
   attempt->id = id;
   // Group pending recipients by where they go next.
@@ -60,7 +44,7 @@ void Mta::start_attempt(const std::string& id) {
     if (m.recipients[i].state != QueuedRecipient::State::kPending) continue;
     const smtp::Path& p = m.recipients[i].path;
     auto group = std::make_shared<Group>();
-    if (p.is_postmaster || is_local_domain(p.mailbox.domain)) {
+    if (p.is_postmaster || settings_.is_local_domain(p.mailbox.domain)) {
       group->kind = Group::Kind::kMda;
       group->destination = settings_.mda_host;
     } else if (auto t = settings_.transport.find(absl::AsciiStrToLower(p.mailbox.domain));
@@ -80,7 +64,7 @@ void Mta::start_attempt(const std::string& id) {
   for (auto& [destination, group] : groups) deliver_group(attempt, group);
 }
 
-void Mta::deliver_group(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group) {
+void QueueManager::deliver_group(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group) {
   auto routed = [this, attempt, group](Route route) {
     auto it = queue_.find(attempt->id);
     if (it == queue_.end()) return;
@@ -108,7 +92,7 @@ void Mta::deliver_group(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group>
   }
 }
 
-void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group, std::size_t hop_index,
+void QueueManager::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group, std::size_t hop_index,
                   bool plaintext) {
   auto it = queue_.find(attempt->id);
   if (it == queue_.end()) return;
@@ -135,9 +119,9 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
     if (it == queue_.end() || context_.trace == nullptr) return;
     sim::TraceEvent e;
     describe_client_handshake(r, host, level, e);
-    trace(e.kind, it->second, e.text, e.explain, e.details, 0, host);
+    trace_.record(e.kind, it->second, e.text, e.explain, e.details, 0, host);
   };
-  trace(sim::EventKind::kQueueAttempt, m,
+  trace_.record(sim::EventKind::kQueueAttempt, m,
         absl::StrCat(courier_.reuses_connection(request) ? "reusing the open connection to " : "connecting to ",
                      hop.host, " [", hop.address, "]:", port,
                      group->route.hops.size() > 1 ? absl::StrCat(" (MX ", hop.preference, ")") : ""),
@@ -157,7 +141,7 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
         if (level == TlsLevel::kMay) {
           // Opportunistic TLS: a failed handshake is no reason not to
           // deliver; connect again and stay in plaintext.
-          trace(sim::EventKind::kTlsFallback, it->second,
+          trace_.record(sim::EventKind::kTlsFallback, it->second,
                 absl::StrCat("TLS with ", hop.host, " failed; opportunistic TLS reconnects in plaintext"), {},
                 {{sim::detail_key::kNextHop, hop.host}}, 0, hop.host);
           try_hop(attempt, group, hop_index, /*plaintext=*/true);
@@ -169,7 +153,7 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
         // No transaction: try the next MX host (RFC 5321 5.1).
         group->last_error = outcome.reply;
         const smtp::Reply& err = group->last_error;
-        trace(sim::EventKind::kQueueHopFailed, it->second,
+        trace_.record(sim::EventKind::kQueueHopFailed, it->second,
               absl::StrCat(hop.host, ": ", err.code, err.enhanced.empty() ? "" : " ", err.enhanced, " ", err.text()),
               {}, {{sim::detail_key::kNextHop, hop.host}}, 0, hop.host);
         try_hop(attempt, group, hop_index + 1);
@@ -179,7 +163,7 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
         break;
     }
     if (outcome.maybe_delivered) {
-      trace(sim::EventKind::kQueueRfc1047, it->second,
+      trace_.record(sim::EventKind::kQueueRfc1047, it->second,
             absl::StrCat("no reply after the final dot from ", hop.host, ": a retry may duplicate the message"), {},
             {{sim::detail_key::kNextHop, hop.host}}, 0, hop.host);
     }
@@ -190,7 +174,7 @@ void Mta::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Group> group
   });
 }
 
-void Mta::settle(std::shared_ptr<Attempt> attempt, std::size_t i, const smtp::Reply& reply, const std::string& host) {
+void QueueManager::settle(std::shared_ptr<Attempt> attempt, std::size_t i, const smtp::Reply& reply, const std::string& host) {
   QueuedMessage& m = queue_.at(attempt->id);
   QueuedRecipient& r = m.recipients[i];
   r.last_reply = reply;
@@ -199,24 +183,24 @@ void Mta::settle(std::shared_ptr<Attempt> attempt, std::size_t i, const smtp::Re
   const std::string said = absl::StrCat(reply.code, reply.enhanced.empty() ? "" : " ", reply.enhanced, " ", reply.text());
   if (reply.is_positive()) {
     r.state = QueuedRecipient::State::kDelivered;
-    trace(sim::EventKind::kQueueRelay, m, absl::StrCat("<", rcpt, "> handed to ", host, ": ", said), {},
-          {{"recipient", rcpt}, {"next_hop", host}, {"reply", said}}, 0, host);
+    trace_.record(sim::EventKind::kQueueRelay, m, absl::StrCat("<", rcpt, "> handed to ", host, ": ", said), {},
+          {{sim::detail_key::kRecipient, rcpt}, {sim::detail_key::kNextHop, host}, {sim::detail_key::kReply, said}}, 0, host);
   } else if (reply.is_permanent_failure()) {
     r.state = QueuedRecipient::State::kBounced;
     attempt->bounced.push_back(i);
-    trace(sim::EventKind::kQueueBounce, m, absl::StrCat("<", rcpt, "> refused", host.empty() ? "" : " by " + host, ": ", said),
-          {}, {{"recipient", rcpt}, {"reply", said}}, 0, host);
+    trace_.record(sim::EventKind::kQueueBounce, m, absl::StrCat("<", rcpt, "> refused", host.empty() ? "" : " by " + host, ": ", said),
+          {}, {{sim::detail_key::kRecipient, rcpt}, {sim::detail_key::kReply, said}}, 0, host);
   } else {
-    trace(sim::EventKind::kQueueDefer, m, absl::StrCat("<", rcpt, "> deferred", host.empty() ? "" : " by " + host, ": ", said),
-          {}, {{"recipient", rcpt}, {"reply", said}}, 0, host);
+    trace_.record(sim::EventKind::kQueueDefer, m, absl::StrCat("<", rcpt, "> deferred", host.empty() ? "" : " by " + host, ": ", said),
+          {}, {{sim::detail_key::kRecipient, rcpt}, {sim::detail_key::kReply, said}}, 0, host);
   }
 }
 
-void Mta::group_done(std::shared_ptr<Attempt> attempt) {
+void QueueManager::group_done(std::shared_ptr<Attempt> attempt) {
   if (--attempt->groups_left == 0) finish_attempt(attempt);
 }
 
-void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
+void QueueManager::finish_attempt(std::shared_ptr<Attempt> attempt) {
   auto it = queue_.find(attempt->id);
   if (it == queue_.end()) return;
   QueuedMessage& m = it->second;
@@ -237,20 +221,20 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
         if (r.state != QueuedRecipient::State::kPending) continue;
         r.state = QueuedRecipient::State::kBounced;
         expired.push_back(i);
-        trace(sim::EventKind::kQueueExpire, m,
+        trace_.record(sim::EventKind::kQueueExpire, m,
               absl::StrCat("<", r.path.mailbox.to_string(), "> given up after ", absl::FormatDuration(age),
                            " in the queue"),
-              {}, {{"recipient", r.path.mailbox.to_string()}});
+              {}, {{sim::detail_key::kRecipient, r.path.mailbox.to_string()}});
       }
       bounce_stored = send_dsn(m, expired, true) && bounce_stored;
     } else {
       const absl::Duration delay = retry_delay(settings_.retry, m.attempts);
       const absl::Duration next = std::min(delay, lifetime - age);
-      trace(sim::EventKind::kQueueWait, m, absl::StrCat(m.id, " waits ", absl::FormatDuration(next), " before attempt ",
+      trace_.record(sim::EventKind::kQueueWait, m, absl::StrCat(m.id, " waits ", absl::FormatDuration(next), " before attempt ",
                                           m.attempts + 1),
             {},
-            {{"next_attempt_us", std::to_string(absl::ToInt64Microseconds(context_.clock.now() + next))},
-             {"attempt", std::to_string(m.attempts + 1)}});
+            {{sim::detail_key::kNextAttemptUs, std::to_string(absl::ToInt64Microseconds(context_.clock.now() + next))},
+             {sim::detail_key::kAttempt, std::to_string(m.attempts + 1)}});
       // Keeps attempts and recipient states across a restart; a failure
       // leaves the older state on disk, written again after the next attempt.
       if (bounce_stored) {
@@ -260,52 +244,9 @@ void Mta::finish_attempt(std::shared_ptr<Attempt> attempt) {
       return;
     }
   }
-  trace(sim::EventKind::kQueueDone, m, absl::StrCat(m.id, " leaves the queue"), {});
+  trace_.record(sim::EventKind::kQueueDone, m, absl::StrCat(m.id, " leaves the queue"), {});
   if (bounce_stored) spool_remove(m, settings_.spool_remove_tries);
   queue_.erase(it);
-}
-
-bool Mta::send_dsn(const QueuedMessage& m, const std::vector<std::size_t>& recipients, bool expired) {
-  if (m.reverse_path.is_null) {
-    // RFC 5321 4.5.5 / RFC 3464: never bounce a bounce (that way lie loops).
-    trace(sim::EventKind::kQueueBounceDropped, m, "the message has the null sender <>: no notification is sent",
-          {});
-    return true;
-  }
-  DsnInput in;
-  in.reporting_mta = context_.host;
-  in.original_sender = m.reverse_path.mailbox.to_string();
-  in.original_message = m.content;
-  in.arrival_date = context_.clock.epoch() + m.arrival;
-  in.now = context_.clock.wall_now();
-  QueuedMessage dsn;
-  dsn.id = next_queue_id();
-  in.dsn_message_id = absl::StrCat(dsn.id, ".dsn@", context_.host);
-  for (std::size_t i : recipients) {
-    const QueuedRecipient& r = m.recipients[i];
-    DsnRecipient d;
-    d.final_recipient = r.path.mailbox.to_string();
-    const smtp::Reply reply = r.last_reply.value_or(smtp::make_reply(550, "5.0.0", "failed"));
-    d.status = expired ? "4.4.7" : (reply.enhanced.empty() ? absl::StrCat(reply.klass(), ".0.0") : reply.enhanced);
-    d.remote_mta = r.last_host;
-    d.diagnostic = absl::StrCat(reply.code, " ", reply.enhanced.empty() ? "" : reply.enhanced + " ", reply.text());
-    if (expired) d.diagnostic = absl::StrCat("delivery time expired; last error: ", d.diagnostic);
-    in.recipients.push_back(d);
-  }
-  dsn.content = compose_dsn(in);
-  dsn.message_id = in.dsn_message_id;
-  dsn.reverse_path.is_null = true;  // RFC 3464 / RFC 5321 4.5.5: bounces go out with MAIL FROM:<>
-  dsn.is_bounce = true;
-  dsn.recipients.push_back({m.reverse_path, {}});
-  dsn.arrival = context_.clock.now();
-  trace(sim::EventKind::kMessageDsn, m, absl::StrCat("bounce ", dsn.id, " to ", m.reverse_path.to_string(), " for ",
-                                       recipients.size(), " recipient(s)"),
-        {}, {{"dsn_queue_id", dsn.id}, {"dsn_message_id", dsn.message_id}});
-  // Stored before the original's queue file changes: a crash then loses neither.
-  const bool stored = spool_write(dsn, absl::StrCat("sent from memory; ", m.id,
-                                                    "'s queue file keeps its older state, so a restart bounces again"));
-  enqueue(std::move(dsn), 0, "dsn");
-  return stored;
 }
 
 }  // namespace smtplab::agents
