@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/absl_string_view.hpp"
 #include "sim/tls/certificate_authority.hpp"
 #include "cli/subcommand.hpp"
 
@@ -47,18 +48,20 @@ int run_cert(std::vector<char*> args) {
   }
   const absl::Time now = absl::Now();
   const absl::Duration day = absl::Hours(24);
-  const std::string problem = absl::GetFlag(FLAGS_problem);
-  auto spec = tls::certificate_for(names, now, problem, absl::StrCat("not-", names.front()));
-  if (!spec.ok()) {
-    std::fprintf(stderr, "smtplab cert: --problem: %s\n", std::string(spec.status().message()).c_str());
+  const std::string problem_name = absl::GetFlag(FLAGS_problem);
+  const auto problem = tls::parse_certificate_problem(problem_name);
+  if (!problem) {
+    std::fprintf(stderr, "smtplab cert: --problem: unknown certificate problem '%s': use %s\n", problem_name.c_str(),
+                 absl::StrJoin(tls::certificate_problem_names(), ", ").c_str());
     return 2;
   }
+  const tls::CertificateSpec spec = tls::certificate_for(names, now, *problem, absl::StrCat("not-", names.front()));
   auto ca = tls::CertificateAuthority::create("smtplab local CA", now - 365 * day, now + 3650 * day);
   if (!ca.ok()) {
     std::fprintf(stderr, "smtplab cert: %s\n", std::string(ca.status().message()).c_str());
     return 1;
   }
-  auto creds = ca->issue(*spec);
+  auto creds = ca->issue(spec);
   if (!creds.ok()) {
     std::fprintf(stderr, "smtplab cert: %s\n", std::string(creds.status().message()).c_str());
     return 1;
@@ -73,11 +76,18 @@ int run_cert(std::vector<char*> args) {
   }
   std::filesystem::permissions(dir / "key.pem", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
                                ec);
+  if (ec) {
+    // Still usable by its owner; say so rather than leave a readable key unremarked.
+    std::fprintf(stderr, "smtplab cert: warning: cannot make %s/key.pem private: %s\n", out.c_str(), ec.message().c_str());
+  }
   std::printf("%s/ca.pem    the CA to trust (swaks --tls-ca-path, smtplib cafile, smtplab send --tls_ca)\n"
               "%s/cert.pem  the certificate for %s%s\n"
               "%s/key.pem   its private key (smtplab sink --tls_cert %s/cert.pem --tls_key %s/key.pem)\n",
-              out.c_str(), out.c_str(), absl::StrJoin(spec->names, ", ").c_str(),
-              problem == "none" ? "" : absl::StrCat(" (", problem, ")").c_str(), out.c_str(), out.c_str(),
+              out.c_str(), out.c_str(), absl::StrJoin(spec.names, ", ").c_str(),
+              *problem == tls::CertificateProblem::kNone
+                  ? ""
+                  : absl::StrCat(" (", av(tls::certificate_problem_name(*problem)), ")").c_str(),
+              out.c_str(), out.c_str(),
               out.c_str());
   return 0;
 }

@@ -12,8 +12,11 @@
 
 #include "absl/time/time.h"
 #include "agents/policies/fault_injector.hpp"
+#include "agents/policies/greylist.hpp"
+#include "agents/policies/rate_limit.hpp"
 #include "agents/smtp_connection_cache.hpp"
 #include "agents/tls_policy.hpp"
+#include "sim/tls/certificate_authority.hpp"
 #include "sim/tls/tls_context.hpp"
 #include "sim/dns/sim_dns.hpp"
 #include "sim/trace/trace_kinds.hpp"
@@ -31,6 +34,12 @@ struct UserSpec {
   std::size_t quota = 0;  // octets; 0: none
 };
 
+// A host a scenario names, with a port when it gives one ("host:port").
+struct HostPort {
+  std::string host;
+  std::optional<int> port;
+};
+
 struct MxSpec {
   int preference = 10;
   std::string host;
@@ -40,9 +49,8 @@ struct MxSpec {
 // Certificates come from the run's own CA, checked at virtual time.
 struct TlsSpec {
   Where where;
-  // What its servers present: good, expired, not_yet_valid, wrong_name,
-  // self_signed, unknown_ca.
-  std::string certificate = "good";
+  // What its servers present; kWrongName names the domain's web server.
+  tls::CertificateProblem certificate = tls::CertificateProblem::kNone;
   enum class StartTls { kOffered, kNotOffered, kRefused /* 454 4.7.0 */ };
   StartTls starttls = StartTls::kOffered;
   tls::TlsVersion min_version = tls::TlsVersion::k1_2;  // for its servers and clients alike
@@ -68,8 +76,8 @@ struct DomainSpec {
   bool null_mx = false;         // RFC 7505: the domain takes no mail
   sim::DnsFailure dns_failure = sim::DnsFailure::kNone;  // how every query for the domain fails
   std::string smarthost;        // the domain's MTA sends everything through this host
-  std::optional<absl::Duration> greylisting;  // on the domain's inbound MTAs
-  std::optional<std::pair<int, absl::Duration>> rate_limit;  // messages per window
+  std::optional<agents::GreylistSettings> greylisting;  // on the domain's inbound MTAs
+  std::optional<agents::RateLimitSettings> rate_limit;   // messages per window, per client
   std::optional<std::size_t> max_message_size;
   bool quota_permanent = false;   // 552 5.2.2 instead of 452 4.2.2
   bool pipelining = true;         // its servers offer PIPELINING
@@ -79,6 +87,11 @@ struct DomainSpec {
   std::vector<std::string> relay_from;  // other hosts its MTAs relay for
   std::optional<TlsSpec> tls;           // none: no TLS anywhere in the domain
 };
+
+// The domain's MX records: those it lists, or one MTA, mx.<domain>.
+inline std::vector<MxSpec> mx_hosts_of(const DomainSpec& d) {
+  return d.mx.empty() ? std::vector<MxSpec>{{10, "mx." + d.name}} : d.mx;
+}
 
 struct HostSpec {
   std::string name;
@@ -97,7 +110,9 @@ struct SendSpec {
   std::string subject = "Hello";
   std::string body = "Hello,\r\nthis message was sent by a smtplab scenario.\r\n";
   bool authenticate = true;  // AUTH at the MSA with the sender's password
-  std::string via;           // connect here instead of the sender's MSA ("host" or "host:port")
+  // Connect here instead of the sender's MSA; without a port, 587 for an
+  // MSA (submit.*) and 25 for any other host.
+  std::optional<HostPort> via;
   int count = 1;             // send this many, `interval` apart
   absl::Duration interval = absl::Seconds(1);
   bool pipelining = true;

@@ -160,6 +160,56 @@ class Loader {
     return out;
   }
 
+  // MX records, as a list of host names (preferences 10, 20, ... in order)
+  // or of {host, preference}; a name without a preference gets the one
+  // after the previous record's. "." is the null MX (RFC 7505).
+  std::vector<MxSpec> mx_list(const YAML::Node& node, const std::string& what) {
+    std::vector<MxSpec> out;
+    if (!node.IsSequence()) {
+      error(node, what + " must be a list of host names, or of {host, preference}");
+      return out;
+    }
+    int preference = 10;
+    for (const auto& m : node) {
+      MxSpec spec{preference, {}};
+      if (m.IsScalar()) {
+        spec.host = absl::AsciiStrToLower(m.as<std::string>());
+      } else if (!check_keys(m, {"host", "preference"}, "an MX record")) {
+        continue;  // said already
+      } else {
+        spec.host = absl::AsciiStrToLower(str(m["host"], "host").value_or(""));
+        if (auto p = m["preference"]) spec.preference = integer(p, "preference", 0, 65535).value_or(preference);
+      }
+      preference = spec.preference + 10;
+      if (spec.host.empty()) error(m, "an MX record needs a host");
+      else out.push_back(std::move(spec));
+    }
+    return out;
+  }
+
+  // "host" or "host:port".
+  std::optional<HostPort> host_port(const YAML::Node& node, const std::string& what) {
+    auto text = str(node, what);
+    if (!text) return std::nullopt;
+    HostPort out;
+    const std::string lower = absl::AsciiStrToLower(*text);
+    const auto colon = lower.find(':');
+    out.host = lower.substr(0, colon);
+    if (out.host.empty()) {
+      error(node, what + " needs a host name, e.g. mx.example.net or mx.example.net:25");
+      return std::nullopt;
+    }
+    if (colon != std::string::npos) {
+      int port = 0;
+      if (!absl::SimpleAtoi(lower.substr(colon + 1), &port) || port < 1 || port > 65535) {
+        error(node, absl::StrCat(what, ": '", lower.substr(colon + 1), "' is not a port (1 to 65535)"));
+        return std::nullopt;
+      }
+      out.port = port;
+    }
+    return out;
+  }
+
   void domain(const std::string& name, const YAML::Node& node, Scenario& s);
   std::optional<TlsSpec> tls(const YAML::Node& node);
   void attacker(const YAML::Node& node, Scenario& s);
@@ -326,26 +376,7 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
       }
     }
   }
-  if (auto mx = node["mx"]) {
-    if (!mx.IsSequence()) {
-      error(mx, "mx must be a list of host names, or of {host, preference}");
-    } else {
-      int preference = 10;
-      for (const auto& m : mx) {
-        MxSpec spec;
-        if (m.IsScalar()) {
-          spec.host = absl::AsciiStrToLower(m.as<std::string>());
-          spec.preference = preference;
-        } else if (check_keys(m, {"host", "preference"}, "an MX record")) {
-          spec.host = absl::AsciiStrToLower(str(m["host"], "host").value_or(""));
-          if (auto p = m["preference"]) spec.preference = integer(p, "preference", 0, 65535).value_or(10);
-        }
-        preference = spec.preference + 10;
-        if (spec.host.empty()) error(m, "an MX record needs a host");
-        else d.mx.push_back(spec);
-      }
-    }
-  }
+  if (auto mx = node["mx"]) d.mx = mx_list(mx, "mx");
   if (auto n = node["null_mx"]) d.null_mx = boolean(n, "null_mx").value_or(false);
   if (auto n = node["dns"]) {
     const std::string v = absl::AsciiStrToLower(str(n, "dns").value_or(""));
@@ -361,10 +392,13 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
     host_references_.push_back({d.smarthost, where_of(n)});
   }
   if (auto n = node["greylisting"]) {
+    // Unsaid settings keep the policy's own defaults (postgrey's).
+    agents::GreylistSettings greylisting;
     if (n.IsScalar()) {
-      if (boolean(n, "greylisting").value_or(false)) d.greylisting = absl::Seconds(300);
+      if (boolean(n, "greylisting").value_or(false)) d.greylisting = greylisting;
     } else if (check_keys(n, {"delay"}, "greylisting")) {
-      d.greylisting = n["delay"] ? duration(n["delay"], "greylisting.delay").value_or(absl::Seconds(300)) : absl::Seconds(300);
+      if (auto v = n["delay"]) greylisting.delay = duration(v, "greylisting.delay").value_or(greylisting.delay);
+      d.greylisting = greylisting;
     }
   }
   if (auto n = node["rate_limit"]) {
@@ -372,9 +406,10 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
       if (!n["messages"]) {
         error(n, "rate_limit needs 'messages' (how many per 'per')");
       } else {
-        d.rate_limit = std::make_pair(integer(n["messages"], "rate_limit.messages", 1, 1000000).value_or(1),
-                                      n["per"] ? duration(n["per"], "rate_limit.per").value_or(absl::Seconds(60))
-                                               : absl::Seconds(60));
+        agents::RateLimitSettings limit;
+        limit.max_messages = integer(n["messages"], "rate_limit.messages", 1, 1000000).value_or(limit.max_messages);
+        if (auto v = n["per"]) limit.window = duration(v, "rate_limit.per").value_or(limit.window);
+        d.rate_limit = limit;
       }
     }
   }
@@ -445,8 +480,9 @@ std::optional<TlsSpec> Loader::tls(const YAML::Node& n) {
   static const std::vector<std::string> kLevels = {"none", "may", "encrypt", "verify"};
   static const std::vector<std::string> kVersions = {"1.0", "1.1", "1.2", "1.3"};
   if (auto v = n["certificate"]) {
-    t.certificate = one_of(v, "tls.certificate", {"good", "expired", "not_yet_valid", "wrong_name", "self_signed",
-                                                  "unknown_ca"}).value_or(t.certificate);
+    if (auto s = one_of(v, "tls.certificate", tls::certificate_problem_names())) {
+      t.certificate = *tls::parse_certificate_problem(*s);
+    }
   }
   if (auto v = n["starttls"]) {
     if (auto s = one_of(v, "tls.starttls", {"offered", "not_offered", "refused"})) {
@@ -541,8 +577,10 @@ bool Loader::send(const YAML::Node& n, SendSpec& out) {
   if (auto v = n["body"]) out.body = str(v, "body").value_or(out.body);
   if (auto v = n["auth"]) out.authenticate = boolean(v, "auth").value_or(true);
   if (auto v = n["via"]) {
-    out.via = absl::AsciiStrToLower(str(v, "via").value_or(""));
-    host_references_.push_back({out.via.substr(0, out.via.find(':')), where_of(v)});
+    if (auto via = host_port(v, "via")) {
+      host_references_.push_back({via->host, where_of(v)});
+      out.via = std::move(via);
+    }
   }
   if (auto v = n["count"]) out.count = integer(v, "count", 1, 1000000).value_or(1);
   if (auto v = n["interval"]) out.interval = duration(v, "interval").value_or(out.interval);
@@ -608,13 +646,9 @@ void Loader::action(const YAML::Node& node, Scenario& s, bool send_shorthand) {
     }
     a.dns_name = absl::AsciiStrToLower(str(v["name"], "name").value_or(""));
     if (auto mx = v["mx"]) {
-      int preference = 10;
-      for (const auto& m : mx) {
-        MxSpec spec{preference, absl::AsciiStrToLower(m.IsScalar() ? m.as<std::string>() : str(m["host"], "host").value_or(""))};
-        if (m.IsMap() && m["preference"]) spec.preference = integer(m["preference"], "preference", 0, 65535).value_or(10);
-        preference = spec.preference + 10;
-        a.dns_mx.push_back(spec);
-        if (spec.host != ".") host_references_.push_back({spec.host, where_of(m)});
+      a.dns_mx = mx_list(mx, "dns.mx");
+      for (std::size_t i = 0; i < a.dns_mx.size(); ++i) {
+        if (a.dns_mx[i].host != ".") host_references_.push_back({a.dns_mx[i].host, where_of(mx[i])});
       }
     }
     if (auto f = v["failure"]) {
@@ -766,7 +800,7 @@ void Loader::cross_check(Scenario& s) {
   }
   // Authenticated senders must be users of a domain of the scenario.
   for (const auto& a : s.actions) {
-    if (a.kind != ActionSpec::Kind::kSend || !a.send.via.empty() || !a.send.authenticate) continue;
+    if (a.kind != ActionSpec::Kind::kSend || a.send.via || !a.send.authenticate) continue;
     const auto at = a.send.from.find('@');
     const std::string local = a.send.from.substr(0, at), domain = a.send.from.substr(at + 1);
     const auto d = std::find_if(s.domains.begin(), s.domains.end(), [&](const DomainSpec& x) { return x.name == domain; });
@@ -787,8 +821,7 @@ void Loader::cross_check(Scenario& s) {
   std::vector<std::string> mtas;
   for (const auto& d : s.domains) {
     mtas.push_back("submit." + d.name);
-    if (d.mx.empty()) mtas.push_back("mx." + d.name);
-    for (const auto& m : d.mx) mtas.push_back(m.host);
+    for (const auto& m : mx_hosts_of(d)) mtas.push_back(m.host);
   }
   for (const auto& h : s.hosts) mtas.push_back(h.name);
   for (const auto& [host, where] : fault_hosts_) {
@@ -849,13 +882,12 @@ std::vector<std::string> scenario_host_names(const Scenario& s) {
     add("laptop." + d.name);
     add("submit." + d.name);
     add("mail." + d.name);
-    if (d.mx.empty()) add("mx." + d.name);
-    for (const auto& m : d.mx) add(m.host);
+    for (const auto& m : mx_hosts_of(d)) add(m.host);
   }
   for (const auto& h : s.hosts) add(h.name);
   for (const auto& a : s.actions) {
     // Senders from outside the scenario's domains get a host of their own.
-    if (a.kind == ActionSpec::Kind::kSend && !a.send.via.empty()) add("laptop." + a.send.from.substr(a.send.from.find('@') + 1));
+    if (a.kind == ActionSpec::Kind::kSend && a.send.via) add("laptop." + a.send.from.substr(a.send.from.find('@') + 1));
   }
   return out;
 }

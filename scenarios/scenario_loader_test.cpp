@@ -168,6 +168,68 @@ TEST(ScenarioLoaderTest, BrokenYamlIsAnErrorNotACrash) {
   }
 }
 
+// The loader hands the world typed values, with the agents' own defaults
+// for what a scenario leaves out.
+TEST(ScenarioLoaderTest, ValuesAreTypedWithTheAgentsDefaults) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice], tls: {certificate: wrong_name}}\n"
+      "  example.net:\n"
+      "    users: [bob]\n"
+      "    greylisting: true\n"
+      "    rate_limit: {messages: 3}\n"
+      "    mx: [mx1.example.net, {host: mx2.example.net, preference: 50}, mx3.example.net]\n"
+      "actions:\n"
+      "  - {at: 0s, send: {from: alice@example.org, to: bob@example.net, via: MX1.example.net:2525}}\n"
+      "  - {at: 1s, send: {from: alice@example.org, to: bob@example.net, via: mx2.example.net}}\n"
+      "  - at: 2s\n"
+      "    dns: {name: example.net, mx: [mx3.example.net, {host: mx1.example.net, preference: 5}]}\n",
+      "typed.yaml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const Scenario& s = *r.scenario;
+  ASSERT_TRUE(s.domains[0].tls);
+  EXPECT_EQ(s.domains[0].tls->certificate, tls::CertificateProblem::kWrongName);
+  const DomainSpec& net = s.domains[1];
+  ASSERT_TRUE(net.greylisting && net.rate_limit);
+  EXPECT_EQ(net.greylisting->delay, agents::GreylistSettings{}.delay);  // postgrey's 300 s
+  EXPECT_EQ(net.rate_limit->max_messages, 3);
+  EXPECT_EQ(net.rate_limit->window, agents::RateLimitSettings{}.window);
+  // RFC 5321 5.1: lower preference first; unnumbered records follow the previous one.
+  ASSERT_EQ(net.mx.size(), 3u);
+  EXPECT_EQ(net.mx[0].preference, 10);
+  EXPECT_EQ(net.mx[1].preference, 50);
+  EXPECT_EQ(net.mx[2].preference, 60);
+  ASSERT_EQ(s.actions.size(), 3u);
+  ASSERT_TRUE(s.actions[0].send.via);
+  EXPECT_EQ(s.actions[0].send.via->host, "mx1.example.net");
+  EXPECT_EQ(s.actions[0].send.via->port, 2525);
+  ASSERT_TRUE(s.actions[1].send.via);
+  EXPECT_FALSE(s.actions[1].send.via->port.has_value());
+  // The dns action reads its MX list with the same rules as a domain's.
+  ASSERT_EQ(s.actions[2].dns_mx.size(), 2u);
+  EXPECT_EQ(s.actions[2].dns_mx[0].preference, 10);
+  EXPECT_EQ(s.actions[2].dns_mx[1].preference, 5);
+}
+
+TEST(ScenarioLoaderTest, BadPortsAndMxRecordsArePointedAt) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice], mx: mx.example.org}\n"
+      "actions:\n"
+      "  - {at: 0s, send: {from: alice@example.org, to: b@example.net, via: 'mx.example.org:smtp'}}\n"
+      "  - {at: 0s, send: {from: alice@example.org, to: b@example.net, via: 'mx.example.org:70000'}}\n"
+      "  - {at: 1s, dns: {name: example.org, mx: [{host: mx.example.org, pref: 5}]}}\n",
+      "ports.yaml");
+  ASSERT_FALSE(r.ok());
+  const std::string all = r.error_text();
+  EXPECT_NE(all.find("ports.yaml:2:37: mx must be a list of host names"), std::string::npos) << all;
+  EXPECT_NE(all.find("via: 'smtp' is not a port (1 to 65535)"), std::string::npos) << all;
+  EXPECT_NE(all.find("via: '70000' is not a port (1 to 65535)"), std::string::npos) << all;
+  EXPECT_NE(all.find("ports.yaml:6:67: unknown key 'pref' in an MX record (valid keys: host, preference)"),
+            std::string::npos) << all;
+  EXPECT_EQ(r.errors.size(), 4u) << all;  // one error each, nothing said twice
+}
+
 TEST(ScenarioLoaderTest, DurationsAndSizes) {
   EXPECT_EQ(parse_scenario_duration("300s").value(), absl::Seconds(300));
   EXPECT_EQ(parse_scenario_duration("5m").value(), absl::Minutes(5));

@@ -107,6 +107,17 @@ class ScenarioWorld {
   void at(absl::Duration when, std::function<void()> callback);
   void schedule(const ActionSpec& action);
   void send(const SendSpec& send);
+  // build()'s steps, in order (scenario_world_build.cpp).
+  absl::Status set_up_network();
+  absl::Status add_hosts();
+  void publish_dns(const DomainSpec& domain);
+  absl::Status start_mda(const DomainSpec& domain);
+  absl::Status start_domain_mtas(const DomainSpec& domain);
+  absl::Status start_msa(const DomainSpec& domain);
+  absl::Status start_extra_hosts();
+  // What a domain sets for all its mail servers alike: pipelining, the
+  // connection cache, the size limit, TLS.
+  absl::Status apply_domain_settings(const DomainSpec& domain, const std::string& host, agents::MtaSettings& settings);
   absl::Status start_mta(agents::Mta& mta, const std::string& host);
   // TLS from the domain's `tls` settings; null where the domain has none.
   absl::StatusOr<std::shared_ptr<const tls::TlsContext>> server_tls(const DomainSpec& domain, const std::string& host);

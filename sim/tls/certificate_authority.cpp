@@ -106,29 +106,61 @@ std::string pem_of(EVP_PKEY* key) {
 
 }  // namespace
 
-absl::StatusOr<CertificateSpec> certificate_for(std::vector<std::string> names, absl::Time now,
-                                                std::string_view problem, const std::string& other_name) {
+std::optional<CertificateProblem> parse_certificate_problem(std::string_view name) {
+  if (name == "good" || name == "none") return CertificateProblem::kNone;
+  for (CertificateProblem p : {CertificateProblem::kExpired, CertificateProblem::kNotYetValid,
+                               CertificateProblem::kWrongName, CertificateProblem::kSelfSigned,
+                               CertificateProblem::kUnknownCa}) {
+    if (name == certificate_problem_name(p)) return p;
+  }
+  return std::nullopt;
+}
+
+std::string_view certificate_problem_name(CertificateProblem problem) {
+  switch (problem) {
+    case CertificateProblem::kNone: return "good";
+    case CertificateProblem::kExpired: return "expired";
+    case CertificateProblem::kNotYetValid: return "not_yet_valid";
+    case CertificateProblem::kWrongName: return "wrong_name";
+    case CertificateProblem::kSelfSigned: return "self_signed";
+    case CertificateProblem::kUnknownCa: return "unknown_ca";
+  }
+  return "good";
+}
+
+const std::vector<std::string>& certificate_problem_names() {
+  static const std::vector<std::string> names = {"good",       "expired",     "not_yet_valid",
+                                                 "wrong_name", "self_signed", "unknown_ca"};
+  return names;
+}
+
+CertificateSpec certificate_for(std::vector<std::string> names, absl::Time now, CertificateProblem problem,
+                                const std::string& other_name) {
   const absl::Duration day = absl::Hours(24);
   CertificateSpec spec;
   spec.names = std::move(names);
   spec.not_before = now - day;
   spec.not_after = now + 90 * day;
-  if (problem == "expired") {
-    spec.not_before = now - 120 * day;
-    spec.not_after = now - 30 * day;
-  } else if (problem == "not_yet_valid") {
-    spec.not_before = now + 30 * day;
-    spec.not_after = now + 120 * day;
-  } else if (problem == "wrong_name") {
-    spec.names = {other_name};
-  } else if (problem == "self_signed") {
-    spec.signer = Signer::kSelfSigned;
-  } else if (problem == "unknown_ca") {
-    spec.signer = Signer::kUnknownCa;
-  } else if (problem != "good" && problem != "none") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown certificate problem '", std::string(problem),
-        "': use none, expired, not_yet_valid, wrong_name, self_signed or unknown_ca"));
+  switch (problem) {
+    case CertificateProblem::kNone:
+      break;
+    case CertificateProblem::kExpired:
+      spec.not_before = now - 120 * day;
+      spec.not_after = now - 30 * day;
+      break;
+    case CertificateProblem::kNotYetValid:
+      spec.not_before = now + 30 * day;
+      spec.not_after = now + 120 * day;
+      break;
+    case CertificateProblem::kWrongName:
+      spec.names = {other_name};
+      break;
+    case CertificateProblem::kSelfSigned:
+      spec.signer = Signer::kSelfSigned;
+      break;
+    case CertificateProblem::kUnknownCa:
+      spec.signer = Signer::kUnknownCa;
+      break;
   }
   return spec;
 }

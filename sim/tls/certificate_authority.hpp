@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,12 +38,29 @@ struct CertificateSpec {
   Signer signer = Signer::kRunCa;
 };
 
+// What is wrong with a certificate, on purpose: the faults students must
+// learn to recognise in a handshake, and what they cause (RFC 5280 6.1;
+// RFC 6125 for the name).
+enum class CertificateProblem {
+  kNone,         // "good" (or "none"): valid, for the right name, from the run's CA
+  kExpired,      // notAfter 30 days before now
+  kNotYetValid,  // notBefore 30 days after now
+  kWrongName,    // issued for another name
+  kSelfSigned,   // signed by its own key
+  kUnknownCa,    // signed by a CA no client trusts
+};
+
+// The names are those of certificate_problem_names(); "none" is taken as
+// "good" too.
+std::optional<CertificateProblem> parse_certificate_problem(std::string_view name);
+std::string_view certificate_problem_name(CertificateProblem problem);
+// One name per problem, for messages and suggestions.
+const std::vector<std::string>& certificate_problem_names();
+
 // A certificate valid from a day before `now` for 90 days (Let's Encrypt's
-// lifetime), then spoilt as lessons need: "good" (or "none") leaves it,
-// "expired" ended 30 days before `now`, "not_yet_valid" starts 30 days after,
-// "wrong_name" names `other_name` instead, "self_signed", "unknown_ca".
-absl::StatusOr<CertificateSpec> certificate_for(std::vector<std::string> names, absl::Time now,
-                                                std::string_view problem, const std::string& other_name);
+// lifetime), then spoilt by `problem`; kWrongName names `other_name` instead.
+CertificateSpec certificate_for(std::vector<std::string> names, absl::Time now, CertificateProblem problem,
+                                const std::string& other_name);
 
 class CertificateAuthority {
  public:

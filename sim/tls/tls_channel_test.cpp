@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include "sim/tls/certificate_authority.hpp"
 
 namespace smtplab::tls {
@@ -141,6 +144,33 @@ INSTANTIATE_TEST_SUITE_P(
         BadCertificate{"UnknownCa", [](CertificateSpec& s) { s.signer = Signer::kUnknownCa; }, "mx.example.net",
                        "unable to get local issuer certificate"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// What a scenario's `certificate:` and `smtplab cert --problem` name is the
+// fault a client sees (RFC 5280 6.1 for dates and the chain, RFC 6125 for
+// the name); "good" verifies.
+TEST_F(TlsChannelTest, EachNamedCertificateProblemIsTheFaultTheClientSees) {
+  const std::map<std::string, std::string> reason = {
+      {"good", "ok"},
+      {"expired", "certificate has expired"},
+      {"not_yet_valid", "certificate is not yet valid"},
+      {"wrong_name", "hostname mismatch"},
+      {"self_signed", "self-signed certificate"},
+      {"unknown_ca", "unable to get local issuer certificate"},
+  };
+  ASSERT_EQ(certificate_problem_names().size(), reason.size());
+  for (const std::string& name : certificate_problem_names()) {
+    SCOPED_TRACE(name);
+    const auto problem = parse_certificate_problem(name);
+    ASSERT_TRUE(problem.has_value());
+    EXPECT_EQ(certificate_problem_name(*problem), name);
+    Pair p = connect(certificate_for({"mx.example.net"}, kNow, *problem, "www.example.net"));
+    ASSERT_EQ(p.client->state(), TlsChannel::State::kEstablished) << p.client->report().error;
+    EXPECT_EQ(p.client->report().verified, name == "good");
+    EXPECT_EQ(p.client->report().verify_result, reason.at(name));
+  }
+  EXPECT_EQ(parse_certificate_problem("none"), CertificateProblem::kNone);
+  EXPECT_FALSE(parse_certificate_problem("revoked").has_value());
+}
 
 TEST_F(TlsChannelTest, NoCommonVersionFailsTheHandshakeOnBothSides) {
   TlsServerSettings server;
