@@ -38,12 +38,12 @@ smtp::ClientTlsMode session_tls_mode(TlsLevel level) {
 namespace {
 
 void add_certificate_details(const tls::HandshakeReport& r, sim::TraceEvent& e) {
-  e.details.emplace_back("version", r.version);
-  e.details.emplace_back("cipher", r.cipher);
-  if (!r.peer_subject.empty()) e.details.emplace_back("subject", r.peer_subject);
-  if (!r.peer_issuer.empty()) e.details.emplace_back("issuer", r.peer_issuer);
-  if (!r.peer_names.empty()) e.details.emplace_back("names", r.peer_names);
-  if (!r.peer_not_after.empty()) e.details.emplace_back("not_after", r.peer_not_after);
+  e.details.emplace_back(sim::detail_key::kVersion, r.version);
+  e.details.emplace_back(sim::detail_key::kCipher, r.cipher);
+  if (!r.peer_subject.empty()) e.details.emplace_back(sim::detail_key::kSubject, r.peer_subject);
+  if (!r.peer_issuer.empty()) e.details.emplace_back(sim::detail_key::kIssuer, r.peer_issuer);
+  if (!r.peer_names.empty()) e.details.emplace_back(sim::detail_key::kNames, r.peer_names);
+  if (!r.peer_not_after.empty()) e.details.emplace_back(sim::detail_key::kNotAfter, r.peer_not_after);
 }
 
 // "certificate has expired" -> "tls.unverified.expired": one explanation per reason.
@@ -63,7 +63,7 @@ bool describe_failure(const tls::HandshakeReport& r, const std::string& peer, si
   e.kind = sim::EventKind::kTlsFailed;
   e.explain = "tls.handshake_failed";
   e.text = absl::StrCat("TLS handshake with ", peer, " failed: ", r.error);
-  e.details.emplace_back("error", r.error);
+  e.details.emplace_back(sim::detail_key::kError, r.error);
   return true;
 }
 
@@ -71,12 +71,12 @@ bool describe_failure(const tls::HandshakeReport& r, const std::string& peer, si
 
 void describe_client_handshake(const tls::HandshakeReport& r, const std::string& server, TlsLevel level,
                                sim::TraceEvent& e) {
-  e.details.emplace_back("policy", std::string(tls_level_name(level)));
+  e.details.emplace_back(sim::detail_key::kPolicy, std::string(tls_level_name(level)));
   if (describe_failure(r, server, e)) return;
   e.kind = sim::EventKind::kTlsHandshake;
   add_certificate_details(r, e);
-  e.details.emplace_back("verified", r.verified ? "yes" : "no");
-  e.details.emplace_back("verify_result", r.verify_result);
+  e.details.emplace_back(sim::detail_key::kVerified, r.verified ? "yes" : "no");
+  e.details.emplace_back(sim::detail_key::kVerifyResult, r.verify_result);
   std::string what = absl::StrCat(r.version, " with ", server, " (", r.cipher, "); certificate ", r.peer_subject,
                                   " issued by ", r.peer_issuer);
   if (r.verified) {

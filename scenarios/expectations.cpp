@@ -50,7 +50,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
   std::set<std::string> dsn_ids;
   for (const auto& e : events) {
     if (e.kind == sim::EventKind::kMessageDsn) {
-      if (const auto* id = e.detail("dsn_message_id")) dsn_ids.insert(*id);
+      if (const auto* id = e.detail(sim::detail_key::kDsnMessageId)) dsn_ids.insert(*id);
     }
   }
   std::vector<ExpectationResult> results;
@@ -78,7 +78,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
       case ExpectSpec::Kind::kDelivered:
       case ExpectSpec::Kind::kNotDelivered:
         for (const auto& e : events) {
-          if (e.kind == sim::EventKind::kMailboxDeliver && same_address(e.detail("recipient"), spec.to) && !dsn_ids.count(e.message)) {
+          if (e.kind == sim::EventKind::kMailboxDeliver && same_address(e.detail(sim::detail_key::kRecipient), spec.to) && !dsn_ids.count(e.message)) {
             seen(e);
           }
         }
@@ -93,7 +93,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
         break;
       case ExpectSpec::Kind::kBounced:
         for (const auto& e : events) {
-          if (e.kind == sim::EventKind::kMailboxDeliver && same_address(e.detail("recipient"), spec.to) && dsn_ids.count(e.message)) {
+          if (e.kind == sim::EventKind::kMailboxDeliver && same_address(e.detail(sim::detail_key::kRecipient), spec.to) && dsn_ids.count(e.message)) {
             seen(e);
           }
         }
@@ -115,7 +115,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
         break;
       case ExpectSpec::Kind::kDeferred:
         for (const auto& e : events) {
-          if (e.kind == sim::EventKind::kQueueDefer && (spec.to.empty() || same_address(e.detail("recipient"), spec.to)) &&
+          if (e.kind == sim::EventKind::kQueueDefer && (spec.to.empty() || same_address(e.detail(sim::detail_key::kRecipient), spec.to)) &&
               (spec.host.empty() || e.host == spec.host) && (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
             seen(e);
           }

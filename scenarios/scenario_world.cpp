@@ -226,7 +226,7 @@ RunSummary ScenarioWorld::summary() const {
   std::set<std::string> dsn_ids;
   for (const auto& e : trace.events()) {
     if (e.kind == sim::EventKind::kMessageDsn) {
-      if (const auto* id = e.detail("dsn_message_id")) dsn_ids.insert(*id);
+      if (const auto* id = e.detail(sim::detail_key::kDsnMessageId)) dsn_ids.insert(*id);
     }
   }
   for (const auto& e : trace.events()) {

@@ -47,9 +47,9 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
   std::int64_t end_time = events.empty() ? 0 : events.back().time_us;
 
   for (const auto& e : events) {
-    const std::string qid = detail(e, "queue_id");
+    const std::string qid = detail(e, sim::detail_key::kQueueId);
     if (e.kind == sim::EventKind::kQueueEnqueue) {
-      for (const auto& rcpt : absl::StrSplit(detail(e, "to"), ',', absl::SkipEmpty())) {
+      for (const auto& rcpt : absl::StrSplit(detail(e, sim::detail_key::kTo), ',', absl::SkipEmpty())) {
         Key k{e.host, qid, std::string(rcpt)};
         open[k] = Copy{e.host, qid, e.message, std::string(rcpt), e.time_us};
         ++report.accepted;
@@ -58,9 +58,9 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
       last_event[{e.host, qid}] = e.kind;
     } else if (e.kind == sim::EventKind::kMailboxDeliver) {
       ++report.delivered;
-      ++arrivals[{e.host, e.message, detail(e, "recipient")}];
+      ++arrivals[{e.host, e.message, detail(e, sim::detail_key::kRecipient)}];
     } else if (e.kind == sim::EventKind::kQueueRelay || e.kind == sim::EventKind::kQueueBounce || e.kind == sim::EventKind::kQueueExpire) {
-      Key k{e.host, qid, detail(e, "recipient")};
+      Key k{e.host, qid, detail(e, sim::detail_key::kRecipient)};
       auto it = open.find(k);
       if (it == open.end()) {
         report.problems.push_back(absl::StrCat(e.host, " ", qid, ": ", name_of(e.kind), " for <", std::get<2>(k),
@@ -71,7 +71,7 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
       outcome[k] = e.kind;
       if (e.kind == sim::EventKind::kQueueRelay) {
         ++report.relayed;
-        ++relayed_to[{detail(e, "next_hop"), e.message, std::get<2>(k)}];
+        ++relayed_to[{detail(e, sim::detail_key::kNextHop), e.message, std::get<2>(k)}];
       } else {
         ++report.bounced;
       }
@@ -91,7 +91,7 @@ AuditReport audit_deliveries(const std::vector<sim::TraceEvent>& events, bool dr
       last_event[{e.host, qid}] = e.kind;
       if (e.kind == sim::EventKind::kQueueWait) {
         std::int64_t t = 0;
-        if (absl::SimpleAtoi(detail(e, "next_attempt_us"), &t)) next_attempt[{e.host, qid}] = t;
+        if (absl::SimpleAtoi(detail(e, sim::detail_key::kNextAttemptUs), &t)) next_attempt[{e.host, qid}] = t;
       }
     }
   }

@@ -111,9 +111,11 @@ smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelop
       e.message = message_id;
       e.text = absl::StrCat("filed into ", user, "'s mailbox (", stored.size(), " octets)");
       e.explain = name_of(e.kind);
-      e.details = {{"recipient", r.path.mailbox.to_string()}, {"user", user}, {"id", id},
-                   {"octets", std::to_string(stored.size())}};
-      if (context_.trace->level() == sim::TraceLevel::kFull) e.details.emplace_back("added", added);
+      e.details = {{sim::detail_key::kRecipient, r.path.mailbox.to_string()},
+                   {sim::detail_key::kUser, user},
+                   {sim::detail_key::kId, id},
+                   {sim::detail_key::kOctets, std::to_string(stored.size())}};
+      if (context_.trace->level() == sim::TraceLevel::kFull) e.details.emplace_back(sim::detail_key::kAdded, added);
       context_.trace->record(std::move(e));
     }
   }

@@ -13,11 +13,12 @@ namespace {
 // the visualizer's inspector, at full trace level only.
 std::vector<std::pair<std::string, std::string>> submit_details(const Submission& s, const std::string& content,
                                                                 bool full) {
-  std::vector<std::pair<std::string, std::string>> d = {{"from", s.from}, {"to", absl::StrJoin(s.to, ",")}};
+  std::vector<std::pair<std::string, std::string>> d = {{sim::detail_key::kFrom, s.from},
+                                                           {sim::detail_key::kTo, absl::StrJoin(s.to, ",")}};
   if (!full) return d;
   const std::size_t end = content.find("\r\n\r\n");
-  d.emplace_back("headers", content.substr(0, end == std::string::npos ? content.size() : end + 2));
-  if (end != std::string::npos) d.emplace_back("body", content.substr(end + 4, 8192));
+  d.emplace_back(sim::detail_key::kHeaders, content.substr(0, end == std::string::npos ? content.size() : end + 2));
+  if (end != std::string::npos) d.emplace_back(sim::detail_key::kBody, content.substr(end + 4, 8192));
   return d;
 }
 

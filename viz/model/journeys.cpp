@@ -31,7 +31,7 @@ class Builder {
     const sim::EventKind k = e.kind;
     const std::string& m = e.message;
     if (k == sim::EventKind::kMessageDsn) {
-      if (const std::string* id = e.detail("dsn_message_id")) bounces_.insert(*id);
+      if (const std::string* id = e.detail(sim::detail_key::kDsnMessageId)) bounces_.insert(*id);
       return;
     }
     if (m.empty()) return;
@@ -50,7 +50,7 @@ class Builder {
     } else if (k == sim::EventKind::kTlsHandshake) {
       if (auto it = flights_.find({m, e.host, e.peer}); it != flights_.end()) {
         out_[it->second].tls = true;
-        const std::string* verified = e.detail("verified");
+        const std::string* verified = e.detail(sim::detail_key::kVerified);
         out_[it->second].tls_unverified = verified != nullptr && *verified != "yes";
       }
     } else if (k == sim::EventKind::kQueueRelay) {
@@ -62,7 +62,7 @@ class Builder {
     } else if (k == sim::EventKind::kQueueWait) {
       if (auto it = stays_.find({m, e.host}); it != stays_.end()) {
         std::int64_t next = 0;
-        if (const std::string* v = e.detail("next_attempt_us"); v != nullptr && absl::SimpleAtoi(*v, &next)) {
+        if (const std::string* v = e.detail(sim::detail_key::kNextAttemptUs); v != nullptr && absl::SimpleAtoi(*v, &next)) {
           out_[it->second].next_attempt_us = next;
         }
         out_[it->second].state = EnvelopeState::kDeferred;

@@ -108,7 +108,7 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     LinkState& l = link(e.host, e.peer);
     if (k == sim::EventKind::kTlsHandshake) {
       // The client's view comes first (TLS 1.3) and knows the verdict.
-      l.security = detail_or(e, "verified") == "yes" ? LinkState::Security::kTls : LinkState::Security::kTlsUnverified;
+      l.security = detail_or(e, sim::detail_key::kVerified) == "yes" ? LinkState::Security::kTls : LinkState::Security::kTlsUnverified;
     } else if (l.security != LinkState::Security::kTlsUnverified) {
       l.security = LinkState::Security::kTls;
     }
@@ -137,60 +137,60 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     host(e.host).up = k == sim::EventKind::kHostUp;
   } else if (k == sim::EventKind::kMessageSubmit) {
     MessageState& m = message(e.message);
-    m.from = detail_or(e, "from");
+    m.from = detail_or(e, sim::detail_key::kFrom);
     m.subject = subject_of_submit(e.text);
-    m.headers = SharedText(detail_or(e, "headers"));
-    m.body = SharedText(detail_or(e, "body"));
-    for (const auto& to : split_list(detail_or(e, "to"))) m.recipients[to] = "submitting";
+    m.headers = SharedText(detail_or(e, sim::detail_key::kHeaders));
+    m.body = SharedText(detail_or(e, sim::detail_key::kBody));
+    for (const auto& to : split_list(detail_or(e, sim::detail_key::kTo))) m.recipients[to] = "submitting";
   } else if (k == sim::EventKind::kMessageRejected) {
     for (auto& [rcpt, status] : message(e.message).recipients) status = "rejected";
   } else if (k == sim::EventKind::kQueueEnqueue) {
     HostState& h = host(e.host);
     QueueEntry q;
     q.message_id = e.message;
-    q.queue_id = detail_or(e, "queue_id");
-    q.from = detail_or(e, "from");
-    q.to = detail_or(e, "to");
+    q.queue_id = detail_or(e, sim::detail_key::kQueueId);
+    q.from = detail_or(e, sim::detail_key::kFrom);
+    q.to = detail_or(e, sim::detail_key::kTo);
     h.queue[q.queue_id] = q;
     MessageState& m = message(e.message);
     m.hops.push_back(e.host);
     if (q.from == "<>") m.is_bounce = true;
-    if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, SharedText(*a));
-    if (const std::string* c = e.detail("content")) m.content = SharedText(*c);
+    if (const std::string* a = e.detail(sim::detail_key::kAdded)) m.added.emplace_back(e.host, SharedText(*a));
+    if (const std::string* c = e.detail(sim::detail_key::kContent)) m.content = SharedText(*c);
     for (const auto& to : split_list(q.to)) m.recipients[to] = "queued at " + e.host;
   } else if (k == sim::EventKind::kQueueAttempt || k == sim::EventKind::kQueueRetry) {
-    if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
+    if (auto it = host(e.host).queue.find(detail_or(e, sim::detail_key::kQueueId)); it != host(e.host).queue.end()) {
       it->second.state = QueueEntry::State::kInFlight;
       if (k == sim::EventKind::kQueueAttempt) ++it->second.attempts;
     }
   } else if (k == sim::EventKind::kQueueDefer) {
-    if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
+    if (auto it = host(e.host).queue.find(detail_or(e, sim::detail_key::kQueueId)); it != host(e.host).queue.end()) {
       it->second.state = QueueEntry::State::kDeferred;
-      it->second.last_reply = detail_or(e, "reply");
+      it->second.last_reply = detail_or(e, sim::detail_key::kReply);
     }
-    message(e.message).recipients[detail_or(e, "recipient")] = "deferred at " + e.host;
+    message(e.message).recipients[detail_or(e, sim::detail_key::kRecipient)] = "deferred at " + e.host;
   } else if (k == sim::EventKind::kQueueWait) {
-    if (auto it = host(e.host).queue.find(detail_or(e, "queue_id")); it != host(e.host).queue.end()) {
+    if (auto it = host(e.host).queue.find(detail_or(e, sim::detail_key::kQueueId)); it != host(e.host).queue.end()) {
       it->second.state = QueueEntry::State::kDeferred;
       // A malformed number in a hand-edited trace shows as "no retry time".
-      if (!absl::SimpleAtoi(detail_or(e, "next_attempt_us", "0"), &it->second.next_attempt_us)) {
+      if (!absl::SimpleAtoi(detail_or(e, sim::detail_key::kNextAttemptUs, "0"), &it->second.next_attempt_us)) {
         it->second.next_attempt_us = 0;
       }
     }
   } else if (k == sim::EventKind::kQueueRelay) {
     // The next hop queues (or files) the message before this MTA hears its
     // 250, so "handed on" only replaces a status this host still holds.
-    std::string& status = message(e.message).recipients[detail_or(e, "recipient")];
+    std::string& status = message(e.message).recipients[detail_or(e, sim::detail_key::kRecipient)];
     if (status == "queued at " + e.host || status == "deferred at " + e.host) status = "handed to " + e.peer;
   } else if (k == sim::EventKind::kQueueBounce || k == sim::EventKind::kQueueExpire) {
-    message(e.message).recipients[detail_or(e, "recipient")] = "bounced at " + e.host;
+    message(e.message).recipients[detail_or(e, sim::detail_key::kRecipient)] = "bounced at " + e.host;
   } else if (k == sim::EventKind::kQueueDone) {
-    host(e.host).queue.erase(detail_or(e, "queue_id"));
+    host(e.host).queue.erase(detail_or(e, sim::detail_key::kQueueId));
   } else if (k == sim::EventKind::kMailboxDeliver) {
-    host(e.host).mailbox.push_back({e.message, detail_or(e, "recipient"), index});
+    host(e.host).mailbox.push_back({e.message, detail_or(e, sim::detail_key::kRecipient), index});
     MessageState& m = message(e.message);
-    if (const std::string* a = e.detail("added")) m.added.emplace_back(e.host, SharedText(*a));
-    m.recipients[detail_or(e, "recipient")] = "delivered into a mailbox at " + e.host;
+    if (const std::string* a = e.detail(sim::detail_key::kAdded)) m.added.emplace_back(e.host, SharedText(*a));
+    m.recipients[detail_or(e, sim::detail_key::kRecipient)] = "delivered into a mailbox at " + e.host;
   }
 }
 
