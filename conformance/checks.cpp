@@ -72,6 +72,15 @@ std::optional<Verdict> upgrade(const Target& t, Probe& p) {
   return std::nullopt;
 }
 
+// Ends the transaction a check opened, so the next step starts clean. A
+// failed RSET decides nothing here; it is noted in the transcript, where a
+// later surprise can be traced back to it.
+void reset(Probe& p) {
+  auto r = p.command("RSET");
+  if (!r.ok()) p.note(absl::StrCat("RSET got no reply: ", r.status().message()));
+  else if (!r->is_positive()) p.note(absl::StrCat("RSET was answered ", r->code, ": the transaction may still be open"));
+}
+
 // MAIL + RCPT accepted, ready for DATA or more RCPTs.
 std::optional<Verdict> envelope(const Target& t, Probe& p) {
   if (auto v = start(t, p)) return v;
@@ -163,7 +172,7 @@ std::vector<Check> make_checks() {
         if (!klass(p.command(mail_cmd(t)), 2)) return skip("MAIL not accepted");
         if (!is(p.command("EHLO conformance.smtplab.example"), 250)) return fail("a second EHLO was refused");
         auto r = p.command(rcpt_cmd(t));
-        p.command("RSET");
+        reset(p);
         return is(r, 503) ? pass("RCPT after the second EHLO got 503: the transaction was reset")
                           : fail(absl::StrCat("RCPT after the second EHLO got ", said(r), ", not 503"));
       });
@@ -183,13 +192,13 @@ std::vector<Check> make_checks() {
         auto r = p.command("MAIL FROM:not-an-address");
         if (is(r, 501)) return pass();
         if (klass(r, 5)) return warn(absl::StrCat("refused, but with ", said(r), " rather than 501"));
-        p.command("RSET");
+        reset(p);
         return warn(absl::StrCat("accepted: ", said(r), " (lenient parsing of MAIL FROM)"));
       });
   add("syntax.case_insensitive", "Syntax", "Verbs are case-insensitive", "RFC 5321 2.4", MUST, [](const Target& t, Probe& p) {
     if (auto v = start(t, p)) return *v;
     auto r = p.command(absl::StrCat("mail from:<", t.from, ">"));
-    p.command("rset");
+    reset(p);
     return klass(r, 2) ? pass() : fail(absl::StrCat("lower-case MAIL got ", said(r)));
   });
   add("syntax.line_512", "Syntax", "A 512-octet command line is accepted", "RFC 5321 4.5.3.1.4", MUST,
@@ -213,7 +222,7 @@ std::vector<Check> make_checks() {
         if (!is(p.reply(), 220)) return skip("no 220 greeting");
         auto r = p.command(mail_cmd(t));
         if (is(r, 503)) return pass();
-        p.command("RSET");
+        reset(p);
         return klass(r, 2) ? warn("accepted without a greeting (RFC 5321 lets a server be lenient here)")
                            : warn(absl::StrCat("refused with ", said(r), " rather than 503"));
       });
@@ -232,7 +241,7 @@ std::vector<Check> make_checks() {
           p.close();
           return fail("DATA was accepted with no recipient");
         }
-        p.command("RSET");
+        reset(p);
         return (is(r, 503) || is(r, 554)) ? pass(said(r)) : fail(absl::StrCat("got ", said(r)));
       });
   add("seq.nested_mail", "Sequencing", "A second MAIL in a transaction gets 503", "RFC 5321 4.1.4", SHOULD,
@@ -240,7 +249,7 @@ std::vector<Check> make_checks() {
         if (auto v = start(t, p)) return *v;
         if (!klass(p.command(mail_cmd(t)), 2)) return skip("MAIL not accepted");
         auto r = p.command(mail_cmd(t));
-        p.command("RSET");
+        reset(p);
         return is(r, 503) ? pass() : warn(absl::StrCat("got ", said(r)));
       });
   add("seq.rset", "Sequencing", "RSET answers 250 and ends the transaction", "RFC 5321 4.1.1.5", MUST,
@@ -272,7 +281,7 @@ std::vector<Check> make_checks() {
       [](const Target& t, Probe& p) {
         if (auto v = start(t, p)) return *v;
         auto r = p.command("MAIL FROM:<>");
-        p.command("RSET");
+        reset(p);
         return klass(r, 2) ? pass() : fail(absl::StrCat("MAIL FROM:<> got ", said(r), ": bounces could not be delivered"));
       });
   add("path.postmaster", "Paths", "RCPT TO:<postmaster> without a domain is accepted", "RFC 5321 4.5.1", MUST,
@@ -280,7 +289,7 @@ std::vector<Check> make_checks() {
         if (auto v = start(t, p)) return *v;
         if (!klass(p.command(mail_cmd(t)), 2)) return skip("MAIL not accepted");
         auto r = p.command("RCPT TO:<Postmaster>");
-        p.command("RSET");
+        reset(p);
         return klass(r, 2) ? pass() : fail(absl::StrCat("got ", said(r)));
       });
   add("path.malformed_rejected", "Paths", "A malformed forward-path is refused (501)", "RFC 5321 4.1.2", SHOULD,
@@ -288,7 +297,7 @@ std::vector<Check> make_checks() {
         if (auto v = start(t, p)) return *v;
         if (!klass(p.command(mail_cmd(t)), 2)) return skip("MAIL not accepted");
         auto r = p.command("RCPT TO:<bad address@@example.org>");
-        p.command("RSET");
+        reset(p);
         // 553 is RFC 5321 4.2.3's "mailbox name not allowed (syntax incorrect)".
         if (is(r, 501) || is(r, 553)) return pass(said(r));
         return klass(r, 5) ? warn(absl::StrCat("refused with ", said(r))) : fail(absl::StrCat("accepted: ", said(r)));
@@ -300,7 +309,7 @@ std::vector<Check> make_checks() {
         const std::string target = rcpt_of(t) == "postmaster" ? "postmaster" : rcpt_of(t);
         if (target == "postmaster") return skip("needs --to (a source route needs a full address)");
         auto r = p.command(absl::StrCat("RCPT TO:<@relay.smtplab.example:", target, ">"));
-        p.command("RSET");
+        reset(p);
         return klass(r, 2) ? pass() : warn(absl::StrCat("got ", said(r)));
       });
 
@@ -331,17 +340,17 @@ std::vector<Check> make_checks() {
         std::uint64_t limit = 0;
         if (!absl::SimpleAtoi(p.extension_params("SIZE"), &limit) || limit == 0) return skip("SIZE advertised without a limit");
         auto ok = p.command(mail_cmd(t, "SIZE=1000"));
-        p.command("RSET");
+        reset(p);
         if (!klass(ok, 2)) return fail(absl::StrCat("SIZE=1000 got ", said(ok)));
         auto r = p.command(mail_cmd(t, absl::StrCat("SIZE=", limit + 1)));
-        p.command("RSET");
+        reset(p);
         return is(r, 552) ? pass(absl::StrCat("limit ", limit)) : fail(absl::StrCat("SIZE=", limit + 1, " got ", said(r)));
       });
   add("ext.8bitmime", "Extensions", "8BITMIME: BODY=8BITMIME is accepted", "RFC 6152 3", MUST, [](const Target& t, Probe& p) {
     if (auto v = start(t, p)) return *v;
     if (!p.offers("8BITMIME")) return skip("8BITMIME not advertised");
     auto r = p.command(mail_cmd(t, "BODY=8BITMIME"));
-    p.command("RSET");
+    reset(p);
     return klass(r, 2) ? pass() : fail(absl::StrCat("got ", said(r)));
   });
   add("ext.smtputf8", "Extensions", "SMTPUTF8: the SMTPUTF8 parameter is accepted", "RFC 6531 3.4", MUST,
@@ -349,7 +358,7 @@ std::vector<Check> make_checks() {
         if (auto v = start(t, p)) return *v;
         if (!p.offers("SMTPUTF8")) return skip("SMTPUTF8 not advertised");
         auto r = p.command(mail_cmd(t, "SMTPUTF8"));
-        p.command("RSET");
+        reset(p);
         return klass(r, 2) ? pass() : fail(absl::StrCat("got ", said(r)));
       });
   add("ext.pipelining_order", "Extensions", "PIPELINING: a pipelined group gets its replies in order", "RFC 2920 3.1",
@@ -387,7 +396,7 @@ std::vector<Check> make_checks() {
     if (!p.offers("CHUNKING")) return skip("CHUNKING not advertised");
     p.send_raw("BDAT 12\r\nSubject: x\r\n", "BDAT 12 (then 12 octets; not the LAST chunk, so nothing is delivered)");
     auto r = p.reply();
-    p.command("RSET");
+    reset(p);
     return is(r, 250) ? pass() : fail(absl::StrCat("BDAT got ", said(r)));
   });
   add("ext.dsn", "Extensions", "DSN: NOTIFY and ORCPT are accepted", "RFC 3461 4.1, 4.2", MUST, [](const Target& t, Probe& p) {
@@ -395,14 +404,14 @@ std::vector<Check> make_checks() {
     if (!p.offers("DSN")) return skip("DSN not advertised");
     if (!klass(p.command(mail_cmd(t, "RET=HDRS ENVID=smtplab")), 2)) return fail("MAIL with RET and ENVID refused");
     auto r = p.command(absl::StrCat(rcpt_cmd(t), " NOTIFY=FAILURE,DELAY ORCPT=rfc822;", rcpt_of(t)));
-    p.command("RSET");
+    reset(p);
     return klass(r, 2) ? pass() : fail(absl::StrCat("RCPT with NOTIFY/ORCPT got ", said(r)));
   });
   add("ext.unknown_parameter", "Extensions", "An unknown MAIL parameter gets 555 (or 501)", "RFC 5321 4.1.1.11, 4.2.3",
       SHOULD, [](const Target& t, Probe& p) {
         if (auto v = start(t, p)) return *v;
         auto r = p.command(mail_cmd(t, "XSMTPLAB-UNKNOWN=1"));
-        p.command("RSET");
+        reset(p);
         if (is(r, 555)) return pass();
         if (is(r, 501)) return warn("501 rather than 555");
         return fail(absl::StrCat("got ", said(r)));
@@ -422,7 +431,7 @@ std::vector<Check> make_checks() {
           else if (++other == 1) first_other = said(r);
           if (!r.ok()) break;
         }
-        p.command("RSET");
+        reset(p);
         if (accepted == 100) return pass();
         if (other == 0 && accepted + limited == 100) return warn(absl::StrCat("452 after ", accepted, " recipients"));
         return fail(absl::StrCat(accepted, " accepted, ", limited, " got 452, others: ", first_other));
@@ -470,7 +479,7 @@ std::vector<Check> make_checks() {
         if (!is(p.reply(), 220)) return fail("no 220 greeting");
         auto control = p.command(mail_cmd(t));
         if (klass(control, 2)) {
-          p.command("RSET");
+          reset(p);
           return skip("the server accepts MAIL without EHLO even in plaintext, so a forgotten EHLO cannot be seen");
         }
         p.close();
@@ -478,7 +487,7 @@ std::vector<Check> make_checks() {
         if (auto v = upgrade(t, p)) return *v;
         auto mail = p.command(mail_cmd(t));
         if (klass(mail, 2)) {
-          p.command("RSET");
+          reset(p);
           return fail("MAIL was accepted inside TLS without a new EHLO: the server kept what it learnt in plaintext");
         }
         if (!mail.ok()) return fail(absl::StrCat("no answer to MAIL inside TLS: ", said(mail)));
@@ -513,7 +522,7 @@ std::vector<Check> make_checks() {
         if (!is(ehlo, 250)) return fail("no EHLO");
         auto r = p.command(mail_cmd(t));
         if (klass(r, 2)) {
-          p.command("RSET");
+          reset(p);
           return fail("MAIL accepted without authentication");
         }
         return is(r, 530) ? pass() : warn(absl::StrCat("refused with ", said(r)));
@@ -536,6 +545,28 @@ std::vector<Check> make_checks() {
           return no_early_end(p, s.bytes, absl::StrCat("(message text ending in ", s.shown, ")"));
         });
   }
+  // The issue an outside probe found in smtplab's own sink: a line refused
+  // for its bare LF, while the text after the LF ran as a second command.
+  add("security.bare_lf_command_split", "Security", "A bare LF does not split one command line into two",
+      "RFC 5321 2.3.8", MUST, [](const Target& t, Probe& p) {
+        if (auto v = start(t, p)) return *v;
+        auto mail = p.command(mail_cmd(t));
+        if (!klass(mail, 2)) return skip(absl::StrCat("MAIL FROM not accepted (", said(mail), "): try --from"));
+        p.send_raw(absl::StrCat("NOOP\n", rcpt_cmd(t), "\r\n"), absl::StrCat("NOOP<LF>", rcpt_cmd(t), "<CR><LF>"));
+        auto first = p.reply();
+        auto second = p.reply(1000ms);
+        reset(p);
+        if (!first.ok()) return warn(absl::StrCat("no reply: ", first.status().message()));
+        if (!second.ok()) {
+          return pass(absl::StrCat("one line, one reply: ", said(first)));
+        }
+        if (klass(first, 5) && klass(second, 2)) {
+          return fail(absl::StrCat("the line was refused (", said(first), "), yet the RCPT after the bare LF ran: ",
+                                   said(second), ". A filter in front sees one line; the server runs two commands"));
+        }
+        return warn(absl::StrCat("a bare LF ended a command line (", said(first), ", then ", said(second),
+                                 "): lines end with CRLF only"));
+      });
   add("security.starttls_injection", "Security", "Nothing pipelined behind STARTTLS runs in plaintext",
       "RFC 3207 4.2, CVE-2011-0411", MUST, [](const Target& t, Probe& p) {
         if (auto v = plaintext_start(t, p)) return *v;
@@ -561,7 +592,7 @@ std::vector<Check> make_checks() {
         if (auto v = start(t, p)) return *v;
         if (!klass(p.command("MAIL FROM:<relay-test@smtplab.example>"), 2)) return skip("MAIL not accepted");
         auto r = p.command("RCPT TO:<relay-test@relay-target.smtplab.invalid>");
-        p.command("RSET");
+        reset(p);
         // A 4xx refusal (Postfix's defer_unauth_destination: 454 4.7.1) relays nothing either.
         return !klass(r, 2) ? pass(said(r)) : fail(absl::StrCat("a foreign recipient got ", said(r), ": open relay"));
       });

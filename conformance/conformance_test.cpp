@@ -186,6 +186,8 @@ INSTANTIATE_TEST_SUITE_P(
                  {"tls.no_starttls_inside_tls"}},
         Breakage{"keep_ehlo_after_tls", testing::Defect::kKeepEhloAfterTls, {},
                  {"tls.session_restarts"}},
+        Breakage{"bare_lf_splits_commands", testing::Defect::kSplitCommandAtBareLf, {},
+                 {"security.bare_lf_command_split"}},
         Breakage{"smuggling", std::nullopt,
                  [](smtp::ServerSettings& s) { s.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd; },
                  {"security.smuggling_lf_dot_lf", "security.smuggling_lf_dot_crlf", "security.smuggling_crlf_dot_lf"}}),

@@ -5,6 +5,19 @@
 namespace smtplab::smtp {
 
 std::optional<CommandLine> CommandLineReader::next(std::string_view buffer, std::size_t& pos) {
+  if (in_refused_line_) {
+    // The rest of a line already refused: however the client's bytes were
+    // cut into writes, "NOOP<LF>" then "RCPT TO:<x><CRLF>" is one line, as
+    // it is when both come in one write. Nothing in it is run.
+    const std::size_t crlf = buffer.find("\r\n", pos);
+    if (crlf == std::string_view::npos) {
+      // Keep a final CR: the LF of its CRLF may come with the next input.
+      pos = buffer.size() - (buffer.size() > pos && buffer.back() == '\r' ? 1 : 0);
+      return std::nullopt;
+    }
+    pos = crlf + 2;
+    in_refused_line_ = false;
+  }
   const std::string_view rest = buffer.substr(pos);
   std::size_t end = std::string_view::npos;  // where the line's text ends
   std::size_t end_octets = 1;                // the LF, or CR LF
@@ -17,12 +30,13 @@ std::optional<CommandLine> CommandLineReader::next(std::string_view buffer, std:
     end = rest.find("\r\n");
     end_octets = 2;
     if (end == std::string_view::npos && !rest.empty() && rest.back() == '\n') {
-      // A bare LF as the last octet received so far ends the (refused) line,
-      // so a client that ends lines with LF alone gets its 500 instead of
-      // waiting for a CRLF it will never send. What arrives after that pause
-      // is read as a new line; within the bytes at hand, LF never splits one.
+      // A bare LF as the last octet received so far: the line is refused
+      // now, so a client that ends lines with LF alone gets its 500 at once
+      // instead of waiting for a CRLF it will never send. The line itself
+      // goes on to the next CRLF (in_refused_line_): LF never splits one.
       end = rest.size() - 1;
       end_octets = 1;
+      in_refused_line_ = true;
     }
   }
   if (end == std::string_view::npos) {

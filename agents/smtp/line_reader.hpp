@@ -36,6 +36,10 @@ class CommandLineReader {
   std::size_t max_;
   BareLineEnding bare_line_ending_;
   bool discarding_ = false;
+  // Under kReject, a refused line was answered at a bare LF that was the
+  // last octet received; what follows up to the next CRLF is still that
+  // line (RFC 5321 2.3.8), and is dropped without a second reply.
+  bool in_refused_line_ = false;
 };
 
 }  // namespace smtplab::smtp

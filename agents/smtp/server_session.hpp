@@ -42,6 +42,9 @@ class ServerSession {
   // STARTTLS was accepted: flush the 220, then run the TLS handshake, then
   // call tls_established(). Input arriving before that is discarded.
   bool awaiting_tls() const { return phase_ == Phase::kAwaitingTls; }
+  // Whether the next bytes are read as command lines (not message text, a
+  // BDAT chunk or a SASL response).
+  bool reading_commands() const { return phase_ == Phase::kCommands || phase_ == Phase::kRefused; }
   // RFC 3207 4.2: the server forgets everything it learnt before TLS.
   void tls_established();
   // The owner's idle timer fired (RFC 5321 4.5.3.2.7): 421 and close.

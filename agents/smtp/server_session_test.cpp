@@ -158,7 +158,11 @@ TEST(ServerSessionTest, CommandLineLimit) {
 TEST(ServerSessionTest, BareLfCommandRefused) {
   Server s;
   EXPECT_EQ(s.code("NOOP\n"), 500);
+  // The refused line goes on to its CRLF: what comes before it gets no reply.
+  EXPECT_TRUE(s.codes("QUIT\n").empty());
+  EXPECT_TRUE(s.codes("\r\n").empty());
   EXPECT_EQ(s.code(std::string("NO\0OP\r\n", 7)), 500);
+  EXPECT_EQ(s.code("NOOP\r\n"), 250);
 }
 
 // SMTP smuggling: "<LF>.<LF>" must not end the data and must not let the
@@ -398,29 +402,50 @@ namespace {
 // CRLF alone): a whole pipelined transaction split at every offset into two
 // reads gets the same replies and stores the same message as in one read.
 // The first read is parsed in place, its tail kept and joined with the next.
+// A fresh session given `client` in two reads, cut at `cut`: everything it
+// answered, and the messages it stored.
+std::pair<std::string, std::vector<std::string>> run_split(std::string_view client, std::size_t cut) {
+  RecordingPolicy policy;
+  ServerSession session(policy, {}, "192.0.2.7:4000");
+  session.start();
+  std::string out = session.take_output();
+  session.receive(client.substr(0, cut));
+  out += session.take_output();
+  session.receive(client.substr(cut));
+  out += session.take_output();
+  std::vector<std::string> messages;
+  for (const auto& m : policy.stored) messages.push_back(m.message);
+  return {out, messages};
+}
+
 TEST(ServerSessionTest, SplitAtAnyOffsetAnswersTheSame) {
   const std::string client =
       "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"
       "Subject: split\r\n\r\n..a line with a dot\r\nbody\r\n.\r\n"
       "MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nBDAT 5 LAST\r\nhello"
       "QUIT\r\n";
-  auto run = [&](std::size_t cut) {
-    RecordingPolicy policy;
-    ServerSession session(policy, {}, "192.0.2.7:4000");
-    session.start();
-    std::string out = session.take_output();
-    session.receive(std::string_view(client).substr(0, cut));
-    out += session.take_output();
-    session.receive(std::string_view(client).substr(cut));
-    out += session.take_output();
-    std::vector<std::string> messages;
-    for (const auto& m : policy.stored) messages.push_back(m.message);
-    return std::make_pair(out, messages);
-  };
+  auto run = [&](std::size_t cut) { return run_split(client, cut); };
   const auto whole = run(client.size());
   ASSERT_EQ(whole.second.size(), 2u);
   EXPECT_EQ(whole.second[0], "Subject: split\r\n\r\n.a line with a dot\r\nbody\r\n");
   EXPECT_EQ(whole.second[1], "hello");
+  for (std::size_t cut = 0; cut < client.size(); ++cut) {
+    ASSERT_EQ(run(cut), whole) << "split at " << cut;
+  }
+}
+
+// RFC 5321 2.3.8: a bare LF never splits a command line, wherever the
+// client's bytes are cut: "NOOP<LF>RCPT TO:<x><CRLF>" is refused once and
+// the RCPT never runs, in one write or in two.
+TEST(ServerSessionTest, BareLfNeverSplitsACommandAtAnyOffset) {
+  const std::string client =
+      "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nNOOP\nRCPT TO:<smuggled@y.example>\r\n"
+      "RCPT TO:<b@example.net>\r\nQUIT\r\n";
+  auto run = [&](std::size_t cut) { return run_split(client, cut).first; };
+  const std::string whole = run(client.size());
+  EXPECT_EQ(whole.find("smuggled"), std::string::npos) << whole;
+  EXPECT_NE(whole.find("500 5.5.2 Bare CR or LF"), std::string::npos) << whole;
+  EXPECT_NE(whole.find("250 2.1.5 Recipient <b@example.net> OK"), std::string::npos) << whole;
   for (std::size_t cut = 0; cut < client.size(); ++cut) {
     ASSERT_EQ(run(cut), whole) << "split at " << cut;
   }

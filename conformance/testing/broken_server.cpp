@@ -152,6 +152,28 @@ class KeepInputAfterStartTls : public PassThrough {
   std::string kept_;
 };
 
+// Ends the line at a bare LF, as the sink did before it was fixed: "NOOP<LF>"
+// becomes a refused line of its own (the engine sees "NOOP<LF><CR><LF>") and
+// the text after the LF reaches the engine as the next command. Command
+// lines only: message text passes unchanged.
+class SplitCommandAtBareLf : public PassThrough {
+ public:
+  std::string on_input(smtp::ServerSession& session, std::string_view bytes) override {
+    if (!session.reading_commands()) return std::string(bytes);
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      out += bytes[i];
+      const bool after_cr = i > 0 ? bytes[i - 1] == '\r' : last_was_cr_;
+      if (bytes[i] == '\n' && !after_cr) out += "\r\n";
+    }
+    if (!bytes.empty()) last_was_cr_ = bytes.back() == '\r';
+    return out;
+  }
+
+ private:
+  bool last_was_cr_ = false;
+};
+
 // Accepts RCPT without MAIL and DATA without RCPT by slipping the missing
 // command in before the client's and dropping its reply.
 class SkipSequenceChecks : public PassThrough {
@@ -251,6 +273,7 @@ std::function<std::unique_ptr<agents::SessionTap>()> tap_for(Defect defect) {
       case Defect::kAcceptUnknownCommands: return std::make_unique<AcceptUnknownCommands>();
       case Defect::kStartTlsInsideTls: return std::make_unique<StartTlsInsideTls>();
       case Defect::kKeepEhloAfterTls: return std::make_unique<KeepEhloAfterTls>();
+      case Defect::kSplitCommandAtBareLf: return std::make_unique<SplitCommandAtBareLf>();
     }
     return nullptr;
   };

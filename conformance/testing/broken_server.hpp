@@ -26,6 +26,9 @@ enum class Defect {
   kStartTlsInsideTls,
   // The plaintext EHLO is remembered inside TLS (RFC 3207 4.2).
   kKeepEhloAfterTls,
+  // A bare LF ends a refused command line and what follows it runs as the
+  // next command (RFC 5321 2.3.8): the bug an outside probe found in the sink.
+  kSplitCommandAtBareLf,
 };
 
 // For ServerEndpointSettings::make_tap: a new tap per connection.
