@@ -128,6 +128,22 @@ CommandError bad_value(const Parameter& p, std::string_view why) {
   return CommandError{501, "5.5.4", absl::StrCat("column ", p.column, ": ", p.keyword, " ", av(why))};
 }
 
+// A count of octets as SIZE (RFC 1870 6: size-value = 1*20DIGIT) and BDAT
+// (RFC 3030 2: chunk-size = 1*DIGIT) write it: digits only, no sign, no
+// white space. A well-formed number too large for 64 bits is a size problem,
+// not a syntax error, so it saturates at 2^64-1 and meets the size limit.
+std::optional<std::uint64_t> octet_count(std::string_view digits) {
+  if (digits.empty() || digits.size() > 20) return std::nullopt;
+  std::uint64_t n = 0;
+  for (const char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
+    if (n > (UINT64_MAX - d) / 10) return UINT64_MAX;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 // 555: "MAIL FROM/RCPT TO parameters not recognized or not implemented" (RFC 5321 4.2.3).
 CommandError unknown_parameter(const Parameter& p) {
   return CommandError{555, "5.5.4", absl::StrCat("column ", p.column, ": parameter ", p.keyword, " not recognized")};
@@ -135,12 +151,9 @@ CommandError unknown_parameter(const Parameter& p) {
 
 std::optional<CommandError> apply_mail_parameter(const Parameter& p, MailParameters& mail) {
   if (p.keyword == "SIZE") {  // RFC 1870 6: size-value = 1*20DIGIT
-    std::uint64_t n = 0;
-    if (!p.has_value || p.value.size() > 20 || !absl::SimpleAtoi(p.value, &n) ||
-        !absl::ascii_isdigit(static_cast<unsigned char>(p.value[0]))) {
-      return bad_value(p, "needs a decimal number of octets (RFC 1870)");
-    }
-    mail.size = n;
+    const auto n = p.has_value ? octet_count(p.value) : std::nullopt;
+    if (!n) return bad_value(p, "needs a decimal number of octets (RFC 1870)");
+    mail.size = *n;
   } else if (p.keyword == "BODY") {
     const std::string v = absl::AsciiStrToUpper(p.value);
     if (v == "7BIT") mail.body = BodyType::k7Bit;
@@ -314,13 +327,10 @@ CommandParse parse_command(std::string_view line, const CommandSyntax& syntax) {
       break;
     case Verb::kBdat: {
       std::vector<absl::string_view> words = absl::StrSplit(av(arg), ' ', absl::SkipEmpty());
-      std::uint64_t size = 0;
-      const bool ok_size = !words.empty() && words[0].size() <= 20 &&
-                           absl::ascii_isdigit(static_cast<unsigned char>(words[0][0])) &&
-                           absl::SimpleAtoi(words[0], &size);
+      const auto size = words.empty() ? std::nullopt : octet_count(sv(words[0]));
       const bool ok_last = words.size() == 1 || (words.size() == 2 && absl::EqualsIgnoreCase(words[1], "LAST"));
-      if (!ok_size || !ok_last) return failure(std::move(command), 501, "5.5.4", std::string(usage_for(Verb::kBdat)));
-      command.chunk_size = size;
+      if (!size || !ok_last) return failure(std::move(command), 501, "5.5.4", std::string(usage_for(Verb::kBdat)));
+      command.chunk_size = *size;
       command.last_chunk = words.size() == 2;
       break;
     }

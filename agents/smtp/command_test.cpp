@@ -93,6 +93,30 @@ TEST(CommandTest, Bdat) {
   EXPECT_FALSE(parse_command("BDAT").ok());
   EXPECT_FALSE(parse_command("BDAT -1").ok());
   EXPECT_FALSE(parse_command("BDAT 10 FIRST").ok());
+  // chunk-size is digits only: no sign, no tab (which a lenient number
+  // parser would trim), no more than 20 digits.
+  EXPECT_FALSE(parse_command("BDAT 3\t").ok());
+  EXPECT_FALSE(parse_command("BDAT +3").ok());
+  EXPECT_FALSE(parse_command("BDAT 123456789012345678901").ok());
+  // Well-formed but over 2^64-1: a size problem for the session, not a syntax error.
+  auto huge = parse_command("BDAT 99999999999999999999");
+  ASSERT_TRUE(huge.ok());
+  EXPECT_EQ(huge.command.chunk_size, UINT64_MAX);
+  EXPECT_EQ(parse_command("BDAT 18446744073709551615").command.chunk_size, UINT64_MAX);
+  EXPECT_EQ(parse_command("BDAT 18446744073709551614").command.chunk_size, UINT64_MAX - 1);
+}
+
+// RFC 1870 6: size-value = 1*20DIGIT. Twenty nines are well formed; the
+// value saturates so that the session answers it as too large (552), not as
+// bad syntax (501).
+TEST(CommandTest, SizeTakesTwentyDigits) {
+  auto p = parse_command("MAIL FROM:<a@b.example> SIZE=99999999999999999999");
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p.command.mail.size.has_value());
+  EXPECT_EQ(*p.command.mail.size, UINT64_MAX);
+  EXPECT_FALSE(parse_command("MAIL FROM:<a@b.example> SIZE=123456789012345678901").ok());
+  EXPECT_FALSE(parse_command("MAIL FROM:<a@b.example> SIZE=+5").ok());
+  EXPECT_FALSE(parse_command("MAIL FROM:<a@b.example> SIZE=").ok());
 }
 
 // RFC 4954 4.
