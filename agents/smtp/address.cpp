@@ -1,5 +1,7 @@
 #include "agents/smtp/address.hpp"
 
+#include "agents/smtp/utf8.hpp"
+
 #include <cstdint>
 #include <cstring>
 
@@ -184,6 +186,15 @@ absl::Status parse_local_part(Cursor& in) {
   return absl::OkStatus();
 }
 
+// RFC 6531 3.3 lets UTF-8 in, not any octet above 127 (RFC 3629 4).
+absl::Status check_utf8(std::string_view text, bool allow_utf8) {
+  if (!allow_utf8) return absl::OkStatus();  // the grammar refuses every non-ASCII octet
+  if (const auto bad = first_invalid_utf8(text)) {
+    return absl::InvalidArgumentError(absl::StrCat("column ", *bad + 1, ": not valid UTF-8 (RFC 3629, RFC 6531 3.3)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Mailbox> parse_mailbox_at(Cursor& in) {
   Mailbox box;
   const std::size_t local_start = in.pos();
@@ -194,32 +205,6 @@ absl::StatusOr<Mailbox> parse_mailbox_at(Cursor& in) {
   if (auto s = parse_domain_or_literal(in); !s.ok()) return s;
   box.domain = std::string(in.slice(domain_start));
   return box;
-}
-
-// RFC 6531 3.3 allows UTF-8, not any octet above 127 (RFC 3629 4 syntax;
-// overlong 3- and 4-octet forms and surrogates are not checked).
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = s[i];
-    std::size_t n = 0;
-    if (c < 0x80) {
-      n = 0;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-    } else {
-      return false;
-    }
-    if (n > 0 && i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n + 1;
-  }
-  return true;
 }
 
 }  // namespace
@@ -262,9 +247,7 @@ std::string Path::to_string() const {
 }
 
 absl::StatusOr<Path> parse_path(std::string_view text, const AddressSyntax& syntax) {
-  if (syntax.allow_utf8 && !valid_utf8(text)) {
-    return absl::InvalidArgumentError("column 1: not valid UTF-8 (RFC 6531 3.3)");
-  }
+  if (auto s = check_utf8(text, syntax.allow_utf8); !s.ok()) return s;
   Cursor in(text, syntax.allow_utf8);
   Path path;
   if (!in.consume('<')) return in.error("'<' starting the path (RFC 5321 4.1.2)");
@@ -311,6 +294,7 @@ absl::StatusOr<Path> parse_path(std::string_view text, const AddressSyntax& synt
 }
 
 absl::StatusOr<Mailbox> parse_mailbox(std::string_view text, bool allow_utf8) {
+  if (auto s = check_utf8(text, allow_utf8); !s.ok()) return s;
   Cursor in(text, allow_utf8);
   auto box = parse_mailbox_at(in);
   if (!box.ok()) return box;
@@ -319,6 +303,7 @@ absl::StatusOr<Mailbox> parse_mailbox(std::string_view text, bool allow_utf8) {
 }
 
 absl::Status validate_domain_or_literal(std::string_view text, bool allow_utf8) {
+  if (auto s = check_utf8(text, allow_utf8); !s.ok()) return s;
   Cursor in(text, allow_utf8);
   if (auto s = parse_domain_or_literal(in); !s.ok()) return s;
   if (!in.done()) return in.error("end of domain");

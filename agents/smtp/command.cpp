@@ -1,5 +1,7 @@
 #include "agents/smtp/command.hpp"
 
+#include "agents/smtp/utf8.hpp"
+
 #include <array>
 
 #include "base/absl_string_view.hpp"
@@ -59,7 +61,7 @@ bool is_esmtp_value(std::string_view s, bool utf8) {
     const bool ok = (c >= 33 && c <= 126 && c != '=') || (utf8 && c >= 0x80);
     if (!ok) return false;
   }
-  return true;
+  return !utf8 || is_valid_utf8(s);
 }
 
 // Finds the end of "<...>" starting at `from`, skipping '>' inside a quoted
