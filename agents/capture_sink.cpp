@@ -1,7 +1,6 @@
 #include "agents/capture_sink.hpp"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "agents/received_header.hpp"
 
 namespace smtplab::agents {
@@ -22,14 +21,15 @@ std::string CaptureSink::trace_headers(const smtp::SessionState& state, const sm
 
 smtp::Reply CaptureSink::on_message(const smtp::SessionState& state, const smtp::Envelope& envelope,
                                     std::string message) {
-  const std::size_t n = ++delivered_;
-  const std::string id = absl::StrFormat("%X%06X", absl::ToUnixSeconds(clock_()), n);
-  auto stored = store_.deliver(trace_headers(state, envelope, id), message);
+  // The Maildir file's unique name is the queue id: unique across processes
+  // (as Postfix's long queue ids are), and it names the file to look for.
+  const std::string id = store_.next_unique();
+  auto stored = store_.deliver_as(id, trace_headers(state, envelope, id), message);
   if (!stored.ok()) {
-    --delivered_;
     // Not stored means not accepted: a 4xx makes the client keep it and retry.
     return smtp::make_reply(451, "4.3.0", absl::StrCat("Error: cannot store message: ", stored.status().message()));
   }
+  ++delivered_;
   return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: queued as ", id));
 }
 

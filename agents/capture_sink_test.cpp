@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace smtplab::agents {
 namespace {
@@ -58,6 +63,41 @@ TEST_F(CaptureSinkTest, StoresAndAnswers250) {
   EXPECT_EQ(reply.code, 250);
   EXPECT_EQ(sink.delivered(), 1u);
   EXPECT_EQ(std::distance(fs::directory_iterator(root_ / "new"), fs::directory_iterator()), 1);
+  // The queue id names the stored file (its Maildir unique part) and is in
+  // its Received header.
+  const std::string text = reply.text();
+  const std::string id = text.substr(text.rfind(' ') + 1);
+  const fs::path file = fs::directory_iterator(root_ / "new")->path();
+  EXPECT_EQ(file.filename().string().rfind(id + ".", 0), 0u) << id << " vs " << file;
+  std::ifstream in(file, std::ios::binary);
+  const std::string stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(stored.find(" id " + id), std::string::npos) << stored;
+}
+
+// Queue ids are unique across processes, not only within one: a second sink
+// on the same Maildir (or a restart within the same second) never repeats
+// one. Here a child process delivers and the parent compares.
+TEST_F(CaptureSinkTest, QueueIdsDifferAcrossProcesses) {
+  CaptureSink sink(*store_, {}, [] { return absl::FromUnixSeconds(1700000000); });
+  smtp::SessionState state;
+  state.peer_address = "127.0.0.1:1";
+  const fs::path child_id = root_ / "child_id";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const smtp::Reply r = sink.on_message(state, envelope_for({"b@b.example"}), "x\r\n");
+    std::ofstream(child_id) << r.text();
+    ::_exit(r.code == 250 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const smtp::Reply mine = sink.on_message(state, envelope_for({"b@b.example"}), "x\r\n");
+  std::ifstream in(child_id);
+  const std::string theirs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(mine.code, 250);
+  EXPECT_NE(mine.text(), theirs);  // both are the first message of their process
+  EXPECT_EQ(std::distance(fs::directory_iterator(root_ / "new"), fs::directory_iterator()), 2);
 }
 
 // Not stored means not accepted (RFC 5321 6.1): a failed write answers 451.

@@ -65,13 +65,25 @@ absl::StatusOr<std::unique_ptr<MaildirStore>> MaildirStore::open(MaildirOptions 
   return std::unique_ptr<MaildirStore>(new MaildirStore(std::move(options)));
 }
 
-absl::StatusOr<std::string> MaildirStore::deliver(std::string_view prefix, std::string_view message) {
+MaildirStore::MaildirStore(MaildirOptions options) : options_(std::move(options)) {
+  for (const char c : options_.hostname) {
+    if (c == '/') host_part_ += "\\057";
+    else if (c == ':') host_part_ += "\\072";
+    else host_part_ += c;
+  }
+}
+
+std::string MaildirStore::next_unique() {
   // Modern Maildir names: seconds.M<microseconds>P<pid>Q<counter>.host
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
   static const pid_t pid = ::getpid();
-  const std::string name = absl::StrCat(micros / 1000000, ".M", micros % 1000000, "P", pid, "Q",
-                                        counter_.fetch_add(1) + 1, ".", options_.hostname);
+  return absl::StrCat(micros / 1000000, ".M", micros % 1000000, "P", pid, "Q", counter_.fetch_add(1) + 1);
+}
+
+absl::StatusOr<std::string> MaildirStore::deliver_as(const std::string& unique, std::string_view prefix,
+                                                     std::string_view message) {
+  const std::string name = absl::StrCat(unique, ".", host_part_);
   const std::string tmp_path = absl::StrCat(options_.root, "/tmp/", name);
   const std::string new_path = absl::StrCat(options_.root, "/new/", name);
   const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

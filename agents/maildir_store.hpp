@@ -16,22 +16,37 @@ namespace smtplab::agents {
 struct MaildirOptions {
   std::string root;              // the Maildir; tmp/, new/ and cur/ are created
   bool fsync = true;             // false only for benchmarks: acknowledged mail may be lost
-  std::string hostname = "localhost";  // the last part of each file name
+  // The last part of each file name. '/' and ':' cannot appear there (a
+  // path separator, and Maildir's info separator): they are written \057
+  // and \072, as the Maildir convention does.
+  std::string hostname = "localhost";
 };
 
 class MaildirStore {
  public:
   static absl::StatusOr<std::unique_ptr<MaildirStore>> open(MaildirOptions options);
 
-  // Writes `prefix` then `message` as one file in new/; returns its file name.
-  // Thread-safe: names are unique per process and call.
-  absl::StatusOr<std::string> deliver(std::string_view prefix, std::string_view message);
+  // The unique part of the next file name, "<seconds>.M<microseconds>P<pid>Q<n>":
+  // unique across the processes of this host, as Maildir requires, so it
+  // also serves as a queue id no other sink (or restart) hands out again.
+  // Thread-safe.
+  std::string next_unique();
+
+  // Writes `prefix` then `message` as one file in new/ named `unique` (from
+  // next_unique()) and the host; returns its file name.
+  absl::StatusOr<std::string> deliver_as(const std::string& unique, std::string_view prefix,
+                                         std::string_view message);
+  // The same under a fresh next_unique().
+  absl::StatusOr<std::string> deliver(std::string_view prefix, std::string_view message) {
+    return deliver_as(next_unique(), prefix, message);
+  }
 
   const MaildirOptions& options() const { return options_; }
 
  private:
-  explicit MaildirStore(MaildirOptions options) : options_(std::move(options)) {}
+  explicit MaildirStore(MaildirOptions options);
   MaildirOptions options_;
+  std::string host_part_;  // options_.hostname, made safe for a file name
   std::atomic<unsigned long long> counter_{0};
 };
 

@@ -48,6 +48,19 @@ TEST_F(MaildirStoreTest, NamesAreUnique) {
   EXPECT_EQ(names.size(), 200u);
 }
 
+// Maildir's convention: the host part of a name cannot hold '/' (a path
+// separator) or ':' (the info separator, as in ":2,S"); they are written
+// \057 and \072, so --hostname a/b:c still stores every message.
+TEST_F(MaildirStoreTest, HostNameIsMadeSafeForAFileName) {
+  auto store = MaildirStore::open({.root = root_.string(), .fsync = false, .hostname = "a/b:c.example"});
+  ASSERT_TRUE(store.ok());
+  auto name = (*store)->deliver("", "x");
+  ASSERT_TRUE(name.ok()) << name.status();
+  EXPECT_EQ(name->substr(name->find('.', name->find('Q'))), ".a\\057b\\072c.example");
+  EXPECT_TRUE(fs::exists(root_ / "new" / *name));
+  EXPECT_EQ(name->find(':'), std::string::npos);
+}
+
 TEST_F(MaildirStoreTest, FailureIsReportedNotHidden) {
   auto store = MaildirStore::open({.root = root_.string()});
   ASSERT_TRUE(store.ok());
