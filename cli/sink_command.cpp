@@ -28,6 +28,8 @@ ABSL_FLAG(int, max_connections, 100, "Simultaneous connections; more get 421 4.7
 ABSL_FLAG(bool, quiet, false, "Do not print the transcript");
 ABSL_FLAG(std::string, bare_lf, "reject",
           "Bare CR/LF handling: reject (RFC 5321), normalize (Postfix), accept (UNSAFE: open to SMTP smuggling)");
+ABSL_FLAG(bool, accept_nul, false,
+          "Store a NUL in message text as it came (default: refuse with 554 5.6.0, RFC 5322 2.3)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to offer STARTTLS with; needs --tls_key");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Minutes(5), "Close a silent client after this (RFC 5321 4.5.3.2.7)");
@@ -84,6 +86,7 @@ int run_sink(std::vector<char*> args) {
   }
   settings.session.max_message_octets = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_message_size));
   settings.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  settings.session.accept_nul_in_text = absl::GetFlag(FLAGS_accept_nul);
   const std::string bare = absl::GetFlag(FLAGS_bare_lf);
   if (bare == "reject") {
     settings.session.bare_line_ending = smtp::BareLineEnding::kReject;

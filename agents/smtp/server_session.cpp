@@ -1,5 +1,7 @@
 #include "agents/smtp/server_session.hpp"
 
+#include <cstring>
+
 #include <algorithm>
 
 #include "base/absl_string_view.hpp"
@@ -422,6 +424,16 @@ void ServerSession::handle_data() {
   phase_ = Phase::kData;
 }
 
+bool ServerSession::refuses_nul(std::string_view message) const {
+  return !settings_.accept_nul_in_text && std::memchr(message.data(), '\0', message.size()) != nullptr;
+}
+
+Reply ServerSession::nul_refused() {
+  return make_reply(554, "5.6.0",
+                    "Message refused: NUL in message text (RFC 5322 2.3); binary data needs BDAT with "
+                    "BODY=BINARYMIME (RFC 3030)");
+}
+
 void ServerSession::finish_data() {
   phase_ = Phase::kCommands;
   const std::size_t octets = data_->octets();
@@ -444,6 +456,9 @@ void ServerSession::finish_data() {
     send(make_reply(554, "5.6.0", absl::StrCat("Message refused: a text line is longer than ",
                                                settings_.max_text_line_octets,
                                                " octets (RFC 5321 4.5.3.1.6)")));
+  } else if (refuses_nul(message)) {
+    emit(SessionEventKind::kProtocolError, "NUL in message text");
+    send(nul_refused());
   } else {
     send(policy_.on_message(state_, transaction_->envelope, std::move(message)));
   }
@@ -492,7 +507,12 @@ void ServerSession::finish_chunk() {
   }
   std::string message = std::move(transaction_->bdat_message);
   emit(SessionEventKind::kMessageReceived, message, message.size());
-  send(policy_.on_message(state_, transaction_->envelope, std::move(message)));
+  if (transaction_->envelope.mail_params.body != BodyType::kBinaryMime && refuses_nul(message)) {
+    emit(SessionEventKind::kProtocolError, "NUL in message text");
+    send(nul_refused());
+  } else {
+    send(policy_.on_message(state_, transaction_->envelope, std::move(message)));
+  }
   reset_transaction();
 }
 

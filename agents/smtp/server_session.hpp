@@ -107,6 +107,9 @@ class ServerSession {
   void handle_auth(const Command& command);
   void handle_auth_response(std::string_view line);
   void handle_starttls();
+  // A NUL in message text is refused unless settings_.accept_nul_in_text.
+  bool refuses_nul(std::string_view message) const;
+  static Reply nul_refused();
   void finish_data();
   void finish_chunk();
   void complete_auth(const AuthAttempt& attempt);

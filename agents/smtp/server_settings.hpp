@@ -27,6 +27,11 @@ struct ServerSettings {
   int max_errors = 20;
 
   BareLineEnding bare_line_ending = BareLineEnding::kReject;
+  // A NUL octet in message text: RFC 5322 2.3 keeps it out of a message's
+  // text, and RFC 2045 2.7-2.8 out of 7bit and 8bit data; only BDAT with
+  // BODY=BINARYMIME (RFC 3030 3) may carry one. Refused with 554 5.6.0
+  // unless this is set (a lesson showing what a lenient server stores).
+  bool accept_nul_in_text = false;
 
   // Extensions offered in the EHLO reply.
   bool offer_pipelining = true;   // RFC 2920

@@ -185,6 +185,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          else return "expected reject, normalize or accept_as_line_end";
          return std::nullopt;
        }},
+      {"accept_nul_in_text", flag(&ServerSettings::accept_nul_in_text)},
       {"offer_pipelining", flag(&ServerSettings::offer_pipelining)},
       {"offer_8bitmime", flag(&ServerSettings::offer_8bitmime)},
       {"offer_smtputf8", flag(&ServerSettings::offer_smtputf8)},
