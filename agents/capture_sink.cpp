@@ -7,13 +7,6 @@ namespace smtplab::agents {
 CaptureSink::CaptureSink(MaildirStore& store, CaptureSinkSettings settings, std::function<absl::Time()> clock)
     : store_(store), settings_(std::move(settings)), clock_(std::move(clock)) {}
 
-std::optional<smtp::Reply> CaptureSink::admit(std::size_t active_connections) const {
-  if (active_connections > settings_.max_connections) {
-    return smtp::make_reply(421, "4.7.0", absl::StrCat(settings_.hostname, " Error: too many connections"));
-  }
-  return std::nullopt;
-}
-
 std::string CaptureSink::trace_headers(const smtp::SessionState& state, const smtp::Envelope& envelope,
                                        const std::string& id) const {
   return return_path_header(envelope) + received_header(state, envelope, settings_.hostname, id, clock_());

@@ -1,6 +1,7 @@
 // The capture sink: a ServerPolicy that accepts mail for any recipient and
 // files each message into a Maildir with Return-Path and Received headers,
-// like Mailpit or Postfix's smtp-sink -d, but keeping the exact bytes.
+// like Mailpit or Postfix's smtp-sink -d, but keeping the exact bytes. Who
+// may connect at all is the ConnectionGate's business (connection_gate.hpp).
 #pragma once
 
 #include <atomic>
@@ -15,18 +16,12 @@ namespace smtplab::agents {
 
 struct CaptureSinkSettings {
   std::string hostname = "localhost";  // "by" in the Received header
-  // Postfix's default_process_limit: more simultaneous clients get 421 4.7.0.
-  std::size_t max_connections = 100;
 };
 
 class CaptureSink : public smtp::ServerPolicy {
  public:
   CaptureSink(MaildirStore& store, CaptureSinkSettings settings,
               std::function<absl::Time()> clock = [] { return absl::Now(); });
-
-  // Call with the connection count before a session starts; over the limit the
-  // greeting becomes 421 (RFC 5321 3.8).
-  std::optional<smtp::Reply> admit(std::size_t active_connections) const;
 
   smtp::Reply on_message(const smtp::SessionState& state, const smtp::Envelope& envelope,
                          std::string message) override;

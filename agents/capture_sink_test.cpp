@@ -110,12 +110,5 @@ TEST_F(CaptureSinkTest, StoreFailureIs451) {
   EXPECT_EQ(sink.delivered(), 0u);
 }
 
-TEST_F(CaptureSinkTest, ConnectionLimit) {
-  CaptureSink sink(*store_, {.max_connections = 2});
-  EXPECT_FALSE(sink.admit(2).has_value());
-  ASSERT_TRUE(sink.admit(3).has_value());
-  EXPECT_EQ(sink.admit(3)->code, 421);
-}
-
 }  // namespace
 }  // namespace smtplab::agents

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "absl/time/time.h"
+#include "agents/connection_gate.hpp"
 #include "agents/session_tap.hpp"
 #include "agents/smtp/server_session.hpp"
 #include "sim/tls/tls_context.hpp"
@@ -39,6 +40,9 @@ class SmtpServerEndpoint : public sim::ConnectionHandler {
                      const sim::ConnectionInfo& info, std::unique_ptr<smtp::SessionObserver> observer = nullptr,
                      std::optional<smtp::Reply> refusal = std::nullopt);
 
+  // Keeps the connection's slot at its gate taken until the endpoint goes.
+  void hold(ConnectionGate::Ticket ticket) { ticket_.emplace(std::move(ticket)); }
+
   void on_open(sim::Connection& connection) override;
   void on_bytes(std::string_view bytes) override;
   void on_timeout() override;
@@ -60,6 +64,7 @@ class SmtpServerEndpoint : public sim::ConnectionHandler {
   sim::Connection* connection_ = nullptr;
   std::unique_ptr<TlsTransport> transport_;
   std::unique_ptr<SessionTap> tap_;
+  std::optional<ConnectionGate::Ticket> ticket_;
 };
 
 }  // namespace smtplab::agents

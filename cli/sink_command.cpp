@@ -5,16 +5,19 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <variant>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "agents/capture_sink.hpp"
+#include "agents/connection_gate.hpp"
 #include "agents/maildir_store.hpp"
 #include "agents/smtp_server_endpoint.hpp"
 #include "cli/common_flags.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/transcript_printer.hpp"
+#include "sim/connection.hpp"
 #include "sim/loopback/loopback_runtime.hpp"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:2525", "Address to listen on, HOST:PORT (port 0 picks a free port)");
@@ -24,7 +27,10 @@ ABSL_FLAG(bool, no_fsync, false,
 ABSL_FLAG(int64_t, max_message_size, 10240000, "Largest message accepted, in octets (advertised with SIZE)");
 ABSL_FLAG(std::string, hostname, "smtplab.localhost", "Name in the greeting and Received headers");
 ABSL_FLAG(int, threads, 1, "Threads serving connections");
-ABSL_FLAG(int, max_connections, 100, "Simultaneous connections; more get 421 4.7.0");
+ABSL_FLAG(int, max_connections, 100, "Simultaneous connections; more get 421 4.7.0 (Postfix default_process_limit)");
+ABSL_FLAG(int, max_connections_per_client, 50,
+          "Simultaneous connections from one address; more get 421 4.7.0; 0: no limit "
+          "(Postfix smtpd_client_connection_count_limit)");
 ABSL_FLAG(bool, quiet, false, "Do not print the transcript");
 ABSL_FLAG(std::string, bare_lf, "reject",
           "Bare CR/LF handling: reject (RFC 5321), normalize (Postfix), accept (UNSAFE: open to SMTP smuggling)");
@@ -114,8 +120,15 @@ int run_sink(std::vector<char*> args) {
     std::fprintf(stderr, "smtplab sink: %s\n", std::string(store.status().message()).c_str());
     return 1;
   }
-  agents::CaptureSink sink(**store, {.hostname = settings.session.hostname,
-                                     .max_connections = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_connections))});
+  agents::CaptureSink sink(**store, {.hostname = settings.session.hostname});
+  if (absl::GetFlag(FLAGS_max_connections) < 1 || absl::GetFlag(FLAGS_max_connections_per_client) < 0) {
+    std::fprintf(stderr, "smtplab sink: --max_connections must be at least 1, --max_connections_per_client at least 0\n");
+    return 2;
+  }
+  agents::ConnectionGate gate(
+      {.max_connections = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_connections)),
+       .max_per_client = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_connections_per_client))},
+      settings.session.hostname);
   const bool quiet = absl::GetFlag(FLAGS_quiet);
   std::atomic<unsigned long> connection_number{0};
 
@@ -137,8 +150,19 @@ int run_sink(std::vector<char*> args) {
         }
       };
     }
-    return std::make_unique<agents::SmtpServerEndpoint>(sink, connection_settings, info, std::move(printer),
-                                                        sink.admit(info.active_connections));
+    agents::ConnectionGate::Admission admission = gate.admit(sim::address_part(info.peer_address));
+    if (auto* refusal = std::get_if<smtp::Reply>(&admission)) {
+      if (!quiet) {
+        std::fprintf(stderr, "[%lu] S: %d %s %s\n", n, refusal->code, refusal->enhanced.c_str(),
+                     refusal->text().c_str());
+      }
+      return std::make_unique<agents::SmtpServerEndpoint>(sink, connection_settings, info, std::move(printer),
+                                                          *refusal);
+    }
+    auto endpoint =
+        std::make_unique<agents::SmtpServerEndpoint>(sink, connection_settings, info, std::move(printer));
+    endpoint->hold(std::get<agents::ConnectionGate::Ticket>(std::move(admission)));
+    return endpoint;
   });
   if (!bound.ok()) {
     std::fprintf(stderr, "smtplab sink: %s\n", std::string(bound.status().message()).c_str());

@@ -49,6 +49,15 @@ struct ConnectionInfo {
   std::string peer_host;  // the peer's host name where the link knows it (the simulator does)
 };
 
+// The address in a peer_address: "192.0.2.7" of "192.0.2.7:4000", "::1" of
+// "[::1]:4000".
+inline std::string_view address_part(std::string_view peer_address) {
+  if (!peer_address.empty() && peer_address[0] == '[') {
+    return peer_address.substr(1, peer_address.find(']') - 1);
+  }
+  return peer_address.substr(0, peer_address.rfind(':'));
+}
+
 // Makes the handler for each accepted connection (of a listener).
 using HandlerFactory = std::function<std::unique_ptr<ConnectionHandler>(const ConnectionInfo&)>;
 

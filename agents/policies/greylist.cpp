@@ -1,5 +1,7 @@
 #include "agents/policies/greylist.hpp"
 
+#include "sim/connection.hpp"
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "agents/smtp/reply_reason.hpp"
@@ -7,9 +9,7 @@
 namespace smtplab::agents {
 
 std::string client_address(const smtp::SessionState& state) {
-  const std::string& p = state.peer_address;
-  if (!p.empty() && p[0] == '[') return p.substr(1, p.find(']') - 1);
-  return p.substr(0, p.rfind(':'));
+  return std::string(sim::address_part(state.peer_address));
 }
 
 std::optional<smtp::Reply> GreylistPolicy::on_rcpt(const smtp::SessionState& state, const smtp::Envelope& envelope,
