@@ -3,13 +3,9 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agents/policies/fault_injector.hpp"
-#include "agents/policies/greylist.hpp"
-#include "agents/policies/rate_limit.hpp"
 #include "base/absl_string_view.hpp"
-#include "sim/inprocess/starttls_stripper.hpp"
 
 namespace smtplab::scenarios {
 namespace {

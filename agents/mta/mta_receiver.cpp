@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "agents/message_composer.hpp"
 #include "agents/message_headers.hpp"
-#include "agents/policies/greylist.hpp"  // client_address
 #include "agents/received_header.hpp"
+#include "sim/connection.hpp"
 
 namespace smtplab::agents {
 
@@ -27,7 +27,7 @@ ServerEndpointSettings MtaReceiver::endpoint_settings() const {
 
 bool MtaReceiver::trusted(const smtp::SessionState& state) const {
   if (settings_.open_relay || !state.authenticated_user.empty()) return true;
-  const std::string client = client_address(state);
+  const std::string_view client = sim::address_part(state.peer_address);
   return std::find(settings_.relay_clients.begin(), settings_.relay_clients.end(), client) !=
          settings_.relay_clients.end();
 }
