@@ -12,18 +12,45 @@ std::string CaptureSink::trace_headers(const smtp::SessionState& state, const sm
   return return_path_header(envelope) + received_header(state, envelope, settings_.hostname, id, clock_());
 }
 
-smtp::Reply CaptureSink::on_message(const smtp::SessionState& state, const smtp::Envelope& envelope,
-                                    std::string message) {
+class CaptureSink::Writer final : public smtp::MessageWriter {
+ public:
+  Writer(CaptureSink& sink, std::string id, std::unique_ptr<MaildirStore::Delivery> delivery)
+      : sink_(sink), id_(std::move(id)), delivery_(std::move(delivery)) {}
+
+  void write(std::string_view text) override { delivery_->write(text); }
+
+  smtp::Reply commit() override {
+    auto stored = delivery_->commit();
+    if (!stored.ok()) {
+      // Not stored means not accepted: a 4xx makes the client keep it and retry.
+      return smtp::make_reply(451, "4.3.0",
+                              absl::StrCat("Error: cannot store message: ", stored.status().message()));
+    }
+    ++sink_.delivered_;
+    return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: queued as ", id_));
+  }
+
+ private:
+  CaptureSink& sink_;
+  std::string id_;
+  std::unique_ptr<MaildirStore::Delivery> delivery_;
+};
+
+std::unique_ptr<smtp::MessageWriter> CaptureSink::open_message(const smtp::SessionState& state,
+                                                               const smtp::Envelope& envelope) {
   // The Maildir file's unique name is the queue id: unique across processes
   // (as Postfix's long queue ids are), and it names the file to look for.
-  const std::string id = store_.next_unique();
-  auto stored = store_.deliver_as(id, trace_headers(state, envelope, id), message);
-  if (!stored.ok()) {
-    // Not stored means not accepted: a 4xx makes the client keep it and retry.
-    return smtp::make_reply(451, "4.3.0", absl::StrCat("Error: cannot store message: ", stored.status().message()));
-  }
-  ++delivered_;
-  return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: queued as ", id));
+  std::string id = store_.next_unique();
+  auto delivery = store_.begin(id);
+  delivery->write(trace_headers(state, envelope, id));
+  return std::make_unique<Writer>(*this, std::move(id), std::move(delivery));
+}
+
+smtp::Reply CaptureSink::on_message(const smtp::SessionState& state, const smtp::Envelope& envelope,
+                                    std::string message) {
+  std::unique_ptr<smtp::MessageWriter> writer = open_message(state, envelope);
+  writer->write(message);
+  return writer->commit();
 }
 
 }  // namespace smtplab::agents

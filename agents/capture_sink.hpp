@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/time/time.h"
@@ -23,6 +24,12 @@ class CaptureSink : public smtp::ServerPolicy {
   CaptureSink(MaildirStore& store, CaptureSinkSettings settings,
               std::function<absl::Time()> clock = [] { return absl::Now(); });
 
+  // The text goes into the Maildir's tmp/ as it arrives (the trace headers
+  // first), so a connection holds at most MaildirStore::Delivery's buffer of
+  // it whatever the message size; 250 only after fsync and rename.
+  std::unique_ptr<smtp::MessageWriter> open_message(const smtp::SessionState& state,
+                                                    const smtp::Envelope& envelope) override;
+  // The same for a message handed over whole.
   smtp::Reply on_message(const smtp::SessionState& state, const smtp::Envelope& envelope,
                          std::string message) override;
 
@@ -32,6 +39,7 @@ class CaptureSink : public smtp::ServerPolicy {
   std::size_t delivered() const { return delivered_.load(); }
 
  private:
+  class Writer;
   MaildirStore& store_;
   CaptureSinkSettings settings_;
   std::function<absl::Time()> clock_;

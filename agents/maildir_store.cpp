@@ -83,23 +83,68 @@ std::string MaildirStore::next_unique() {
 
 absl::StatusOr<std::string> MaildirStore::deliver_as(const std::string& unique, std::string_view prefix,
                                                      std::string_view message) {
-  const std::string name = absl::StrCat(unique, ".", host_part_);
-  const std::string tmp_path = absl::StrCat(options_.root, "/tmp/", name);
-  const std::string new_path = absl::StrCat(options_.root, "/new/", name);
-  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return errno_status("cannot create", tmp_path);
-  absl::Status status = write_all(fd, prefix, message, tmp_path);
-  if (status.ok() && options_.fsync && ::fsync(fd) != 0) status = errno_status("cannot fsync", tmp_path);
-  if (::close(fd) != 0 && status.ok()) status = errno_status("cannot close", tmp_path);
-  if (status.ok() && ::rename(tmp_path.c_str(), new_path.c_str()) != 0) status = errno_status("cannot rename", tmp_path);
+  std::unique_ptr<Delivery> delivery = begin(unique);
+  delivery->write(prefix);
+  delivery->write(message);
+  return delivery->commit();
+}
+
+std::unique_ptr<MaildirStore::Delivery> MaildirStore::begin(const std::string& unique) const {
+  return std::unique_ptr<Delivery>(new Delivery(*this, absl::StrCat(unique, ".", host_part_)));
+}
+
+MaildirStore::Delivery::Delivery(const MaildirStore& store, std::string name)
+    : store_(store), name_(std::move(name)), tmp_path_(absl::StrCat(store.options_.root, "/tmp/", name_)) {}
+
+MaildirStore::Delivery::~Delivery() {
+  // Still open means not committed: commit() closes the file.
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_path_.c_str());
+  }
+}
+
+absl::Status MaildirStore::Delivery::write_out(std::string_view a, std::string_view b) {
+  if (fd_ < 0) {
+    fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) return errno_status("cannot create", tmp_path_);
+  }
+  return write_all(fd_, a, b, tmp_path_);
+}
+
+void MaildirStore::Delivery::write(std::string_view text) {
+  if (!status_.ok() || committed_) return;
+  if (buffer_.size() + text.size() <= kBufferOctets) {
+    buffer_.append(text);
+    return;
+  }
+  // The waiting text and this part in one writev, with no copy of the part.
+  status_ = write_out(buffer_, text);
+  buffer_.clear();
+}
+
+absl::StatusOr<std::string> MaildirStore::Delivery::commit() {
+  if (committed_) return absl::FailedPreconditionError("message already committed");
+  committed_ = true;
+  absl::Status status = status_;
+  if (status.ok()) status = write_out(buffer_, {});
+  if (status.ok() && store_.options_.fsync && ::fsync(fd_) != 0) status = errno_status("cannot fsync", tmp_path_);
+  if (fd_ >= 0) {
+    if (::close(fd_) != 0 && status.ok()) status = errno_status("cannot close", tmp_path_);
+    fd_ = -1;
+  }
+  const std::string new_path = absl::StrCat(store_.options_.root, "/new/", name_);
+  if (status.ok() && ::rename(tmp_path_.c_str(), new_path.c_str()) != 0) {
+    status = errno_status("cannot rename", tmp_path_);
+  }
   if (!status.ok()) {
-    ::unlink(tmp_path.c_str());
+    ::unlink(tmp_path_.c_str());
     return status;
   }
-  if (options_.fsync) {
-    if (auto s = sync_directory(options_.root + "/new"); !s.ok()) return s;
+  if (store_.options_.fsync) {
+    if (auto s = sync_directory(store_.options_.root + "/new"); !s.ok()) return s;
   }
-  return name;
+  return name_;
 }
 
 }  // namespace smtplab::agents

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,40 @@ struct MaildirOptions {
 
 class MaildirStore {
  public:
+  // One message on its way into new/, written as its text arrives so that a
+  // large message is never held whole in memory. Text stays in memory until
+  // kBufferOctets are waiting (so a small message still costs one write, as
+  // deliver_as does); past that the tmp/ file is opened and written as the
+  // text comes. Destroyed without commit(), it removes its tmp/ file.
+  class Delivery {
+   public:
+    static constexpr std::size_t kBufferOctets = 64 * 1024;
+
+    Delivery(Delivery&&) = delete;
+    ~Delivery();
+    // A write error is kept and returned by commit().
+    void write(std::string_view text);
+    // fsync, rename into new/, fsync new/ (each per the store's options);
+    // the file name. Once only.
+    absl::StatusOr<std::string> commit();
+
+   private:
+    friend class MaildirStore;
+    Delivery(const MaildirStore& store, std::string name);
+    absl::Status write_out(std::string_view a, std::string_view b);
+
+    const MaildirStore& store_;
+    std::string name_;
+    std::string tmp_path_;
+    std::string buffer_;
+    int fd_ = -1;
+    absl::Status status_;
+    bool committed_ = false;
+  };
+
+  // Starts a message named `unique` (from next_unique()) and the host.
+  std::unique_ptr<Delivery> begin(const std::string& unique) const;
+
   static absl::StatusOr<std::unique_ptr<MaildirStore>> open(MaildirOptions options);
 
   // The unique part of the next file name, "<seconds>.M<microseconds>P<pid>Q<n>":

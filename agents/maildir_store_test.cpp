@@ -61,6 +61,44 @@ TEST_F(MaildirStoreTest, HostNameIsMadeSafeForAFileName) {
   EXPECT_EQ(name->find(':'), std::string::npos);
 }
 
+// A message written part by part: small parts wait in memory (no file until
+// there is more than the buffer), then the tmp/ file takes the text as it
+// comes, and commit() moves it into new/ with every byte in order.
+TEST_F(MaildirStoreTest, DeliveryWritesLargeTextAsItArrives) {
+  auto store = MaildirStore::open({.root = root_.string(), .fsync = true, .hostname = "h"});
+  ASSERT_TRUE(store.ok());
+  auto delivery = (*store)->begin((*store)->next_unique());
+  delivery->write("Return-Path: <a@b>\r\n");
+  EXPECT_TRUE(fs::is_empty(root_ / "tmp"));  // still in memory
+  std::string expected = "Return-Path: <a@b>\r\n";
+  for (int i = 0; i < 100; ++i) {
+    const std::string part(16 * 1024, static_cast<char>('a' + i % 26));
+    delivery->write(part);
+    expected += part;
+  }
+  ASSERT_FALSE(fs::is_empty(root_ / "tmp"));
+  const auto in_tmp = fs::directory_iterator(root_ / "tmp")->path();
+  EXPECT_GT(fs::file_size(in_tmp), expected.size() - MaildirStore::Delivery::kBufferOctets - 16 * 1024);
+  auto name = delivery->commit();
+  ASSERT_TRUE(name.ok()) << name.status();
+  EXPECT_TRUE(fs::is_empty(root_ / "tmp"));
+  EXPECT_EQ(read_file(root_ / "new" / *name), expected);
+}
+
+// Not committed (the message was refused, or the client went away): its
+// tmp/ file is removed and nothing reaches new/.
+TEST_F(MaildirStoreTest, DeliveryNotCommittedLeavesNothing) {
+  auto store = MaildirStore::open({.root = root_.string(), .fsync = false});
+  ASSERT_TRUE(store.ok());
+  {
+    auto delivery = (*store)->begin((*store)->next_unique());
+    delivery->write(std::string(200 * 1024, 'x'));
+    EXPECT_FALSE(fs::is_empty(root_ / "tmp"));
+  }
+  EXPECT_TRUE(fs::is_empty(root_ / "tmp"));
+  EXPECT_TRUE(fs::is_empty(root_ / "new"));
+}
+
 TEST_F(MaildirStoreTest, FailureIsReportedNotHidden) {
   auto store = MaildirStore::open({.root = root_.string()});
   ASSERT_TRUE(store.ok());

@@ -1,5 +1,9 @@
 #include "agents/smtp_server_endpoint.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <variant>
+
 namespace smtplab::agents {
 
 smtp::ServerSettings SmtpServerEndpoint::session_settings(const ServerEndpointSettings& settings) {
@@ -18,6 +22,9 @@ SmtpServerEndpoint::SmtpServerEndpoint(smtp::ServerPolicy& policy, const ServerE
     : observer_(std::move(observer)),
       session_(policy, session_settings(settings), info.peer_address, observer_.get()),
       idle_timeout_(settings.idle_timeout),
+      stress_idle_timeout_(settings.stress_idle_timeout),
+      per_request_deadline_(settings.per_request_deadline),
+      min_data_rate_(std::max<std::size_t>(1, settings.min_data_rate)),
       refusal_(std::move(refusal)),
       tls_(settings.tls),
       implicit_tls_(settings.tls != nullptr && settings.implicit_tls),
@@ -30,7 +37,14 @@ SmtpServerEndpoint::SmtpServerEndpoint(smtp::ServerPolicy& policy, const ServerE
 void SmtpServerEndpoint::on_open(sim::Connection& connection) {
   connection_ = &connection;
   transport_ = std::make_unique<TlsTransport>(connection);
-  connection.set_timeout(idle_timeout_);
+  if (ticket_) {
+    stressed_ = ticket_->listen([waker = connection.waker(), this](const ConnectionGate::Notice& notice) {
+      // From any thread: the endpoint is only touched on its own strand,
+      // and the waker drops the task once the connection is gone.
+      waker([this, notice] { on_notice(notice); });
+    });
+  }
+  apply_timeouts();
   if (implicit_tls_) {
     // The greeting waits for the handshake (RFC 8314 3.3).
     if (auto s = transport_->start_server(tls_); !s.ok()) connection.close();
@@ -58,6 +72,13 @@ void SmtpServerEndpoint::on_bytes(std::string_view bytes) {
     return;
   }
   if (!plain.empty()) {
+    if (session_.reading_message()) {
+      if (per_request_) {
+        connection_->extend_timeout(absl::Seconds(static_cast<std::int64_t>(plain.size())) /
+                                    static_cast<std::int64_t>(min_data_rate_));
+      }
+      if (ticket_) ticket_->note_progress();
+    }
     if (tap_) {
       session_.receive(tap_->on_input(session_, plain));
     } else {
@@ -87,6 +108,25 @@ void SmtpServerEndpoint::handshake_over() {
   }
 }
 
+void SmtpServerEndpoint::apply_timeouts() {
+  per_request_ = per_request_deadline_ == PerRequestDeadline::kAlways ||
+                 (per_request_deadline_ == PerRequestDeadline::kUnderStress && stressed_);
+  connection_->set_timeout_clock(per_request_ ? sim::TimeoutClock::kPerRequest : sim::TimeoutClock::kIdle);
+  connection_->set_timeout(stressed_ ? stress_idle_timeout_ : idle_timeout_);
+}
+
+void SmtpServerEndpoint::on_notice(const ConnectionGate::Notice& notice) {
+  if (connection_ == nullptr) return;
+  if (const auto* stress = std::get_if<ConnectionGate::Stress>(&notice)) {
+    stressed_ = stress->on;
+    apply_timeouts();
+    return;
+  }
+  // Our slot went to a new client: say so (RFC 5321 3.8) and close.
+  session_.close_with(std::get<smtp::Reply>(notice));
+  flush();
+}
+
 void SmtpServerEndpoint::on_timeout() {
   session_.timed_out();
   flush();
@@ -97,6 +137,7 @@ void SmtpServerEndpoint::on_closed(std::string_view) { connection_ = nullptr; }
 void SmtpServerEndpoint::flush() {
   if (connection_ == nullptr) return;
   if (session_.has_output()) {
+    if (ticket_) ticket_->note_progress();  // a reply: the session is not idle
     transport_->write(tap_ ? tap_->on_output(session_, session_.take_output()) : session_.take_output());
   }
   if (session_.wants_close()) {
@@ -108,6 +149,19 @@ void SmtpServerEndpoint::flush() {
     // The session only offers STARTTLS with a certificate, so tls_ is set.
     if (!tls_ || !transport_->start_server(tls_).ok()) connection_->close();
   }
+}
+
+std::unique_ptr<SmtpServerEndpoint> admit_through(ConnectionGate& gate, smtp::ServerPolicy& policy,
+                                                  const ServerEndpointSettings& settings,
+                                                  const sim::ConnectionInfo& info,
+                                                  std::unique_ptr<smtp::SessionObserver> observer) {
+  ConnectionGate::Admission admission = gate.admit(sim::address_part(info.peer_address));
+  if (auto* refusal = std::get_if<smtp::Reply>(&admission)) {
+    return std::make_unique<SmtpServerEndpoint>(policy, settings, info, std::move(observer), *refusal);
+  }
+  auto endpoint = std::make_unique<SmtpServerEndpoint>(policy, settings, info, std::move(observer));
+  endpoint->hold(std::get<ConnectionGate::Ticket>(std::move(admission)));
+  return endpoint;
 }
 
 }  // namespace smtplab::agents

@@ -21,9 +21,25 @@ namespace smtplab::agents {
 // Told about each server-side handshake, finished or failed (report.error).
 using ServerTlsObserver = std::function<void(const sim::ConnectionInfo&, const tls::HandshakeReport&)>;
 
+// When a request must be complete within the timeout, rather than any byte
+// restarting it (Postfix's smtpd_per_request_deadline).
+enum class PerRequestDeadline {
+  kNever,
+  kUnderStress,  // Postfix's default: ${stress?{yes}:{no}}
+  kAlways,
+};
+
 struct ServerEndpointSettings {
   smtp::ServerSettings session;
-  absl::Duration idle_timeout = absl::Minutes(5);  // RFC 5321 4.5.3.2.7
+  absl::Duration idle_timeout = absl::Minutes(5);  // RFC 5321 4.5.3.2.7; Postfix smtpd_timeout
+  // While the server is full (ConnectionGate::Stress): Postfix's
+  // smtpd_timeout = ${stress?10}{300}.
+  absl::Duration stress_idle_timeout = absl::Seconds(10);
+  PerRequestDeadline per_request_deadline = PerRequestDeadline::kUnderStress;
+  // Under a per-request deadline, each octet of DATA or BDAT text earns
+  // 1/min_data_rate seconds (Postfix smtpd_min_data_rate, 500 octets/s), so
+  // a large message at a fair rate finishes and a trickle does not.
+  std::size_t min_data_rate = 500;
   // The server's certificate. With it, STARTTLS is offered (unless the
   // session settings turn it off); without it, there is no TLS at all.
   std::shared_ptr<const tls::TlsContext> tls;
@@ -40,8 +56,12 @@ class SmtpServerEndpoint : public sim::ConnectionHandler {
                      const sim::ConnectionInfo& info, std::unique_ptr<smtp::SessionObserver> observer = nullptr,
                      std::optional<smtp::Reply> refusal = std::nullopt);
 
-  // Keeps the connection's slot at its gate taken until the endpoint goes.
+  // Keeps the connection's slot at its gate taken until the endpoint goes,
+  // and follows the gate's notices (stress, or close for a new client).
   void hold(ConnectionGate::Ticket ticket) { ticket_.emplace(std::move(ticket)); }
+
+  // The reply that replaced the greeting, if the connection was refused.
+  const std::optional<smtp::Reply>& refusal() const { return refusal_; }
 
   void on_open(sim::Connection& connection) override;
   void on_bytes(std::string_view bytes) override;
@@ -52,10 +72,19 @@ class SmtpServerEndpoint : public sim::ConnectionHandler {
   static smtp::ServerSettings session_settings(const ServerEndpointSettings& settings);
   void flush();
   void handshake_over();
+  // Runs on the connection's strand (through its sim::Waker).
+  void on_notice(const ConnectionGate::Notice& notice);
+  // The timeout and what restarts it, for the stress the gate last told.
+  void apply_timeouts();
 
   std::unique_ptr<smtp::SessionObserver> observer_;
   smtp::ServerSession session_;
   absl::Duration idle_timeout_;
+  absl::Duration stress_idle_timeout_;
+  PerRequestDeadline per_request_deadline_;
+  std::size_t min_data_rate_;
+  bool stressed_ = false;
+  bool per_request_ = false;  // the deadline in force counts per request
   std::optional<smtp::Reply> refusal_;
   std::shared_ptr<const tls::TlsContext> tls_;
   bool implicit_tls_;
@@ -66,5 +95,12 @@ class SmtpServerEndpoint : public sim::ConnectionHandler {
   std::unique_ptr<SessionTap> tap_;
   std::optional<ConnectionGate::Ticket> ticket_;
 };
+
+// The endpoint for a new connection as `gate` decides: a session that holds
+// its ticket, or, over a limit, one that says the gate's 421 and closes.
+std::unique_ptr<SmtpServerEndpoint> admit_through(ConnectionGate& gate, smtp::ServerPolicy& policy,
+                                                  const ServerEndpointSettings& settings,
+                                                  const sim::ConnectionInfo& info,
+                                                  std::unique_ptr<smtp::SessionObserver> observer = nullptr);
 
 }  // namespace smtplab::agents

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -38,7 +39,19 @@ ABSL_FLAG(bool, accept_nul, false,
           "Store a NUL in message text as it came (default: refuse with 554 5.6.0, RFC 5322 2.3)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to offer STARTTLS with; needs --tls_key");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
-ABSL_FLAG(absl::Duration, idle_timeout, absl::Minutes(5), "Close a silent client after this (RFC 5321 4.5.3.2.7)");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Minutes(5),
+          "Close a silent client after this (RFC 5321 4.5.3.2.7; Postfix smtpd_timeout)");
+ABSL_FLAG(absl::Duration, stress_idle_timeout, absl::Seconds(10),
+          "The same while every connection slot is taken (Postfix ${stress?10}{300})");
+ABSL_FLAG(std::string, per_request_deadline, "stress",
+          "When a command or message must arrive within the timeout instead of every byte restarting it: "
+          "never, stress (while full; Postfix's default) or always (Postfix smtpd_per_request_deadline)");
+ABSL_FLAG(int, min_data_rate, 500,
+          "Under a per-request deadline, message text earns one second per this many octets "
+          "(Postfix smtpd_min_data_rate)");
+ABSL_FLAG(absl::Duration, evict_idle_after, absl::Seconds(1),
+          "A new client at a full server takes the slot of a session idle this long (it gets 421), one of "
+          "the client holding the most slots if that holds two more than the newcomer; 0: never");
 
 namespace smtplab::cli {
 namespace {
@@ -92,6 +105,23 @@ int run_sink(std::vector<char*> args) {
   }
   settings.session.max_message_octets = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_message_size));
   settings.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  settings.stress_idle_timeout = absl::GetFlag(FLAGS_stress_idle_timeout);
+  if (absl::GetFlag(FLAGS_min_data_rate) < 1) {
+    std::fprintf(stderr, "smtplab sink: --min_data_rate must be at least 1\n");
+    return 2;
+  }
+  settings.min_data_rate = static_cast<std::size_t>(absl::GetFlag(FLAGS_min_data_rate));
+  const std::string deadline = absl::GetFlag(FLAGS_per_request_deadline);
+  if (deadline == "never") {
+    settings.per_request_deadline = agents::PerRequestDeadline::kNever;
+  } else if (deadline == "stress") {
+    settings.per_request_deadline = agents::PerRequestDeadline::kUnderStress;
+  } else if (deadline == "always") {
+    settings.per_request_deadline = agents::PerRequestDeadline::kAlways;
+  } else {
+    std::fprintf(stderr, "smtplab sink: --per_request_deadline must be never, stress or always\n");
+    return 2;
+  }
   settings.session.accept_nul_in_text = absl::GetFlag(FLAGS_accept_nul);
   const std::string bare = absl::GetFlag(FLAGS_bare_lf);
   if (bare == "reject") {
@@ -125,15 +155,18 @@ int run_sink(std::vector<char*> args) {
     std::fprintf(stderr, "smtplab sink: --max_connections must be at least 1, --max_connections_per_client at least 0\n");
     return 2;
   }
-  agents::ConnectionGate gate(
-      {.max_connections = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_connections)),
-       .max_per_client = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_connections_per_client))},
-      settings.session.hostname);
   const bool quiet = absl::GetFlag(FLAGS_quiet);
   std::atomic<unsigned long> connection_number{0};
 
-  sim::LoopbackRuntime runtime(absl::GetFlag(FLAGS_threads));
-  auto bound = runtime.listen(host, port, [&](const sim::ConnectionInfo& info) {
+  // The gate measures idleness on the runtime's clock, and the runtime's
+  // connections hold the gate's tickets: the runtime goes first, at the end.
+  std::optional<sim::LoopbackRuntime> runtime(std::in_place, absl::GetFlag(FLAGS_threads));
+  agents::ConnectionGate gate(
+      {.max_connections = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_connections)),
+       .max_per_client = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_connections_per_client)),
+       .evict_idle_after = absl::GetFlag(FLAGS_evict_idle_after)},
+      settings.session.hostname, runtime->clock());
+  auto bound = runtime->listen(host, port, [&](const sim::ConnectionInfo& info) {
     const unsigned long n = ++connection_number;
     std::unique_ptr<smtp::SessionObserver> printer;
     if (!quiet) {
@@ -150,18 +183,11 @@ int run_sink(std::vector<char*> args) {
         }
       };
     }
-    agents::ConnectionGate::Admission admission = gate.admit(sim::address_part(info.peer_address));
-    if (auto* refusal = std::get_if<smtp::Reply>(&admission)) {
-      if (!quiet) {
-        std::fprintf(stderr, "[%lu] S: %d %s %s\n", n, refusal->code, refusal->enhanced.c_str(),
-                     refusal->text().c_str());
-      }
-      return std::make_unique<agents::SmtpServerEndpoint>(sink, connection_settings, info, std::move(printer),
-                                                          *refusal);
+    auto endpoint = agents::admit_through(gate, sink, connection_settings, info, std::move(printer));
+    if (!quiet && endpoint->refusal()) {
+      const smtp::Reply& refusal = *endpoint->refusal();
+      std::fprintf(stderr, "[%lu] S: %d %s %s\n", n, refusal.code, refusal.enhanced.c_str(), refusal.text().c_str());
     }
-    auto endpoint =
-        std::make_unique<agents::SmtpServerEndpoint>(sink, connection_settings, info, std::move(printer));
-    endpoint->hold(std::get<agents::ConnectionGate::Ticket>(std::move(admission)));
     return endpoint;
   });
   if (!bound.ok()) {
@@ -173,7 +199,8 @@ int run_sink(std::vector<char*> args) {
                maildir.c_str(), absl::GetFlag(FLAGS_no_fsync) ? " (no fsync)" : "",
                settings.tls == nullptr ? "" : settings.implicit_tls ? ", implicit TLS" : ", STARTTLS offered");
   std::fflush(stderr);
-  runtime.run_until_signal();
+  runtime->run_until_signal();
+  runtime.reset();
   std::fprintf(stderr, "smtplab sink: stopped after storing %zu messages\n", sink.delivered());
   return 0;
 }

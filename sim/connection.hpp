@@ -14,6 +14,22 @@
 
 namespace smtplab::sim {
 
+// What restarts a connection's timeout.
+enum class TimeoutClock {
+  // Any byte in or out: the idle timeouts of RFC 5321 4.5.3.2.
+  kIdle,
+  // Only what we write (the reply that ends a request): a deadline per
+  // request, Postfix's smtpd_per_request_deadline, so that a peer trickling a
+  // byte at a time cannot hold the connection. The handler grants time for
+  // data received with extend_timeout() (Postfix's smtpd_min_data_rate).
+  kPerRequest,
+};
+
+// Runs a task on one connection's own strand, between its handler's
+// callbacks, then sends what the task queued. Callable from any thread; once
+// the connection has closed, the task is dropped.
+using Waker = std::function<void(std::function<void()> task)>;
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -23,6 +39,11 @@ class Connection {
   virtual void close() = 0;
   // How long the handler waits for the peer before on_timeout() (RFC 5321 4.5.3.2).
   virtual void set_timeout(absl::Duration timeout) = 0;
+  virtual void set_timeout_clock(TimeoutClock clock) = 0;
+  // Under TimeoutClock::kPerRequest: adds `credit` to the time left, never
+  // beyond one whole timeout. Does nothing under kIdle.
+  virtual void extend_timeout(absl::Duration credit) = 0;
+  virtual Waker waker() = 0;
   virtual std::string peer_address() const = 0;   // "127.0.0.1:54321"
   virtual std::string local_address() const = 0;
   // Unique within a run and the same at both ends: ties trace events together.

@@ -45,12 +45,11 @@ void DataReader::emit(char c) {
 }
 
 void DataReader::emit(std::string_view s) {
+  // What is kept is always the first min(octets_, max) octets; the text may
+  // have been taken part by part since (take_text), so count, not size().
+  const std::size_t before = octets_;
   octets_ += s.size();
-  if (octets_ <= limits_.max_message_octets) {
-    message_.append(s);
-  } else if (message_.size() < limits_.max_message_octets) {
-    message_.append(s.substr(0, limits_.max_message_octets - message_.size()));
-  }
+  if (before < limits_.max_message_octets) message_.append(s.substr(0, limits_.max_message_octets - before));
 }
 
 void DataReader::end_line() {

@@ -29,7 +29,8 @@ struct DataLimits {
 // Reads the message text after a 354 reply: removes dot-stuffing, finds the
 // end of data, and notes every way the text broke the rules. Keeps at most
 // max_message_octets of content (it keeps counting beyond that, so the server
-// can read the rest and answer 552 cleanly).
+// can read the rest and answer 552 cleanly), either whole (take_message) or
+// part by part as it arrives (text, clear_text).
 class DataReader {
  public:
   explicit DataReader(const DataLimits& limits) : limits_(limits) {}
@@ -47,6 +48,10 @@ class DataReader {
   bool line_too_long() const { return line_too_long_; }
   bool saw_bare_cr_or_lf() const { return bare_seen_; }
   std::string take_message() { return std::move(message_); }
+  // The text kept since the last clear_text(), for an owner that passes it on
+  // as it arrives (ServerPolicy::open_message) instead of holding it whole.
+  std::string_view text() const { return message_; }
+  void clear_text() { message_.clear(); }  // keeps the capacity for the next part
 
  private:
   enum class State { kLineStart, kDot, kDotCr, kInLine, kCr, kComplete };

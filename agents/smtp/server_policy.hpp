@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agents/smtp/command.hpp"
@@ -43,6 +45,22 @@ struct AuthAttempt {
   std::string password;
 };
 
+// Message text handed over as it arrives, for a policy that stores it on the
+// way in (the capture sink writes into its Maildir's tmp/ as the bytes come),
+// so that memory per connection stays bounded whatever the message size.
+// Destroyed without commit() (the message was refused, or the connection
+// ended first), it throws away whatever it wrote.
+class MessageWriter {
+ public:
+  virtual ~MessageWriter() = default;
+  // The next part of the text, unstuffed, in order. A failure to store it is
+  // kept and reported by commit() as its reply.
+  virtual void write(std::string_view text) = 0;
+  // The whole message is in and passed every check of the engine: store it
+  // and answer. 250 only once it is stored durably (RFC 5321 6.1).
+  virtual Reply commit() = 0;
+};
+
 class ServerPolicy {
  public:
   virtual ~ServerPolicy() = default;
@@ -60,6 +78,11 @@ class ServerPolicy {
   // The message is complete. Return 250 only once it is stored as durably as
   // the owner promises: a 250 here is the promise not to lose it (RFC 5321 6.1).
   virtual Reply on_message(const SessionState&, const Envelope&, std::string message) = 0;
+  // Message text begins (after DATA's 354, or with the first BDAT chunk). A
+  // writer returned here receives the text as it arrives, and on_message is
+  // not called for this message; null (the default) has the engine collect
+  // the whole message and call on_message.
+  virtual std::unique_ptr<MessageWriter> open_message(const SessionState&, const Envelope&) { return nullptr; }
   virtual void on_reset(const SessionState&) {}
 };
 

@@ -1,7 +1,5 @@
 #include "agents/smtp/server_session.hpp"
 
-#include <cstring>
-
 #include <algorithm>
 
 #include "base/absl_string_view.hpp"
@@ -133,12 +131,17 @@ void ServerSession::process() {
         return;  // nothing more is read: the connection ends, or TLS starts
       case Phase::kData:
         pos_ += data_->feed(available);
+        if (transaction_->intake->streaming()) {
+          // Passed on as it arrives, so only this read's text is held here.
+          transaction_->intake->add(data_->text());
+          data_->clear_text();
+        }
         if (!data_->complete()) return;
         finish_data();
         break;
       case Phase::kChunk: {
         const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_.remaining, available.size()));
-        if (!chunk_.error) transaction_->bdat_message.append(available.substr(0, take));
+        if (!chunk_.error) transaction_->intake->add(available.substr(0, take));
         pos_ += take;
         chunk_.remaining -= take;
         if (chunk_.remaining > 0) return;
@@ -362,7 +365,7 @@ void ServerSession::handle_mail(const Command& command) {
   } else {
     send(make_reply(250, "2.1.0", absl::StrCat("Sender ", command.path.to_string(), " OK")));
   }
-  transaction_.emplace();
+  transaction_ = Transaction{};
   transaction_->envelope.reverse_path = command.path;
   transaction_->envelope.mail_params = command.mail;
 }
@@ -421,11 +424,16 @@ void ServerSession::handle_data() {
                            settings_.bare_line_ending});
   // RFC 1870: the client's SIZE= is its estimate of the message.
   data_->expect_octets(envelope.mail_params.size.value_or(4096));
+  open_intake();
   phase_ = Phase::kData;
 }
 
-bool ServerSession::refuses_nul(std::string_view message) const {
-  return !settings_.accept_nul_in_text && std::memchr(message.data(), '\0', message.size()) != nullptr;
+MessageIntake& ServerSession::open_intake() {
+  return transaction_->intake.emplace(policy_.open_message(state_, transaction_->envelope));
+}
+
+bool ServerSession::refuses_nul(const MessageIntake& intake) const {
+  return !settings_.accept_nul_in_text && intake.saw_nul();
 }
 
 Reply ServerSession::nul_refused() {
@@ -437,10 +445,13 @@ Reply ServerSession::nul_refused() {
 void ServerSession::finish_data() {
   phase_ = Phase::kCommands;
   const std::size_t octets = data_->octets();
-  std::string message = data_->take_message();
+  MessageIntake& intake = *transaction_->intake;
+  if (!intake.streaming()) intake.add(data_->take_message());
   // Arrived with DATA: dot-stuffed on the wire, ended by "." (RFC 5321 4.5.2).
+  // A streamed message was handed on already: the event has its size only.
   if (observer_ != nullptr) {
-    observer_->on_event(SessionEvent{SessionEventKind::kMessageReceived, message, octets, 0, /*dot_stuffed=*/true});
+    observer_->on_event(
+        SessionEvent{SessionEventKind::kMessageReceived, intake.whole(), octets, 0, /*dot_stuffed=*/true});
   }
   const bool bare = data_->saw_bare_cr_or_lf();
   const bool too_long = data_->line_too_long();
@@ -456,13 +467,13 @@ void ServerSession::finish_data() {
     send(make_reply(554, "5.6.0", absl::StrCat("Message refused: a text line is longer than ",
                                                settings_.max_text_line_octets,
                                                " octets (RFC 5321 4.5.3.1.6)")));
-  } else if (refuses_nul(message)) {
+  } else if (refuses_nul(intake)) {
     emit(SessionEventKind::kProtocolError, "NUL in message text");
     send(nul_refused());
   } else {
-    send(policy_.on_message(state_, transaction_->envelope, std::move(message)));
+    send(intake.deliver(policy_, state_, transaction_->envelope));
   }
-  reset_transaction();
+  reset_transaction();  // an intake not delivered throws its text away
 }
 
 void ServerSession::handle_bdat(const Command& command) {
@@ -483,11 +494,13 @@ void ServerSession::handle_bdat(const Command& command) {
   } else if (transaction_->envelope.recipients.empty()) {
     chunk_.error = transaction_->rcpt_attempted ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
                                   : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)");
-  } else if (command.chunk_size > settings_.max_message_octets - transaction_->bdat_message.size()) {
+  } else if (command.chunk_size >
+             settings_.max_message_octets - (transaction_->intake ? transaction_->intake->octets() : 0)) {
     // Written as a subtraction: chunk sizes go up to 2^64-1, and a sum could wrap.
     chunk_.error = make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size (RFC 1870)");
   }
   if (transaction_) transaction_->bdat_used = true;
+  if (!chunk_.error && !transaction_->intake) open_intake();
   phase_ = Phase::kChunk;
   if (chunk_.remaining == 0) finish_chunk();
 }
@@ -502,16 +515,16 @@ void ServerSession::finish_chunk() {
     return;
   }
   if (!chunk_.last) {
-    send(make_reply(250, "2.0.0", absl::StrCat(transaction_->bdat_message.size(), " octets received")));
+    send(make_reply(250, "2.0.0", absl::StrCat(transaction_->intake->octets(), " octets received")));
     return;
   }
-  std::string message = std::move(transaction_->bdat_message);
-  emit(SessionEventKind::kMessageReceived, message, message.size());
-  if (transaction_->envelope.mail_params.body != BodyType::kBinaryMime && refuses_nul(message)) {
+  MessageIntake& intake = *transaction_->intake;
+  emit(SessionEventKind::kMessageReceived, intake.whole(), intake.octets());
+  if (transaction_->envelope.mail_params.body != BodyType::kBinaryMime && refuses_nul(intake)) {
     emit(SessionEventKind::kProtocolError, "NUL in message text");
     send(nul_refused());
   } else {
-    send(policy_.on_message(state_, transaction_->envelope, std::move(message)));
+    send(intake.deliver(policy_, state_, transaction_->envelope));
   }
   reset_transaction();
 }
@@ -553,8 +566,14 @@ void ServerSession::tls_established() {
 }
 
 void ServerSession::timed_out() {
+  close_with(make_reply(421, "4.4.2", absl::StrCat(settings_.hostname, " Error: timeout exceeded")));
+}
+
+void ServerSession::close_with(Reply reply) {
   if (phase_ == Phase::kClosing) return;
-  send(make_reply(421, "4.4.2", absl::StrCat(settings_.hostname, " Error: timeout exceeded")));
+  send(std::move(reply));
+  mark_closing();
+  reset_transaction();
 }
 
 void ServerSession::handle_auth(const Command& command) {

@@ -16,6 +16,7 @@
 #include "agents/smtp/command.hpp"
 #include "agents/smtp/data_framing.hpp"
 #include "agents/smtp/line_reader.hpp"
+#include "agents/smtp/message_intake.hpp"
 #include "agents/smtp/receive_buffer.hpp"
 #include "agents/smtp/reply.hpp"
 #include "agents/smtp/server_policy.hpp"
@@ -47,8 +48,15 @@ class ServerSession {
   bool reading_commands() const { return phase_ == Phase::kCommands || phase_ == Phase::kRefused; }
   // RFC 3207 4.2: the server forgets everything it learnt before TLS.
   void tls_established();
+  // Whether the next bytes are message text (DATA or a BDAT chunk): what
+  // earns time under a minimum data rate.
+  bool reading_message() const { return phase_ == Phase::kData || phase_ == Phase::kChunk; }
   // The owner's idle timer fired (RFC 5321 4.5.3.2.7): 421 and close.
   void timed_out();
+  // The owner ends the session now with `reply`, a 421 (RFC 5321 3.8): for
+  // instance to free a slot of a full server. A message not yet answered is
+  // thrown away, so nothing accepted is lost.
+  void close_with(Reply reply);
 
   const SessionState& state() const { return state_; }
   // Lets policies and the trace tie what they record to the connection.
@@ -79,7 +87,9 @@ class ServerSession {
     Envelope envelope;
     bool rcpt_attempted = false;  // a RCPT came, accepted or not (554 vs 503 at DATA)
     bool bdat_used = false;       // BDAT has begun: no more RCPT or DATA (RFC 3030 2)
-    std::string bdat_message;     // the chunks so far
+    // The message text so far: opened at DATA's 354 or the first accepted
+    // BDAT chunk, handed to the policy at the end of data.
+    std::optional<MessageIntake> intake;
   };
   // A BDAT chunk being read (or skipped, when its command was refused).
   struct Chunk {
@@ -107,8 +117,10 @@ class ServerSession {
   void handle_auth(const Command& command);
   void handle_auth_response(std::string_view line);
   void handle_starttls();
+  // Opens the transaction's intake, asking the policy whether it streams.
+  MessageIntake& open_intake();
   // A NUL in message text is refused unless settings_.accept_nul_in_text.
-  bool refuses_nul(std::string_view message) const;
+  bool refuses_nul(const MessageIntake& intake) const;
   static Reply nul_refused();
   void finish_data();
   void finish_chunk();

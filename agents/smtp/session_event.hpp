@@ -13,7 +13,8 @@ enum class SessionEventKind {
   kReplySent,         // server: a reply line went out
   kCommandSent,       // client: a command line went out
   kReplyReceived,     // client: a reply line arrived
-  kMessageReceived,   // server: message text complete (text = the message, octets = its size)
+  kMessageReceived,   // server: message text complete (text = the message, empty when the policy
+                      // took it as it arrived; octets = its size)
   kMessageSent,       // client: message text sent (octets = size before stuffing)
   kTlsRequested,      // either side: STARTTLS accepted, handshake must start now
   kInputDiscarded,    // server: bytes pipelined behind STARTTLS were dropped (CVE-2011-0411)

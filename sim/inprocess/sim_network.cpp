@@ -24,7 +24,13 @@ class SimNetwork::Endpoint final : public Connection {
     timeout_ = timeout;
     arm_idle_timer();
   }
-  // Receiving counts as activity; so does sending (a peer that reads is alive).
+  void set_timeout_clock(TimeoutClock clock) override { clock_ = clock; }
+  void extend_timeout(absl::Duration credit) override {
+    if (clock_ != TimeoutClock::kPerRequest) return;
+    // The deadline is last_activity_ + timeout_; the idle check looks again.
+    last_activity_ = std::min(last_activity_ + credit, net_.scheduler_.now());
+  }
+  Waker waker() override;
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
   std::uint64_t id() const override { return pair_id_; }
@@ -36,7 +42,7 @@ class SimNetwork::Endpoint final : public Connection {
   }
   void receive(std::string_view bytes) {
     if (finished_ || !handler_) return;
-    arm_idle_timer();
+    if (clock_ == TimeoutClock::kIdle) arm_idle_timer();  // receiving is activity
     handler_->on_bytes(bytes);
   }
   void finish(std::string_view why) {
@@ -85,6 +91,7 @@ class SimNetwork::Endpoint final : public Connection {
   std::string host_, peer_host_, local_, peer_;
   std::unique_ptr<ConnectionHandler> handler_;
   absl::Duration timeout_ = absl::Minutes(5);
+  TimeoutClock clock_ = TimeoutClock::kIdle;
   TimerId idle_timer_ = 0;
   absl::Duration timer_due_ = absl::ZeroDuration();
   absl::Duration last_activity_ = absl::ZeroDuration();
@@ -105,8 +112,21 @@ struct SimNetwork::Pair {
   std::vector<std::pair<int, std::optional<std::string>>> held;
 };
 
+Waker SimNetwork::Endpoint::waker() {
+  // One thread: the task runs from the scheduler, if this end still lives.
+  return [net = &net_, id = pair_id_, me = side_](std::function<void()> task) {
+    net->scheduler_.schedule(absl::ZeroDuration(), [net, id, me, task = std::move(task)] {
+      auto it = net->connections_.find(id);
+      if (it == net->connections_.end() || it->second->side[me]->finished()) return;
+      task();
+    });
+  };
+}
+
 void SimNetwork::Endpoint::send(std::string_view bytes) {
   if (finished_ || close_sent_ || bytes.empty()) return;
+  // Per request, the reply that ends one starts the next one's deadline.
+  if (clock_ == TimeoutClock::kPerRequest) arm_idle_timer();
   Scheduler& s = net_.scheduler_;
   const LinkProperties& link = net_.link(host_, peer_host_);
   const absl::Duration start = std::max(s.now(), busy_until_);

@@ -25,6 +25,9 @@ class TranslatedConnection final : public Connection {
   void send(std::string_view bytes) override { inner_.send(bytes); }
   void close() override { inner_.close(); }
   void set_timeout(absl::Duration t) override { inner_.set_timeout(t); }
+  void set_timeout_clock(TimeoutClock c) override { inner_.set_timeout_clock(c); }
+  void extend_timeout(absl::Duration credit) override { inner_.extend_timeout(credit); }
+  Waker waker() override { return inner_.waker(); }
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
   std::uint64_t id() const override { return inner_.id(); }

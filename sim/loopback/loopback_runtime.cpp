@@ -49,8 +49,11 @@ std::uint64_t next_connection_id() {
 // smtp-source; see bench/).
 class TcpConnection final : public Connection, public std::enable_shared_from_this<TcpConnection> {
  public:
+  // `runtime_open` turns false when the runtime starts to go away: from then
+  // on wakers drop their tasks instead of posting into a dying io_context.
   TcpConnection(tcp::socket socket, std::unique_ptr<ConnectionHandler> handler, const ListenerSettings& settings,
-                std::function<void()> on_finish, std::string peer, std::string local, std::uint64_t id)
+                std::function<void()> on_finish, std::string peer, std::string local, std::uint64_t id,
+                std::shared_ptr<const std::atomic<bool>> runtime_open)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         handler_(std::move(handler)),
@@ -59,7 +62,8 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
         on_finish_(std::move(on_finish)),
         peer_(std::move(peer)),
         local_(std::move(local)),
-        id_(id) {}
+        id_(id),
+        runtime_open_(std::move(runtime_open)) {}
 
   void start() {
     last_activity_ = Clock::now();
@@ -76,6 +80,26 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
     timeout_ = to_chrono(timeout);
     // A shorter timeout must not wait for the longer deadline already set.
     if (!finished_ && last_activity_ + timeout_ < deadline_) wait_for_deadline(last_activity_ + timeout_);
+  }
+  void set_timeout_clock(TimeoutClock clock) override { clock_ = clock; }
+  void extend_timeout(absl::Duration credit) override {
+    if (clock_ != TimeoutClock::kPerRequest) return;
+    // The deadline is last_activity_ + timeout_: moving the start on, but
+    // not past now, adds time without ever leaving more than a timeout.
+    last_activity_ = std::min(last_activity_ + std::chrono::duration_cast<Clock::duration>(to_chrono(credit)),
+                              Clock::now());
+  }
+  Waker waker() override {
+    return [weak = weak_from_this(), executor = socket_.get_executor(),
+            open = runtime_open_](std::function<void()> task) {
+      if (!open->load()) return;
+      asio::post(executor, [weak, task = std::move(task)] {
+        const auto self = weak.lock();
+        if (!self || self->finished_) return;
+        task();
+        self->after_callback();
+      });
+    };
   }
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
@@ -133,7 +157,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
       finish(ec == asio::error::eof ? "closed by peer" : ec.message());
       return;
     }
-    last_activity_ = Clock::now();
+    if (clock_ == TimeoutClock::kIdle) last_activity_ = Clock::now();
     handler_->on_bytes(std::string_view(buffer_.data(), n));
     after_callback();
   }
@@ -184,7 +208,9 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   std::string peer_;
   std::string local_;
   std::uint64_t id_;
-  Clock::time_point last_activity_;
+  std::shared_ptr<const std::atomic<bool>> runtime_open_;
+  TimeoutClock clock_ = TimeoutClock::kIdle;
+  Clock::time_point last_activity_;  // what the timeout counts from
   Clock::time_point deadline_;
   std::array<char, 16 * 1024> buffer_;  // not zeroed: read_some fills what it reports
   std::string pending_;
@@ -240,6 +266,8 @@ class RealTimeClock final : public Clock {
 
 struct LoopbackRuntime::Impl {
   explicit Impl(int n) : io(n), threads(n), clock(io) {}
+  // False from the start of ~LoopbackRuntime (see TcpConnection).
+  std::shared_ptr<std::atomic<bool>> open = std::make_shared<std::atomic<bool>>(true);
   asio::io_context io;
   int threads;
   RealTimeClock clock;
@@ -276,7 +304,7 @@ struct LoopbackRuntime::Impl {
           auto connection =
               std::make_shared<TcpConnection>(std::move(socket), std::move(handler), settings,
                                               [counter = active] { --*counter; }, info.peer_address,
-                                              info.local_address, info.connection_id);
+                                              info.local_address, info.connection_id, open);
           asio::dispatch(executor, [connection] { connection->start(); });
           accept(acceptor, factory, settings, active, local);
         });
@@ -284,7 +312,7 @@ struct LoopbackRuntime::Impl {
 };
 
 LoopbackRuntime::LoopbackRuntime(int threads) : impl_(std::make_unique<Impl>(threads < 1 ? 1 : threads)) {}
-LoopbackRuntime::~LoopbackRuntime() = default;
+LoopbackRuntime::~LoopbackRuntime() { impl_->open->store(false); }
 
 absl::StatusOr<int> LoopbackRuntime::listen(const std::string& host, int port, HandlerFactory factory,
                                             ListenerSettings settings) {
@@ -326,7 +354,7 @@ void LoopbackRuntime::connect(const std::string& host, int port, std::unique_ptr
     }
   }
   auto owned = std::make_shared<std::unique_ptr<ConnectionHandler>>(std::move(handler));
-  auto on_connected = [stream, owned](beast::error_code ec) {
+  auto on_connected = [stream, owned, open = impl_->open](beast::error_code ec) {
     if (ec) {
       (*owned)->on_closed(absl::StrCat("cannot connect: ", ec.message()));
       return;
@@ -339,7 +367,8 @@ void LoopbackRuntime::connect(const std::string& host, int port, std::unique_ptr
     std::string peer = endpoint_text(stream->socket().remote_endpoint(ignored));
     std::string local = endpoint_text(stream->socket().local_endpoint(ignored));
     auto connection = std::make_shared<TcpConnection>(stream->release_socket(), std::move(*owned), ListenerSettings{},
-                                                      [] {}, std::move(peer), std::move(local), next_connection_id());
+                                                      [] {}, std::move(peer), std::move(local), next_connection_id(),
+                                                      open);
     connection->start();
   };
   beast::error_code ec;

@@ -1,8 +1,10 @@
 // Fuzz target: a server session fed arbitrary client bytes in arbitrary
-// pieces, with every feature on. It must never crash, never buffer without
-// bound, and every reply it writes must be a well-formed SMTP reply.
+// pieces, with every feature on, its policy taking the text whole or as it
+// arrives. It must never crash, never buffer without bound, and every reply
+// it writes must be a well-formed SMTP reply.
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -11,8 +13,34 @@
 
 namespace {
 
+// Takes the text as it arrives (ServerPolicy::open_message); the session
+// must never pass on more than the size limit, nor commit twice.
+class LimitedWriter : public smtplab::smtp::MessageWriter {
+ public:
+  void write(std::string_view text) override {
+    written_ += text.size();
+    if (written_ > 4096 || committed_) std::abort();
+  }
+  smtplab::smtp::Reply commit() override {
+    if (committed_) std::abort();
+    committed_ = true;
+    return smtplab::smtp::make_reply(250, "2.0.0", "ok");
+  }
+
+ private:
+  std::size_t written_ = 0;
+  bool committed_ = false;
+};
+
 class AcceptAll : public smtplab::smtp::ServerPolicy {
  public:
+  explicit AcceptAll(bool streaming) : streaming_(streaming) {}
+  std::unique_ptr<smtplab::smtp::MessageWriter> open_message(const smtplab::smtp::SessionState&,
+                                                             const smtplab::smtp::Envelope& e) override {
+    if (e.recipients.empty()) std::abort();
+    if (!streaming_) return nullptr;
+    return std::make_unique<LimitedWriter>();
+  }
   std::optional<smtplab::smtp::Reply> on_auth(const smtplab::smtp::SessionState&,
                                               const smtplab::smtp::AuthAttempt& a) override {
     if (a.user == "u") return std::nullopt;
@@ -23,6 +51,9 @@ class AcceptAll : public smtplab::smtp::ServerPolicy {
     if (e.recipients.empty() || message.size() > 4096) std::abort();  // the session must enforce both
     return smtplab::smtp::make_reply(250, "2.0.0", "ok");
   }
+
+ private:
+  bool streaming_;
 };
 
 }  // namespace
@@ -37,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   settings.max_message_octets = 4096;
   settings.max_recipients = 5;
   settings.bare_line_ending = static_cast<BareLineEnding>(data[0] % 3);
-  AcceptAll policy;
+  AcceptAll policy(/*streaming=*/(data[0] / 3) % 2 == 1);
   ServerSession session(policy, settings, "fuzz");
   session.start();
   ReplyParser replies;
