@@ -6,7 +6,8 @@
 
 namespace smtplab::agents {
 
-void SessionTracer::record(sim::EventKind kind, std::string_view text, int code, std::string explain) {
+void SessionTracer::record(sim::EventKind kind, std::string_view text, int code, std::string explain,
+                           sim::TraceEvent::Details details) {
   if (!trace_.wants(kind)) return;
   sim::TraceEvent e;
   e.kind = kind;
@@ -17,6 +18,7 @@ void SessionTracer::record(sim::EventKind kind, std::string_view text, int code,
   e.text = std::string(text);
   e.code = code;
   e.explain = std::move(explain);
+  e.details = std::move(details);
   trace_.record(std::move(e));
 }
 
@@ -26,14 +28,17 @@ void SessionTracer::on_event(const smtp::SessionEvent& ev) {
     case K::kCommandReceived:
     case K::kCommandSent: {
       const std::string verb = absl::AsciiStrToLower(av(ev.text.substr(0, ev.text.find(' '))));
-      record(sim::EventKind::kSmtpCommand, ev.text, 0, absl::StrCat("command.", verb));
+      record(sim::EventKind::kSmtpCommand, ev.text, 0,
+             ev.reason.empty() ? absl::StrCat("command.", verb) : absl::StrCat("command.", verb, ".", av(ev.reason)));
       break;
     }
     case K::kReplySent:
     case K::kReplyReceived:
       // "reply.451", refined where the decision was made: "reply.451.greylisted".
       record(sim::EventKind::kSmtpReply, ev.text, ev.code,
-             ev.reason.empty() ? absl::StrCat("reply.", ev.code) : absl::StrCat("reply.", ev.code, ".", av(ev.reason)));
+             ev.reason.empty() ? absl::StrCat("reply.", ev.code) : absl::StrCat("reply.", ev.code, ".", av(ev.reason)),
+             ev.answers.empty() ? sim::TraceEvent::Details{}
+                                : sim::TraceEvent::Details{{sim::detail_key::kAnswers, std::string(ev.answers)}});
       break;
     case K::kMessageReceived:
     case K::kMessageSent:

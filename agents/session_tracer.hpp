@@ -19,7 +19,8 @@ class SessionTracer : public smtp::SessionObserver {
   void on_event(const smtp::SessionEvent& event) override;
 
  private:
-  void record(sim::EventKind kind, std::string_view text, int code, std::string explain);
+  void record(sim::EventKind kind, std::string_view text, int code, std::string explain,
+              sim::TraceEvent::Details details = {});
   sim::Trace& trace_;
   std::string host_, agent_, peer_;
   std::uint64_t connection_;

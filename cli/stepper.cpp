@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <set>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "cli/scenario_cli.hpp"
@@ -107,11 +108,14 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
       std::printf("    %s\n", reply_colored(all[i], style).c_str());
     }
     const sim::TraceEvent& last = all[step.last];
-    const std::string why = scenarios::explain_event(last);
-    // In a pipe each reply code is explained once (its enhanced code and the
-    // text vary; the meaning does not), everything else once per text.
+    const std::string why = scenarios::explain_reply_lines(
+        std::span<const sim::TraceEvent>(all).subspan(step.first, step.last - step.first + 1));
+    // In a pipe each reply code is explained once for each thing it answers
+    // (its enhanced code and text vary; the meaning does not), everything
+    // else once per text.
+    const std::string* answers = last.detail(sim::detail_key::kAnswers);
     const std::string key = last.kind == sim::EventKind::kSmtpReply && last.code != 451 && last.code != 554
-                                ? absl::StrCat("reply.", last.code)
+                                ? absl::StrCat("reply.", last.code, ".", answers == nullptr ? "" : *answers)
                                 : why;
     if (!why.empty() && (always_explain || explained.insert(key).second)) {
       std::printf("%s", style.dim(wrap_paragraph(why, "      ")).c_str());

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "agents/smtp/reply_answers.hpp"
 #include "agents/smtp/reply_reason.hpp"
 #include "base/absl_string_view.hpp"
 
@@ -101,10 +102,113 @@ const std::map<std::string, std::string>& commands() {
       {"quit", "QUIT ends the session; the server answers 221 and closes (RFC 5321 4.1.1.10)."},
       {"vrfy", "VRFY asks whether an address exists; most servers answer 252 so as not to help spammers (RFC 5321 3.5.3)."},
       {"expn", "EXPN asks for a mailing list's members; usually refused (RFC 5321 3.5.2)."},
-      {"auth", "AUTH logs in with a SASL mechanism; PLAIN and LOGIN send the password in base64, so it must only happen over TLS (RFC 4954)."},
+      {"auth", "AUTH logs in with a SASL mechanism (RFC 4954). This one is sent inside TLS, so the password, which PLAIN and LOGIN only base64-encode, is encrypted on the wire."},
       {"starttls", "STARTTLS upgrades the connection to TLS; afterwards the client says EHLO again and the server forgets everything from before (RFC 3207)."},
   };
   return *c;
+}
+
+// One line of a 250 reply to EHLO names an extension (RFC 5321 4.1.1.1).
+const std::map<std::string, std::string>& extensions() {
+  static const auto* x = new std::map<std::string, std::string>{
+      {"PIPELINING", "PIPELINING: the client may send several commands without waiting for each reply, then read the replies in order (RFC 2920)."},
+      {"SIZE", "SIZE: the largest message this server accepts, in octets; a client may announce a message's size with MAIL FROM's SIZE= so that one too large is refused before it is sent (RFC 1870)."},
+      {"8BITMIME", "8BITMIME: message text may carry 8-bit octets, declared with BODY=8BITMIME (RFC 6152)."},
+      {"SMTPUTF8", "SMTPUTF8: addresses and header fields may be written in UTF-8 (RFC 6531)."},
+      {"CHUNKING", "CHUNKING: the message may go in BDAT chunks of a stated size instead of DATA, with no dot-stuffing (RFC 3030)."},
+      {"BINARYMIME", "BINARYMIME: with BDAT the text may be binary, NULs included (RFC 3030 3)."},
+      {"DSN", "DSN: the client may ask, per recipient, for delivery status notifications (NOTIFY=, RET=, ENVID=; RFC 3461)."},
+      {"ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES: replies carry a second code such as 2.1.5 that says precisely what happened (RFC 2034, RFC 3463)."},
+      {"STARTTLS", "STARTTLS: the client may turn this connection into a TLS one before it sends anything private (RFC 3207)."},
+      {"AUTH", "AUTH: the server accepts logins with the SASL mechanisms listed (RFC 4954)."},
+      {"HELP", "HELP: the server answers the HELP command with text for people (RFC 5321 4.1.1.8)."},
+      {"REQUIRETLS", "REQUIRETLS: the client may require TLS on every later hop of this message (RFC 8689)."},
+  };
+  return *x;
+}
+
+// "250-SIZE 10240000" -> "SIZE"; "250 HELP" -> "HELP".
+std::string reply_keyword(std::string_view line) {
+  if (line.size() < 5) return {};
+  std::string_view rest = line.substr(4);
+  return absl::AsciiStrToUpper(av(rest.substr(0, rest.find(' '))));
+}
+
+// A reply explained by what it answers (the trace's "answers" detail), or
+// empty when the context adds nothing to the code's own meaning.
+std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string& answers) {
+  namespace to = smtp::reply_answers;
+  const int code = e.code;
+  const bool positive = code >= 200 && code < 400;
+  if (positive) {
+    if (answers == to::kGreeting) {
+      return "The server's greeting: it is ready. In SMTP the server speaks first, and the client waits for this "
+             "line before it says anything (RFC 5321 3.1, 4.2).";
+    }
+    if (answers == "EHLO") {
+      const std::string keyword = reply_keyword(e.text);
+      if (auto it = extensions().find(keyword); it != extensions().end()) {
+        return absl::StrCat("One line of the EHLO reply, naming an extension the client may use: ", it->second);
+      }
+      const bool last = e.text.size() > 3 && e.text[3] == ' ';
+      return absl::StrCat("The answer to EHLO: the server names itself and greets the client",
+                          last ? "; with no more lines, it offers no extensions"
+                               : "; each line after this one names an extension the client may use",
+                          " (RFC 5321 4.1.1.1).");
+    }
+    if (answers == "HELO") {
+      return "The answer to HELO: a greeting with no list of extensions, since HELO predates ESMTP; the session "
+             "goes on in plain RFC 5321 SMTP (RFC 5321 4.1.1.1).";
+    }
+    if (answers == "MAIL") {
+      return "The server accepts this envelope sender: a mail transaction has begun, and the recipients come next "
+             "(RFC 5321 4.1.1.2). Nothing is stored yet.";
+    }
+    if (answers == "RCPT") {
+      return "The server accepts this recipient. Each RCPT gets a reply of its own, so one refused recipient does "
+             "not stop the others (RFC 5321 4.1.1.3). The message itself has not been sent yet.";
+    }
+    if (answers == "DATA" && code == 354) {
+      return "The answer to DATA: go ahead, send the message text, then a line with a single dot (RFC 5321 4.1.1.4).";
+    }
+    if (answers == to::kEndOfData || answers == to::kLastChunk) {
+      return absl::StrCat("The answer to the ", answers == to::kEndOfData ? "final dot" : "last BDAT chunk",
+                          ": the server has stored the message and taken responsibility for it; it will deliver "
+                          "it or bounce it, and the client may forget it (RFC 5321 4.2.5, 6.1).");
+    }
+    if (answers == "BDAT") {
+      return "The server has this chunk; the message is complete only after the chunk sent with BDAT ... LAST "
+             "(RFC 3030 2).";
+    }
+    if (answers == "RSET") {
+      return "The transaction is abandoned: sender and recipients are forgotten, and the session goes on "
+             "(RFC 5321 4.1.1.5).";
+    }
+    if (answers == "NOOP") return "Nothing to do: the server is there and listening (RFC 5321 4.1.1.9).";
+    if (answers == "STARTTLS") {
+      return "The answer to STARTTLS: go ahead; the TLS handshake follows at once on this same connection, and "
+             "SMTP starts again inside it (RFC 3207 4).";
+    }
+    return {};
+  }
+  // A refusal: what it refuses depends on what it answers.
+  if (answers == to::kGreeting) return "It is the greeting: the server will not take mail on this connection at all.";
+  if (answers == to::kNothing) return "The server says it unasked, and closes the connection (RFC 5321 3.8).";
+  if (answers == "MAIL") return "It answers MAIL FROM: no transaction has begun.";
+  if (answers == "RCPT") {
+    return "It answers RCPT TO: only this recipient is refused; the transaction goes on with any others "
+           "(RFC 5321 4.1.1.3).";
+  }
+  if (answers == "DATA") return "It answers DATA: no message text may follow.";
+  if (answers == to::kEndOfData || answers == to::kLastChunk) {
+    return code < 500 ? "It answers the message text: the server did not take the message, so the sender keeps it "
+                        "and tries again later (RFC 5321 4.5.4.1)."
+                      : "It answers the message text: the message is refused for good, so the sender returns it to "
+                        "its author with a bounce (RFC 5321 4.2.5, 6.1).";
+  }
+  if (answers == to::kAuthResponse) return "It answers a line of the AUTH exchange, which ends here.";
+  if (!answers.empty() && answers != "UNKNOWN") return absl::StrCat("It answers ", answers, ".");
+  return {};
 }
 
 std::string detail(const sim::TraceEvent& e, const char* name) {
@@ -220,6 +324,20 @@ std::string explain_reply_reason(std::string_view reason) {
   return {};
 }
 
+std::string explain_reply_lines(std::span<const sim::TraceEvent> lines) {
+  if (lines.empty()) return {};
+  if (lines.size() == 1 || detail(lines.front(), sim::detail_key::kAnswers) != "EHLO") {
+    return explain_event(lines.back());
+  }
+  std::string out = explain_event(lines.front());
+  for (const sim::TraceEvent& line : lines.subspan(1)) {
+    if (auto it = extensions().find(reply_keyword(line.text)); it != extensions().end()) {
+      absl::StrAppend(&out, " ", it->second);
+    }
+  }
+  return out;
+}
+
 std::string explain_event(const sim::TraceEvent& e) {
   using K = sim::EventKind;
   // No default: a kind added to sim/trace/trace_kinds.hpp without an
@@ -229,6 +347,12 @@ std::string explain_event(const sim::TraceEvent& e) {
       std::string out = explain_reply_code(e.code).value_or(
           "The server's answer: three digits whose first says success (2), go on (3), try later (4) or give up "
           "(5), then text for people (RFC 5321 4.2).");
+      // What it answers says more than the code: a positive reply is
+      // explained by its command alone, a refusal by both.
+      if (const std::string in_context = explain_reply_in_context(e, detail(e, sim::detail_key::kAnswers));
+          !in_context.empty()) {
+        out = e.code < 400 ? in_context : absl::StrCat(out, " ", in_context);
+      }
       // "451 4.7.1 ..." -> the enhanced code, when the reply has one.
       const std::vector<std::string> words = absl::StrSplit(e.text, ' ');
       if (words.size() > 1 && words[0].size() == 3 && words[1].size() >= 5) {
@@ -245,6 +369,12 @@ std::string explain_event(const sim::TraceEvent& e) {
       return out;
     }
     case K::kSmtpCommand: {
+      if (e.explain == absl::StrCat("command.auth.", smtp::reply_reason::kInClear)) {
+        return "AUTH logs in with a SASL mechanism (RFC 4954), and here it happens in the clear, without TLS: "
+               "PLAIN and LOGIN only base64-encode the password, so anyone on the path can read it (decode the "
+               "line above). This server allows it; a real submission server refuses AUTH until STARTTLS (RFC "
+               "4954 4 lets it insist on encryption, and RFC 8314 recommends implicit TLS on port 465).";
+      }
       const std::string verb = absl::AsciiStrToLower(e.text.substr(0, e.text.find(' ')));
       auto it = commands().find(verb);
       return it == commands().end() ? "A line the server did not recognize as a command." : it->second;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,10 @@ std::optional<std::string> explain_enhanced_code(const std::string& code);
 std::optional<std::string> explain_query(const std::string& what);
 // One paragraph about this event: what happened and why, with the RFC.
 std::string explain_event(const sim::TraceEvent& event);
+// One paragraph about the lines of one multi-line reply, shown together (the
+// stepper's step): the answer to EHLO with what each extension offers;
+// otherwise what the last line says.
+std::string explain_reply_lines(std::span<const sim::TraceEvent> lines);
 
 // What a reply's refinement means (smtp::Reply::reason, agents/smtp/reply_reason.hpp):
 // "greylisted" -> a sentence about greylisting; empty for a reason it does not know.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace smtplab::scenarios {
 namespace {
 
@@ -48,6 +50,68 @@ TEST(ExplanationsTest, GreylistReplyIsExplainedByItsRefinement) {
   ASSERT_TRUE(explain_query("reply.451.greylisted").has_value());
   EXPECT_NE(explain_query("reply.451.greylisted")->find("RFC 6647"), std::string::npos);
   EXPECT_FALSE(explain_query("reply.451.banana").has_value());
+}
+
+sim::TraceEvent reply_to(std::string answers, int code, std::string text) {
+  sim::TraceEvent e;
+  e.kind = sim::EventKind::kSmtpReply;
+  e.code = code;
+  e.text = std::move(text);
+  e.explain = absl::StrCat("reply.", code);
+  e.details = {{sim::detail_key::kAnswers, std::move(answers)}};
+  return e;
+}
+
+// A reply is explained by what it answers, not by its code alone: the same
+// 250 lists extensions after EHLO (RFC 5321 4.1.1.1), takes a sender after
+// MAIL (4.1.1.2) or one recipient after RCPT (4.1.1.3), and only after the
+// final dot means the server is responsible for the message (6.1).
+TEST(ExplanationsTest, ReplyIsExplainedByWhatItAnswers) {
+  const std::string responsible = "taken responsibility";
+  const std::string to_ehlo = explain_event(reply_to("EHLO", 250, "250-mx.example.net greets c.example"));
+  EXPECT_NE(to_ehlo.find("The answer to EHLO"), std::string::npos) << to_ehlo;
+  EXPECT_EQ(to_ehlo.find(responsible), std::string::npos) << to_ehlo;
+  const std::string to_mail = explain_event(reply_to("MAIL", 250, "250 2.1.0 Sender <a@b> OK"));
+  EXPECT_NE(to_mail.find("envelope sender"), std::string::npos) << to_mail;
+  EXPECT_NE(to_mail.find("RFC 5321 4.1.1.2"), std::string::npos) << to_mail;
+  EXPECT_EQ(to_mail.find(responsible), std::string::npos) << to_mail;
+  const std::string to_rcpt = explain_event(reply_to("RCPT", 250, "250 2.1.5 Recipient <b@c> OK"));
+  EXPECT_NE(to_rcpt.find("accepts this recipient"), std::string::npos) << to_rcpt;
+  EXPECT_EQ(to_rcpt.find(responsible), std::string::npos) << to_rcpt;
+  const std::string to_dot = explain_event(reply_to("end_of_data", 250, "250 2.0.0 Ok: queued as Q1"));
+  EXPECT_NE(to_dot.find(responsible), std::string::npos) << to_dot;
+  EXPECT_NE(explain_event(reply_to("greeting", 220, "220 mx ESMTP")).find("greeting"), std::string::npos);
+  EXPECT_NE(explain_event(reply_to("STARTTLS", 220, "220 2.0.0 Ready")).find("TLS handshake"), std::string::npos);
+  // One line of the EHLO reply is explained as the extension it names.
+  const std::string size = explain_event(reply_to("EHLO", 250, "250-SIZE 10240000"));
+  EXPECT_NE(size.find("RFC 1870"), std::string::npos) << size;
+}
+
+// A refusal keeps the code's meaning and says what it refuses: one
+// recipient (RFC 5321 4.1.1.3), or the message, kept by the sender for a
+// 4xx (4.5.4.1) and returned for a 5xx.
+TEST(ExplanationsTest, RefusalSaysWhatItRefuses) {
+  const std::string rcpt = explain_event(reply_to("RCPT", 550, "550 5.1.1 No such user"));
+  EXPECT_NE(rcpt.find("only this recipient is refused"), std::string::npos) << rcpt;
+  EXPECT_NE(rcpt.find("mailbox unavailable"), std::string::npos) << rcpt;  // the code's own meaning stays
+  const std::string later = explain_event(reply_to("end_of_data", 451, "451 4.3.0 cannot store"));
+  EXPECT_NE(later.find("tries again later"), std::string::npos) << later;
+  const std::string never = explain_event(reply_to("end_of_data", 554, "554 5.6.0 bare LF"));
+  EXPECT_NE(never.find("bounce"), std::string::npos) << never;
+  const std::string unasked = explain_event(reply_to("nothing", 421, "421 4.4.2 timeout"));
+  EXPECT_NE(unasked.find("unasked"), std::string::npos) << unasked;
+}
+
+// The stepper shows the EHLO reply's lines as one step: its explanation
+// covers every extension listed, and not the last line alone.
+TEST(ExplanationsTest, MultiLineEhloReplyIsExplainedWhole) {
+  const std::vector<sim::TraceEvent> lines = {reply_to("EHLO", 250, "250-mx greets c"),
+                                              reply_to("EHLO", 250, "250-PIPELINING"),
+                                              reply_to("EHLO", 250, "250-STARTTLS"),
+                                              reply_to("EHLO", 250, "250 HELP")};
+  const std::string all = explain_reply_lines(lines);
+  EXPECT_EQ(all.rfind("The answer to EHLO", 0), 0u) << all;
+  for (const char* rfc : {"RFC 2920", "RFC 3207", "RFC 5321 4.1.1.8"}) EXPECT_NE(all.find(rfc), std::string::npos) << rfc;
 }
 
 TEST(ExplanationsTest, QueueWaitSaysWhen) {

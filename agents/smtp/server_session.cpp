@@ -52,7 +52,8 @@ void ServerSession::send(Reply reply) {
       observer_->on_event(SessionEvent{.kind = SessionEventKind::kReplySent,
                                        .text = written.substr(0, eol),
                                        .code = reply.code,
-                                       .reason = reply.reason});
+                                       .reason = reply.reason,
+                                       .answers = answering_});
       written.remove_prefix(eol + 2);
     }
   }
@@ -82,6 +83,7 @@ std::string ServerSession::take_output() {
 
 void ServerSession::start() {
   state_.tls_active = settings_.implicit_tls;
+  answering_ = reply_answers::kGreeting;
   if (auto refusal = policy_.on_connect(state_)) {
     // RFC 5321 3.1: a 554 greeting; the server then waits for QUIT and answers
     // 503 to anything else. A 421 closes at once.
@@ -161,6 +163,9 @@ void ServerSession::process() {
 }
 
 void ServerSession::handle_line(const CommandLine& line) {
+  answering_ = phase_ == Phase::kAuthExchange
+                   ? std::string_view(reply_answers::kAuthResponse)
+                   : verb_name(verb_from_word(line.text.substr(0, line.text.find(' '))));
   // Any reply but 334 ends a SASL exchange (RFC 4954 4), errors included.
   auto refuse = [&](Reply reply) {
     if (phase_ == Phase::kAuthExchange) phase_ = Phase::kCommands;
@@ -183,7 +188,13 @@ void ServerSession::handle_line(const CommandLine& line) {
     send_error(make_reply(500, "5.5.2", "Line too long (RFC 5321 4.5.3.1.4)"));
     return;
   }
-  emit(SessionEventKind::kCommandReceived, line.text);
+  if (answering_ == verb_name(Verb::kAuth) && !state_.tls_active && observer_ != nullptr) {
+    // Said so where it is known: the password crosses this link in plaintext.
+    observer_->on_event(
+        SessionEvent{.kind = SessionEventKind::kCommandReceived, .text = line.text, .reason = reply_reason::kInClear});
+  } else {
+    emit(SessionEventKind::kCommandReceived, line.text);
+  }
   if ((line.bare_lf || line.bare_cr) && settings_.bare_line_ending == BareLineEnding::kReject) {
     refuse(make_reply(500, "5.5.2", "Bare CR or LF in command line; lines end with CRLF (RFC 5321 2.3.8)"));
     return;
@@ -444,6 +455,7 @@ Reply ServerSession::nul_refused() {
 
 void ServerSession::finish_data() {
   phase_ = Phase::kCommands;
+  answering_ = reply_answers::kEndOfData;
   const std::size_t octets = data_->octets();
   MessageIntake& intake = *transaction_->intake;
   if (!intake.streaming()) intake.add(data_->take_message());
@@ -519,6 +531,7 @@ void ServerSession::finish_chunk() {
     return;
   }
   MessageIntake& intake = *transaction_->intake;
+  answering_ = reply_answers::kLastChunk;
   emit(SessionEventKind::kMessageReceived, intake.whole(), intake.octets());
   if (transaction_->envelope.mail_params.body != BodyType::kBinaryMime && refuses_nul(intake)) {
     emit(SessionEventKind::kProtocolError, "NUL in message text");
@@ -571,9 +584,9 @@ void ServerSession::timed_out() {
 
 void ServerSession::close_with(Reply reply) {
   if (phase_ == Phase::kClosing) return;
+  answering_ = reply_answers::kNothing;
   send(std::move(reply));
   mark_closing();
-  reset_transaction();
 }
 
 void ServerSession::handle_auth(const Command& command) {

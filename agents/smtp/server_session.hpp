@@ -18,6 +18,7 @@
 #include "agents/smtp/line_reader.hpp"
 #include "agents/smtp/message_intake.hpp"
 #include "agents/smtp/receive_buffer.hpp"
+#include "agents/smtp/reply_answers.hpp"
 #include "agents/smtp/reply.hpp"
 #include "agents/smtp/server_policy.hpp"
 #include "agents/smtp/server_settings.hpp"
@@ -55,7 +56,7 @@ class ServerSession {
   void timed_out();
   // The owner ends the session now with `reply`, a 421 (RFC 5321 3.8): for
   // instance to free a slot of a full server. A message not yet answered is
-  // thrown away, so nothing accepted is lost.
+  // never committed (nothing is read any more), so nothing accepted is lost.
   void close_with(Reply reply);
 
   const SessionState& state() const { return state_; }
@@ -152,6 +153,8 @@ class ServerSession {
   std::string out_;
   CommandLineReader reader_;
   int errors_ = 0;
+  // What the next reply answers, for the observer (reply_answers.hpp).
+  std::string_view answering_ = reply_answers::kNothing;
 };
 
 }  // namespace smtplab::smtp

@@ -392,6 +392,32 @@ TEST(ServerSessionObserverTest, MessageEventSaysDataOrBdat) {
   EXPECT_EQ(seen.stuffed, (std::vector<bool>{true, false}));
 }
 
+// Each reply event says what it answers (reply_answers.hpp), so that the
+// trace can explain a 250 by its command: the greeting (RFC 5321 3.1), each
+// command by its verb, DATA's final dot, BDAT's last chunk (RFC 3030 2), and
+// a timeout's 421 said unasked (RFC 5321 3.8).
+TEST(ServerSessionObserverTest, ReplyEventsSayWhatTheyAnswer) {
+  struct Seen : SessionObserver {
+    std::vector<std::pair<int, std::string>> replies;
+    void on_event(const SessionEvent& e) override {
+      if (e.kind == SessionEventKind::kReplySent) replies.emplace_back(e.code, std::string(e.answers));
+    }
+  } seen;
+  testing::RecordingPolicy policy;
+  ServerSession s(policy, ServerSettings{}, "192.0.2.7:4000", &seen);
+  s.start();
+  s.receive("HELO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+  s.receive("Subject: x\r\n\r\nhi\r\n.\r\n");
+  s.receive("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 2\r\nhiBDAT 3 LAST\r\nyou");
+  s.receive("RSET\r\nBOGUS\r\n");
+  s.timed_out();
+  using P = std::pair<int, std::string>;
+  EXPECT_EQ(seen.replies, (std::vector<P>{{220, "greeting"}, {250, "HELO"}, {250, "MAIL"}, {250, "RCPT"},
+                                          {354, "DATA"}, {250, "end_of_data"}, {250, "MAIL"}, {250, "RCPT"},
+                                          {250, "BDAT"}, {250, "bdat_last"}, {250, "RSET"}, {500, "UNKNOWN"},
+                                          {421, "nothing"}}));
+}
+
 }  // namespace
 }  // namespace smtplab::smtp
 

@@ -28,7 +28,9 @@ struct SessionEvent {
   std::size_t octets = 0;
   int code = 0;  // reply code for reply events
   bool dot_stuffed = false;  // message events: sent with DATA (stuffed), not BDAT
-  std::string_view reason;   // reply events: why it was given (Reply::reason), if said
+  std::string_view reason;   // reply events: why it was given (Reply::reason), if said; an AUTH
+                             // command: in_clear when sent without TLS (reply_reason.hpp)
+  std::string_view answers;  // a server's reply events: what it answers (reply_answers.hpp)
 };
 
 class SessionObserver {

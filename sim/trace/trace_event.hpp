@@ -26,7 +26,8 @@ struct TraceEvent {
   int code = 0;                  // the reply code, for replies
   std::string explain;           // stable explanation key, e.g. "reply.451.greylisted"
   // Extra facts as name/value pairs in a fixed order (recipient, next_retry_us, ...).
-  std::vector<std::pair<std::string, std::string>> details;
+  using Details = std::vector<std::pair<std::string, std::string>>;
+  Details details;
 
   const std::string* detail(std::string_view name) const {
     for (const auto& [k, v] : details) {

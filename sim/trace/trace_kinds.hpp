@@ -81,6 +81,7 @@ enum class EventKind : std::uint8_t {
 namespace detail_key {
 inline constexpr char kAdded[] = "added";            // header lines this hop put on top
 inline constexpr char kAddress[] = "address";
+inline constexpr char kAnswers[] = "answers";        // what a reply answers (agents/smtp/reply_answers.hpp)
 inline constexpr char kAttempt[] = "attempt";
 inline constexpr char kBody[] = "body";
 inline constexpr char kCipher[] = "cipher";
@@ -140,7 +141,7 @@ inline constexpr EventKindInfo kEventKinds[] = {
     {EventKind::kDnsQuery, "dns.query", false, ""},
     {EventKind::kDnsAnswer, "dns.answer", false, ""},
     {EventKind::kSmtpCommand, "smtp.command", false, ""},
-    {EventKind::kSmtpReply, "smtp.reply", false, ""},
+    {EventKind::kSmtpReply, "smtp.reply", false, "answers"},
     {EventKind::kSmtpData, "smtp.data", false, ""},
     {EventKind::kSmtpStartTls, "smtp.starttls", false, ""},
     {EventKind::kSmtpDiscarded, "smtp.discarded", false, ""},
