@@ -94,7 +94,14 @@ TEST(MailChainTest, FallsBackToTheBackupMx) {
   w.send({"bob@example.net"});
   w.run();
   ASSERT_EQ(w.net_mda->mailbox("bob").size(), 1u);
-  EXPECT_EQ(events_of(w.trace, sim::EventKind::kQueueHopFailed, "mx.example.org").size(), 1u);
+  const auto failed = events_of(w.trace, sim::EventKind::kQueueHopFailed, "mx.example.org");
+  ASSERT_EQ(failed.size(), 1u);
+  // A host that never answered is not quoted as if it had: the 451 4.4.1 is
+  // the sender's own queue status (RFC 3463 4.4.1), and the failure is named.
+  EXPECT_EQ(failed[0]->text.rfind("mx1.example.net not reached: ", 0), 0u) << failed[0]->text;
+  EXPECT_NE(failed[0]->text.find("(queue status 451 4.4.1)"), std::string::npos) << failed[0]->text;
+  ASSERT_NE(failed[0]->detail(sim::detail_key::kFailure), nullptr);
+  EXPECT_EQ(*failed[0]->detail(sim::detail_key::kFailure), "not_reached");
   EXPECT_EQ(events_of(w.trace, sim::EventKind::kQueueRelay, "mx2.example.net").size(), 1u);
 }
 

@@ -216,6 +216,83 @@ std::string detail(const sim::TraceEvent& e, const char* name) {
   return v == nullptr ? std::string() : *v;
 }
 
+// A DNS query or answer, by the type asked and why it was asked (the trace's
+// "type" and "purpose"): the same NXDOMAIN bounces a message when it is the
+// mail domain's, and only skips one MX host when it is that host's.
+std::string explain_dns(const sim::TraceEvent& e) {
+  const std::string type = detail(e, sim::detail_key::kType);
+  const std::string purpose = detail(e, sim::detail_key::kPurpose);
+  const bool domain = purpose == "mail_domain";
+  const bool exchanger = purpose == "exchanger";
+  const bool implicit = purpose == "implicit_mx";
+  const bool named = purpose == "named_host";
+  if (e.kind == sim::EventKind::kDnsQuery) {
+    if (domain) {
+      return "To deliver to this domain, the MTA asks DNS for its MX records: the hosts that take its mail, each "
+             "with a preference (RFC 5321 5.1).";
+    }
+    if (exchanger) {
+      return "The MTA asks for the address (A record) of a mail exchanger from the MX list, going down the list in "
+             "order of preference, lowest first (RFC 5321 5.1).";
+    }
+    if (implicit) {
+      return "The domain has no MX records, so it is its own mail server (the implicit MX): the MTA asks for the "
+             "domain's own address (RFC 5321 5.1).";
+    }
+    if (named) {
+      return "This MTA sends the mail to a host named in its configuration (a smarthost, or the mailbox server), "
+             "so it asks for that host's address and looks up no MX.";
+    }
+    return "A DNS lookup: to deliver mail for a domain an MTA asks for its MX records, then for the address of each "
+           "mail exchanger (RFC 5321 5.1).";
+  }
+  const std::string& x = e.explain;
+  if (x == "dns.null_mx") {
+    return "A null MX ('MX 0 .'): the domain says it accepts no mail at all, so the message bounces at once (RFC 7505).";
+  }
+  if (x == "dns.noerror") {
+    if (type == "MX") {
+      return "The domain's MX records: the MTA tries the exchanger with the lowest preference first, and the "
+             "others only if that one fails; equal preferences are tried in random order (RFC 5321 5.1).";
+    }
+    return "The host's address: the MTA can now open a connection to it.";
+  }
+  const bool for_mx_host = exchanger;
+  if (x == "dns.nxdomain") {
+    if (for_mx_host) {
+      return "NXDOMAIN: this MX host's name does not exist. The MTA skips it and tries the next one; only if no MX "
+             "host has an address does the message bounce (RFC 5321 5.1).";
+    }
+    if (domain) {
+      return "NXDOMAIN: the name does not exist. For the domain the mail is addressed to that is permanent: the "
+             "message bounces (RFC 5321 5.1).";
+    }
+    return "NXDOMAIN: the name does not exist. It was the only host to try, so the message cannot be routed and "
+           "bounces (RFC 3463 5.4.4).";
+  }
+  if (x == "dns.servfail" || x == "dns.timeout") {
+    const std::string what = x == "dns.servfail" ? "SERVFAIL: the DNS server failed." : "No DNS answer in time.";
+    if (for_mx_host) {
+      return absl::StrCat(what, " That is temporary: the MTA tries the other MX hosts, and if none can be reached "
+                                "the message waits in the queue and is tried again.");
+    }
+    return absl::StrCat(what, " That is temporary: the message waits in the queue and is tried again "
+                              "(RFC 5321 4.5.4.1).");
+  }
+  if (x == "dns.nodata") {
+    if (type == "MX") {
+      return "The name exists but has no MX records. A domain with no MX is its own mail server (the implicit "
+             "MX): the MTA looks up the domain's own address next (RFC 5321 5.1).";
+    }
+    if (for_mx_host) {
+      return "The name exists but has no address of this type: the MTA skips this MX host and tries the next "
+             "(RFC 5321 5.1).";
+    }
+    return "The name exists but has no records of the type asked for.";
+  }
+  return "A DNS answer: the records asked for, or why there are none.";
+}
+
 std::string explain_tls_handshake(const sim::TraceEvent& e) {
   const std::string policy = detail(e, sim::detail_key::kPolicy);
   const std::string said_policy =
@@ -316,6 +393,10 @@ std::string explain_reply_reason(std::string_view reason) {
     return "This is greylisting: the server refuses the first attempt from an unknown (client, sender, recipient) "
            "triplet. A real mail server keeps the message and retries; many spam senders never do (RFC 6647).";
   }
+  if (reason == why::kClientTlsPolicy) {
+    return "No server said this: the sending client made the reply up for its queue, because its TLS policy "
+           "stopped it before any mail (RFC 3207 4.1).";
+  }
   if (reason == why::kRateLimited) {
     return "This is a rate limit: the client sent more messages than the server takes from one address in its time "
            "window, so the server says 421 and closes. A real sender keeps the message queued and tries later "
@@ -388,20 +469,40 @@ std::string explain_event(const sim::TraceEvent& e) {
     case K::kConnReset: return "The connection was reset in mid-conversation. Whatever was not acknowledged with 250 is still the sender's responsibility; it will try again.";
     case K::kConnRefused: return "Nothing listens on that port (the server is not running): the connection is refused. The sender tries the next MX host, or later.";
     case K::kConnTimeout: return "No answer at all: the host is down or unreachable. The sender gives up on this host for now (RFC 5321 4.5.3.2).";
-    case K::kDnsQuery: return "A DNS lookup. To deliver mail for a domain, an MTA asks for its MX records, then for the address of each mail exchanger (RFC 5321 5.1).";
+    case K::kDnsQuery:
     case K::kDnsAnswer:
-      if (e.explain == "dns.nxdomain") return "NXDOMAIN: the name does not exist. For a mail domain that is permanent: the message bounces (RFC 5321 5.1).";
-      if (e.explain == "dns.servfail") return "SERVFAIL: the DNS server failed. That is temporary: the message waits in the queue and is tried again.";
-      if (e.explain == "dns.timeout") return "No DNS answer in time. Temporary: the message waits in the queue.";
-      if (e.explain == "dns.nodata") return "The name exists but has no records of that type. A domain with no MX but an address is its own mail server (the implicit MX, RFC 5321 5.1).";
-      if (e.explain == "dns.null_mx") return "A null MX ('MX 0 .'): the domain says it accepts no mail at all, so the message bounces at once (RFC 7505).";
-      return "The DNS answer. MX records are tried in order of preference, lowest first (RFC 5321 5.1).";
+      return explain_dns(e);
     case K::kMessageSubmit: return "The mail client (MUA) submits the message to its submission server (MSA), logging in first: on port 587, upgrading with STARTTLS (RFC 6409), or on port 465 with TLS from the first byte (RFC 8314).";
     case K::kMessageSubmitted: return "The submission server accepted the message: from now on it is responsible for it.";
     case K::kMessageRejected: return "The submission server refused the message; the mail client shows the error to its user.";
     case K::kQueueEnqueue: return "The server answered 250 and stored the message in its queue: store-and-forward. From now on it is responsible for delivering or bouncing it (RFC 5321 6.1).";
     case K::kQueueAttempt: return "A delivery attempt: the MTA connects to the next hop (an MX host, a smarthost, or the mailbox server). With a connection cache it may instead reuse a session to that hop that is still open from an earlier message: one SMTP session can carry many mail transactions (RFC 5321 3.3).";
-    case K::kQueueHopFailed: return "This host could not be reached or turned us away before the transaction; the next MX host in preference order is tried (RFC 5321 5.1).";
+    case K::kQueueHopFailed: {
+      const std::string failure = detail(e, sim::detail_key::kFailure);
+      const char* next = " The next MX host in preference order is tried (RFC 5321 5.1); when none is left, the "
+                         "message waits in the queue.";
+      if (failure == "not_reached") {
+        return absl::StrCat("The MTA could not reach this host at all: the connection was refused or timed out, so "
+                            "nothing was said. The 451 4.4.1 is the sending MTA's own status for its queue (RFC "
+                            "3463: no answer from host), not a reply from the host.", next);
+      }
+      if (failure == "turned_away") {
+        return absl::StrCat("This host answered, but refused before any mail transaction began (at the greeting, or "
+                            "to EHLO); the reply quoted is its own.", next);
+      }
+      if (failure == "tls_policy") {
+        return absl::StrCat("This MTA's own TLS policy stopped it before any mail: the host offered no STARTTLS, "
+                            "or its certificate did not verify, and the policy does not allow plaintext or an "
+                            "unverified peer. The 454 is the sender's own status for its queue; the host refused "
+                            "nothing (RFC 3207 4.1).", next);
+      }
+      if (failure == "tls_failed") {
+        return absl::StrCat("The TLS handshake with this host failed, and the sender's policy needs TLS, so it will "
+                            "not send the message there in plaintext.", next);
+      }
+      return absl::StrCat("This host could not be reached, or turned the connection away before the transaction.",
+                          next);
+    }
     case K::kQueueRelay: return "The next hop answered 250: it now has the message, and this MTA's job for that recipient is done.";
     case K::kQueueDefer: return "A temporary failure (4xx, or no answer): the message stays in the queue and will be retried later (RFC 5321 4.5.4.1).";
     case K::kQueueWait: {

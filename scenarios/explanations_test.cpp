@@ -114,6 +114,52 @@ TEST(ExplanationsTest, MultiLineEhloReplyIsExplainedWhole) {
   for (const char* rfc : {"RFC 2920", "RFC 3207", "RFC 5321 4.1.1.8"}) EXPECT_NE(all.find(rfc), std::string::npos) << rfc;
 }
 
+sim::TraceEvent dns_event(sim::EventKind kind, std::string type, std::string purpose, std::string explain) {
+  sim::TraceEvent e;
+  e.kind = kind;
+  e.explain = std::move(explain);
+  e.details = {{sim::detail_key::kType, std::move(type)}, {sim::detail_key::kPurpose, std::move(purpose)}};
+  return e;
+}
+
+// RFC 5321 5.1: a DNS answer is explained by its type and why it was asked.
+// An A answer says nothing of MX preferences; NXDOMAIN for the mail domain
+// bounces, for one MX host it only means trying the next.
+TEST(ExplanationsTest, DnsIsExplainedByTypeAndPurpose) {
+  using K = sim::EventKind;
+  const std::string mx = explain_event(dns_event(K::kDnsAnswer, "MX", "mail_domain", "dns.noerror"));
+  EXPECT_NE(mx.find("lowest preference first"), std::string::npos) << mx;
+  const std::string a = explain_event(dns_event(K::kDnsAnswer, "A", "exchanger", "dns.noerror"));
+  EXPECT_EQ(a.find("preference"), std::string::npos) << a;
+  EXPECT_NE(a.find("address"), std::string::npos) << a;
+  const std::string gone = explain_event(dns_event(K::kDnsAnswer, "MX", "mail_domain", "dns.nxdomain"));
+  EXPECT_NE(gone.find("bounces"), std::string::npos) << gone;
+  const std::string skip = explain_event(dns_event(K::kDnsAnswer, "A", "exchanger", "dns.nxdomain"));
+  EXPECT_NE(skip.find("tries the next"), std::string::npos) << skip;
+  EXPECT_EQ(skip.find("The message bounces"), std::string::npos) << skip;
+  const std::string implicit = explain_event(dns_event(K::kDnsQuery, "A", "implicit_mx", "dns.query.a"));
+  EXPECT_NE(implicit.find("implicit MX"), std::string::npos) << implicit;
+  const std::string smarthost = explain_event(dns_event(K::kDnsQuery, "A", "named_host", "dns.query.a"));
+  EXPECT_NE(smarthost.find("looks up no MX"), std::string::npos) << smarthost;
+}
+
+// A hop that failed is explained by how: a host that never answered did not
+// send the 451 4.4.1 (the sender's own status, RFC 3463), and a TLS policy
+// that stopped the sender is not a refusal by the host (RFC 3207 4.1).
+TEST(ExplanationsTest, HopFailureSaysWhoSaidWhat) {
+  sim::TraceEvent e;
+  e.kind = sim::EventKind::kQueueHopFailed;
+  e.details = {{sim::detail_key::kFailure, "not_reached"}};
+  const std::string silent = explain_event(e);
+  EXPECT_NE(silent.find("not a reply from the host"), std::string::npos) << silent;
+  e.details = {{sim::detail_key::kFailure, "tls_policy"}};
+  const std::string policy = explain_event(e);
+  EXPECT_NE(policy.find("the host refused nothing"), std::string::npos) << policy;
+  e.details = {{sim::detail_key::kFailure, "turned_away"}};
+  const std::string refused = explain_event(e);
+  EXPECT_NE(refused.find("the reply quoted is its own"), std::string::npos) << refused;
+}
+
 TEST(ExplanationsTest, QueueWaitSaysWhen) {
   sim::TraceEvent e;
   e.kind = sim::EventKind::kQueueWait;

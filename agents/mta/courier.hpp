@@ -17,18 +17,25 @@
 namespace smtplab::agents {
 
 // Why no mail transaction took place at a next hop.
+// As the trace names them (details.failure of queue.hop_failed).
 enum class HopFailure {
   kNone,                // a transaction took place: every recipient has its reply
   kNotReached,          // refused, timed out, or the connection ended before a refusal
   kTurnedAway,          // the server answered, and refused before MAIL was accepted
   kTlsHandshakeFailed,  // the TLS handshake failed (opportunistic TLS may retry in plaintext)
+  kTlsPolicy,           // this MTA's TLS policy stopped it: no STARTTLS offered, or no verified certificate
 };
+// "not_reached", "turned_away", "tls_failed", "tls_policy" ("" for kNone).
+std::string_view hop_failure_name(HopFailure failure);
 
 struct HopOutcome {
   HopFailure failure = HopFailure::kNone;
   // Without a transaction: the server's refusal (kTurnedAway), or this MTA's
   // own 451 4.4.1 naming what went wrong, for the queue and the bounce.
   smtp::Reply reply;
+  // Without a transaction and without a refusal: what happened, in the
+  // link's words ("connection to 192.0.2.17:25 timed out").
+  std::string why;
   // With a transaction: what became of each recipient, in the order given;
   // a positive reply means the next hop took it. Recipients the connection
   // left without an answer get this MTA's own 451 4.4.2.

@@ -32,7 +32,8 @@ struct HostLookup {
   std::function<void(Route)> done;
 };
 
-void lookup_next_host(sim::SimDns& dns, const std::string& asker, std::shared_ptr<HostLookup> state) {
+void lookup_next_host(sim::SimDns& dns, const std::string& asker, sim::DnsPurpose purpose,
+                      std::shared_ptr<HostLookup> state) {
   if (state->next == state->mx.size()) {
     if (!state->route.hops.empty()) {
       state->done(std::move(state->route));
@@ -45,20 +46,22 @@ void lookup_next_host(sim::SimDns& dns, const std::string& asker, std::shared_pt
     return;
   }
   const sim::MxRecord record = state->mx[state->next++];
-  dns.query(asker, record.exchange, sim::DnsType::kA, [&dns, asker, state, record](const sim::DnsAnswer& a) {
+  dns.query(asker, record.exchange, sim::DnsType::kA, purpose,
+            [&dns, asker, purpose, state, record](const sim::DnsAnswer& a) {
     if (a.status == sim::DnsStatus::kOk) {
       for (const auto& address : a.records) state->route.hops.push_back({record.exchange, address, record.preference});
     } else if (a.status == sim::DnsStatus::kServFail || a.status == sim::DnsStatus::kTimeout) {
       state->any_temporary = true;
     }
-    lookup_next_host(dns, asker, state);
+    lookup_next_host(dns, asker, purpose, state);
   });
 }
 
 }  // namespace
 
 void MxRouter::route(const std::string& domain, std::function<void(Route)> done) {
-  dns_.query(asker_, domain, sim::DnsType::kMx, [this, domain, done = std::move(done)](const sim::DnsAnswer& a) {
+  dns_.query(asker_, domain, sim::DnsType::kMx, sim::DnsPurpose::kMailDomain,
+             [this, domain, done = std::move(done)](const sim::DnsAnswer& a) {
     switch (a.status) {
       case sim::DnsStatus::kNxDomain:
         done(permanent(550, "5.1.2", absl::StrCat("Host or domain name not found: ", domain, " (NXDOMAIN)")));
@@ -70,7 +73,7 @@ void MxRouter::route(const std::string& domain, std::function<void(Route)> done)
         return;
       case sim::DnsStatus::kNoData:
         // RFC 5321 5.1: no MX records: the domain itself is the implicit MX.
-        resolve_hosts({{0, domain}}, done);
+        resolve_hosts({{0, domain}}, sim::DnsPurpose::kImplicitMx, done);
         return;
       case sim::DnsStatus::kOk:
         break;
@@ -80,15 +83,16 @@ void MxRouter::route(const std::string& domain, std::function<void(Route)> done)
       done(permanent(556, "5.1.10", absl::StrCat("Domain ", domain, " does not accept mail (null MX, RFC 7505)")));
       return;
     }
-    resolve_hosts(a.mx, done);
+    resolve_hosts(a.mx, sim::DnsPurpose::kExchanger, done);
   });
 }
 
 void MxRouter::route_to_host(const std::string& host, std::function<void(Route)> done) {
-  resolve_hosts({{0, host}}, std::move(done));
+  resolve_hosts({{0, host}}, sim::DnsPurpose::kNamedHost, std::move(done));
 }
 
-void MxRouter::resolve_hosts(std::vector<sim::MxRecord> mx, std::function<void(Route)> done) {
+void MxRouter::resolve_hosts(std::vector<sim::MxRecord> mx, sim::DnsPurpose purpose,
+                             std::function<void(Route)> done) {
   // Sort by preference; shuffle each group of equal preference (RFC 5321 5.1:
   // "the client SHOULD randomize them to spread the load").
   std::stable_sort(mx.begin(), mx.end(), [](const auto& a, const auto& b) { return a.preference < b.preference; });
@@ -101,7 +105,7 @@ void MxRouter::resolve_hosts(std::vector<sim::MxRecord> mx, std::function<void(R
   auto state = std::make_shared<HostLookup>();
   state->mx = std::move(mx);
   state->done = std::move(done);
-  lookup_next_host(dns_, asker_, std::move(state));
+  lookup_next_host(dns_, asker_, purpose, std::move(state));
 }
 
 }  // namespace smtplab::agents

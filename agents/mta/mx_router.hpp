@@ -35,7 +35,7 @@ class MxRouter {
   void route_to_host(const std::string& host, std::function<void(Route)> done);
 
  private:
-  void resolve_hosts(std::vector<sim::MxRecord> mx, std::function<void(Route)> done);
+  void resolve_hosts(std::vector<sim::MxRecord> mx, sim::DnsPurpose purpose, std::function<void(Route)> done);
   sim::SimDns& dns_;
   std::string asker_;
   std::mt19937_64* rng_;

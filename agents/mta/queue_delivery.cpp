@@ -149,13 +149,26 @@ void QueueManager::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Gro
         }
         [[fallthrough]];
       case HopFailure::kNotReached:
-      case HopFailure::kTurnedAway: {
+      case HopFailure::kTurnedAway:
+      case HopFailure::kTlsPolicy: {
         // No transaction: try the next MX host (RFC 5321 5.1).
         group->last_error = outcome.reply;
         const smtp::Reply& err = group->last_error;
-        trace_.record(sim::EventKind::kQueueHopFailed, it->second,
-              absl::StrCat(hop.host, ": ", err.code, err.enhanced.empty() ? "" : " ", err.enhanced, " ", err.text()),
-              {}, {{sim::detail_key::kNextHop, hop.host}}, 0, hop.host);
+        const std::string status = absl::StrCat(err.code, err.enhanced.empty() ? "" : " ", err.enhanced);
+        // A host that said nothing is not quoted as if it had answered: the
+        // 451 4.4.1 is this MTA's own status for its queue (RFC 3463 4.4.1).
+        const std::string text =
+            outcome.failure == HopFailure::kTurnedAway
+                ? absl::StrCat(hop.host, " turned the connection away: ", status, " ", err.text())
+            : outcome.failure == HopFailure::kTlsPolicy
+                ? absl::StrCat("not sent to ", hop.host, ": ", err.text(), " (this MTA's own ", status, ")")
+            : outcome.failure == HopFailure::kTlsHandshakeFailed
+                ? absl::StrCat("TLS with ", hop.host, " failed: ", outcome.why, " (queue status ", status, ")")
+                : absl::StrCat(hop.host, " not reached: ", outcome.why, " (queue status ", status, ")");
+        trace_.record(sim::EventKind::kQueueHopFailed, it->second, text, {},
+              {{sim::detail_key::kNextHop, hop.host},
+               {sim::detail_key::kFailure, std::string(hop_failure_name(outcome.failure))}},
+              0, hop.host);
         try_hop(attempt, group, hop_index + 1);
         return;
       }

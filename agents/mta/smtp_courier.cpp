@@ -1,6 +1,7 @@
 #include "agents/mta/smtp_courier.hpp"
 
 #include "absl/strings/str_cat.h"
+#include "agents/smtp/reply_reason.hpp"
 #include "base/absl_string_view.hpp"
 
 namespace smtplab::agents {
@@ -15,11 +16,15 @@ HopOutcome outcome_of(const SmtpOutcome& outcome, const std::string& host, std::
     // the server said.
     const auto deciding = r.deciding_reply();
     const bool refused = deciding && !deciding->is_positive();
+    // A refusal the client made up (its TLS policy) is not the server's.
+    const bool by_policy = refused && deciding->reason == smtp::reply_reason::kClientTlsPolicy;
     out.failure = outcome.tls_handshake_failed ? HopFailure::kTlsHandshakeFailed
+                  : by_policy                  ? HopFailure::kTlsPolicy
                   : refused                    ? HopFailure::kTurnedAway
                                                : HopFailure::kNotReached;
     out.reply = refused ? *deciding
                         : smtp::make_reply(451, "4.4.1", absl::StrCat("connect to ", host, ": ", av(outcome.why)));
+    if (!refused) out.why = std::string(outcome.why);
     return out;
   }
   out.maybe_delivered = r.maybe_delivered;
@@ -41,6 +46,17 @@ HopOutcome outcome_of(const SmtpOutcome& outcome, const std::string& host, std::
 }
 
 }  // namespace
+
+std::string_view hop_failure_name(HopFailure failure) {
+  switch (failure) {
+    case HopFailure::kNone: return "";
+    case HopFailure::kNotReached: return "not_reached";
+    case HopFailure::kTurnedAway: return "turned_away";
+    case HopFailure::kTlsHandshakeFailed: return "tls_failed";
+    case HopFailure::kTlsPolicy: return "tls_policy";
+  }
+  return "";
+}
 
 SmtpDestination SmtpCourier::destination(const HopRequest& request) const {
   const TlsLevel level = settings_.tls.context ? request.tls : TlsLevel::kNone;

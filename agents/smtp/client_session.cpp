@@ -1,5 +1,7 @@
 #include "agents/smtp/client_session.hpp"
 
+#include "agents/smtp/reply_reason.hpp"
+
 #include <algorithm>
 
 #include "base/absl_string_view.hpp"
@@ -339,7 +341,8 @@ void ClientSession::after_hello() {
       return;
     }
     if (settings_.starttls == ClientTlsMode::kRequired) {
-      const Reply reply = make_reply(454, "4.7.0", "TLS required by the client, but the server does not offer STARTTLS");
+      const Reply reply = make_reply(454, "4.7.0", "TLS required by the client, but the server does not offer STARTTLS",
+                                     reply_reason::kClientTlsPolicy);
       give_up(&reply, reply.text());
       return;
     }
@@ -474,7 +477,8 @@ void ClientSession::tls_rejected(std::string_view why) {
   tls_active_ = true;
   // RFC 3463 X.7.5: cryptographic failure; temporary, so the queue retries
   // (the certificate may be fixed) until the queue lifetime ends.
-  const Reply reply = make_reply(454, "4.7.5", absl::StrCat("TLS required, but ", av(why)));
+  const Reply reply =
+      make_reply(454, "4.7.5", absl::StrCat("TLS required, but ", av(why)), reply_reason::kClientTlsPolicy);
   give_up(&reply, reply.text());
 }
 

@@ -99,8 +99,20 @@ DnsAnswer SimDns::answer(const std::string& name, DnsType type) const {
   return a;
 }
 
-void SimDns::query(const std::string& asker, const std::string& name, DnsType type,
+std::string_view dns_purpose_name(DnsPurpose purpose) {
+  switch (purpose) {
+    case DnsPurpose::kMailDomain: return "mail_domain";
+    case DnsPurpose::kExchanger: return "exchanger";
+    case DnsPurpose::kImplicitMx: return "implicit_mx";
+    case DnsPurpose::kNamedHost: return "named_host";
+  }
+  return "";
+}
+
+void SimDns::query(const std::string& asker, const std::string& name, DnsType type, DnsPurpose purpose,
                    std::function<void(const DnsAnswer&)> done) {
+  const TraceEvent::Details details = {{detail_key::kType, std::string(dns_type_name(type))},
+                                       {detail_key::kPurpose, std::string(dns_purpose_name(purpose))}};
   DnsAnswer a = answer(name, type);
   const std::string question = absl::StrCat(av(dns_type_name(type)), " ", normalise(name), "?");
   if (trace_ != nullptr && trace_->wants(EventKind::kDnsQuery)) {
@@ -110,10 +122,11 @@ void SimDns::query(const std::string& asker, const std::string& name, DnsType ty
     e.agent = "dns";
     e.text = question;
     e.explain = absl::StrCat("dns.query.", absl::AsciiStrToLower(av(dns_type_name(type))));
+    e.details = details;
     trace_->record(std::move(e));
   }
   const absl::Duration delay = a.status == DnsStatus::kTimeout ? settings_.timeout : settings_.latency;
-  clock_.schedule(delay, [this, asker, question, type, a = std::move(a), done = std::move(done)] {
+  clock_.schedule(delay, [this, asker, question, type, details, a = std::move(a), done = std::move(done)] {
     if (trace_ != nullptr && trace_->wants(EventKind::kDnsAnswer)) {
       TraceEvent e;
       e.kind = EventKind::kDnsAnswer;
@@ -123,6 +136,7 @@ void SimDns::query(const std::string& asker, const std::string& name, DnsType ty
       const bool null_mx = type == DnsType::kMx && a.mx.size() == 1 && a.mx[0].exchange == ".";
       e.explain = null_mx ? "dns.null_mx"
                           : absl::StrCat("dns.", absl::AsciiStrToLower(av(dns_status_name(a.status))));
+      e.details = details;
       trace_->record(std::move(e));
     }
     done(a);

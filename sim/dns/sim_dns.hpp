@@ -48,6 +48,19 @@ enum class DnsStatus {
 };
 std::string_view dns_status_name(DnsStatus status);
 
+// Why a host asks, which decides what an answer means for the mail: an
+// NXDOMAIN for a mail domain bounces the message, for one MX host it only
+// means trying the next (RFC 5321 5.1). The trace carries it, so that each
+// query and answer is explained by its purpose.
+enum class DnsPurpose {
+  kMailDomain,  // the MX records of a recipient's domain
+  kExchanger,   // the address of one host from those MX records
+  kImplicitMx,  // the address of a domain with no MX: it is its own mail server
+  kNamedHost,   // the address of a host named in the configuration (a smarthost)
+};
+// "mail_domain", "exchanger", "implicit_mx", "named_host", as the trace writes them.
+std::string_view dns_purpose_name(DnsPurpose purpose);
+
 struct DnsAnswer {
   DnsStatus status = DnsStatus::kOk;
   std::vector<MxRecord> mx;          // for MX queries
@@ -69,7 +82,7 @@ class SimDns {
   DnsRecords* find(const std::string& name);
 
   // Answers through the clock; `asker` is the host asking (for the trace).
-  void query(const std::string& asker, const std::string& name, DnsType type,
+  void query(const std::string& asker, const std::string& name, DnsType type, DnsPurpose purpose,
              std::function<void(const DnsAnswer&)> done);
   // The same answer, right now (for tests and validation).
   DnsAnswer answer(const std::string& name, DnsType type) const;

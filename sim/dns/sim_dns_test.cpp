@@ -18,7 +18,7 @@ class SimDnsTest : public ::testing::Test {
   }
   DnsAnswer ask(const std::string& name, DnsType type) {
     DnsAnswer out;
-    dns_.query("client", name, type, [&](const DnsAnswer& a) { out = a; });
+    dns_.query("client", name, type, DnsPurpose::kMailDomain, [&](const DnsAnswer& a) { out = a; });
     clock_.run();
     return out;
   }

@@ -89,6 +89,7 @@ inline constexpr char kContent[] = "content";        // a bounce's whole text
 inline constexpr char kDsnMessageId[] = "dsn_message_id";
 inline constexpr char kDsnQueueId[] = "dsn_queue_id";
 inline constexpr char kError[] = "error";
+inline constexpr char kFailure[] = "failure";        // why a hop failed: not_reached, turned_away, tls_failed
 inline constexpr char kFrom[] = "from";
 inline constexpr char kHeaders[] = "headers";
 inline constexpr char kId[] = "id";
@@ -101,11 +102,13 @@ inline constexpr char kOctets[] = "octets";
 inline constexpr char kOperation[] = "operation";
 inline constexpr char kOrigin[] = "origin";
 inline constexpr char kPolicy[] = "policy";
+inline constexpr char kPurpose[] = "purpose";        // why a DNS query was made (sim::DnsPurpose)
 inline constexpr char kQueueId[] = "queue_id";
 inline constexpr char kRecipient[] = "recipient";
 inline constexpr char kReply[] = "reply";
 inline constexpr char kSubject[] = "subject";
 inline constexpr char kTo[] = "to";
+inline constexpr char kType[] = "type";              // a DNS query's type: MX, A, AAAA, TXT
 inline constexpr char kUser[] = "user";
 inline constexpr char kVerified[] = "verified";
 inline constexpr char kVerifyResult[] = "verify_result";
@@ -138,8 +141,8 @@ inline constexpr EventKindInfo kEventKinds[] = {
     {EventKind::kNetHeal, "net.heal", false, ""},
     {EventKind::kHostDown, "host.down", true, ""},
     {EventKind::kHostUp, "host.up", true, ""},
-    {EventKind::kDnsQuery, "dns.query", false, ""},
-    {EventKind::kDnsAnswer, "dns.answer", false, ""},
+    {EventKind::kDnsQuery, "dns.query", false, "type,purpose"},
+    {EventKind::kDnsAnswer, "dns.answer", false, "type,purpose"},
     {EventKind::kSmtpCommand, "smtp.command", false, ""},
     {EventKind::kSmtpReply, "smtp.reply", false, "answers"},
     {EventKind::kSmtpData, "smtp.data", false, ""},
@@ -151,7 +154,7 @@ inline constexpr EventKindInfo kEventKinds[] = {
     {EventKind::kMessageRejected, "message.rejected", true, "*"},
     {EventKind::kQueueEnqueue, "queue.enqueue", true, "queue_id,from,to,octets,origin,added,content"},
     {EventKind::kQueueAttempt, "queue.attempt", true, "queue_id,next_hop,address"},
-    {EventKind::kQueueHopFailed, "queue.hop_failed", true, "queue_id,next_hop"},
+    {EventKind::kQueueHopFailed, "queue.hop_failed", true, "queue_id,next_hop,failure"},
     {EventKind::kQueueRelay, "queue.relay", true, "queue_id,recipient,next_hop,reply"},
     {EventKind::kQueueDefer, "queue.defer", true, "queue_id,recipient,reply"},
     {EventKind::kQueueWait, "queue.wait", true, "queue_id,next_attempt_us,attempt"},
