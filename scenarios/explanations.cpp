@@ -293,6 +293,30 @@ std::string explain_dns(const sim::TraceEvent& e) {
   return "A DNS answer: the records asked for, or why there are none.";
 }
 
+// message.submit, as this client does it: its port, its TLS, its login.
+std::string explain_submission(const sim::TraceEvent& e) {
+  const std::string port = detail(e, sim::detail_key::kPort);
+  const std::string tls = detail(e, sim::detail_key::kPolicy);
+  const std::string user = detail(e, sim::detail_key::kUser);
+  if (port.empty()) {
+    return "The mail client (MUA) hands a message to its submission server (MSA), the first hop of every message "
+           "(RFC 6409).";
+  }
+  const std::string how =
+      tls == "implicit" ? " with TLS from the first byte, before any SMTP (RFC 8314)"
+      : tls == "verify" ? ", turning the connection into TLS with STARTTLS before anything else and checking the "
+                          "server's certificate; without it nothing is sent (RFC 3207)"
+      : tls == "encrypt" ? ", turning the connection into TLS with STARTTLS before anything else; without TLS nothing "
+                           "is sent (RFC 3207)"
+      : tls == "may" ? ", with STARTTLS if the server offers it, in plaintext otherwise (RFC 3207)"
+                     : ", in plaintext: no TLS at all, so everything said on this connection can be read on the way";
+  const std::string login =
+      user.empty() ? " It does not log in; a real MSA normally insists on a login (RFC 6409 4.3)."
+                   : absl::StrCat(" It logs in as ", user, " (SMTP AUTH, RFC 4954) before sending.");
+  return absl::StrCat("The mail client (MUA) hands the message to its submission server (MSA) on port ", port, how,
+                      ".", login, " The MSA is the first hop of every message (RFC 6409).");
+}
+
 std::string explain_tls_handshake(const sim::TraceEvent& e) {
   const std::string policy = detail(e, sim::detail_key::kPolicy);
   const std::string said_policy =
@@ -472,7 +496,7 @@ std::string explain_event(const sim::TraceEvent& e) {
     case K::kDnsQuery:
     case K::kDnsAnswer:
       return explain_dns(e);
-    case K::kMessageSubmit: return "The mail client (MUA) submits the message to its submission server (MSA), logging in first: on port 587, upgrading with STARTTLS (RFC 6409), or on port 465 with TLS from the first byte (RFC 8314).";
+    case K::kMessageSubmit: return explain_submission(e);
     case K::kMessageSubmitted: return "The submission server accepted the message: from now on it is responsible for it.";
     case K::kMessageRejected: return "The submission server refused the message; the mail client shows the error to its user.";
     case K::kQueueEnqueue: return "The server answered 250 and stored the message in its queue: store-and-forward. From now on it is responsible for delivering or bouncing it (RFC 5321 6.1).";

@@ -160,6 +160,27 @@ TEST(ExplanationsTest, HopFailureSaysWhoSaidWhat) {
   EXPECT_NE(refused.find("the reply quoted is its own"), std::string::npos) << refused;
 }
 
+// message.submit describes this submission, not every way there is: its
+// port, whether TLS is used and how (RFC 3207 STARTTLS, RFC 8314 implicit),
+// and whether the client logs in (RFC 4954).
+TEST(ExplanationsTest, SubmissionSaysWhatThisClientDoes) {
+  sim::TraceEvent e;
+  e.kind = sim::EventKind::kMessageSubmit;
+  e.details = {{sim::detail_key::kPort, "587"}, {sim::detail_key::kPolicy, "none"}, {sim::detail_key::kUser, "alice"}};
+  const std::string plain = explain_event(e);
+  EXPECT_NE(plain.find("port 587, in plaintext"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("logs in as alice"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("465"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("RFC 8314"), std::string::npos) << plain;
+  e.details = {{sim::detail_key::kPort, "465"}, {sim::detail_key::kPolicy, "implicit"}};
+  const std::string implicit = explain_event(e);
+  EXPECT_NE(implicit.find("TLS from the first byte"), std::string::npos) << implicit;
+  EXPECT_NE(implicit.find("does not log in"), std::string::npos) << implicit;
+  EXPECT_EQ(implicit.find("STARTTLS"), std::string::npos) << implicit;
+  e.details = {{sim::detail_key::kPort, "587"}, {sim::detail_key::kPolicy, "verify"}, {sim::detail_key::kUser, "a"}};
+  EXPECT_NE(explain_event(e).find("STARTTLS before anything else and checking"), std::string::npos);
+}
+
 TEST(ExplanationsTest, QueueWaitSaysWhen) {
   sim::TraceEvent e;
   e.kind = sim::EventKind::kQueueWait;

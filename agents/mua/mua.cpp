@@ -11,10 +11,17 @@ namespace {
 
 // The message as composed: its header block, and the body (up to 8 KiB) for
 // the visualizer's inspector, at full trace level only.
+// What the trace says of a submission: the envelope, how this client reaches
+// its MSA (port, TLS, login), and at the full level the message as composed.
 std::vector<std::pair<std::string, std::string>> submit_details(const Submission& s, const std::string& content,
-                                                                bool full) {
-  std::vector<std::pair<std::string, std::string>> d = {{sim::detail_key::kFrom, s.from},
-                                                           {sim::detail_key::kTo, absl::StrJoin(s.to, ",")}};
+                                                                const MuaSettings& settings, bool full) {
+  std::vector<std::pair<std::string, std::string>> d = {
+      {sim::detail_key::kFrom, s.from},
+      {sim::detail_key::kTo, absl::StrJoin(s.to, ",")},
+      {sim::detail_key::kPort, absl::StrCat(settings.msa_port)},
+      // "implicit" (RFC 8314), or the STARTTLS level: none, may, encrypt, verify.
+      {sim::detail_key::kPolicy, settings.implicit_tls ? "implicit" : std::string(tls_level_name(settings.tls.level))}};
+  if (settings.credentials) d.emplace_back(sim::detail_key::kUser, settings.credentials->user);
   if (!full) return d;
   const std::size_t end = content.find("\r\n\r\n");
   d.emplace_back(sim::detail_key::kHeaders, content.substr(0, end == std::string::npos ? content.size() : end + 2));
@@ -55,7 +62,8 @@ std::string Mua::submit(const Submission& s, std::function<void(const smtp::Tran
   trace(sim::EventKind::kMessageSubmit, absl::StrCat("submitting \"", s.subject, "\" from <", s.from, "> to ",
                                        absl::StrJoin(s.to, ", "), " via ", settings_.msa_host),
         {},
-        submit_details(s, out.content, context_.trace != nullptr && context_.trace->level() == sim::TraceLevel::kFull));
+        submit_details(s, out.content, settings_,
+                       context_.trace != nullptr && context_.trace->level() == sim::TraceLevel::kFull));
 
   SmtpDestination to;
   to.key = absl::StrCat(settings_.msa_address, ":", settings_.msa_port);

@@ -102,6 +102,7 @@ inline constexpr char kOctets[] = "octets";
 inline constexpr char kOperation[] = "operation";
 inline constexpr char kOrigin[] = "origin";
 inline constexpr char kPolicy[] = "policy";
+inline constexpr char kPort[] = "port";
 inline constexpr char kPurpose[] = "purpose";        // why a DNS query was made (sim::DnsPurpose)
 inline constexpr char kQueueId[] = "queue_id";
 inline constexpr char kRecipient[] = "recipient";
@@ -149,7 +150,7 @@ inline constexpr EventKindInfo kEventKinds[] = {
     {EventKind::kSmtpStartTls, "smtp.starttls", false, ""},
     {EventKind::kSmtpDiscarded, "smtp.discarded", false, ""},
     {EventKind::kSmtpError, "smtp.error", false, ""},
-    {EventKind::kMessageSubmit, "message.submit", true, "from,to,headers,body"},
+    {EventKind::kMessageSubmit, "message.submit", true, "from,to,port,policy,user,headers,body"},
     {EventKind::kMessageSubmitted, "message.submitted", true, "*"},
     {EventKind::kMessageRejected, "message.rejected", true, "*"},
     {EventKind::kQueueEnqueue, "queue.enqueue", true, "queue_id,from,to,octets,origin,added,content"},
