@@ -74,8 +74,9 @@ std::string one_file(const std::vector<char*>& positional, const char* command, 
 int run_run(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("run"), args,
                                            "smtplab run FILE [--seed N] [--trace OUT.jsonl]\n\n"
-                                           "Runs a scenario to the end, prints a summary and its expectations;\n"
-                                           "the exit status is 0 only if every expectation holds.");
+                                           "Runs a scenario to the end, prints a summary and its expectations.\n"
+                                           "Exit status: 0 when every expectation holds, 1 when one fails,\n"
+                                           "2 for bad input (no such file, errors in it, a world that cannot be built).");
   const std::string file = one_file(positional, "run", false);
   if (file.empty()) return 2;
   auto s = load_or_report(file);
@@ -84,7 +85,7 @@ int run_run(std::vector<char*> args) {
   std::printf("%s\n", style.bold(s->title.empty() ? file : s->title).c_str());
   scenarios::ScenarioWorld world(*s, seed_for(*s));
   auto f = run_scenario(*s, world);
-  if (!f) return 1;
+  if (!f) return 2;  // the world could not be built from it: bad input, not a failed expectation
   return print_verdict(*s, world, f->summary, style) ? 0 : 1;
 }
 
@@ -92,7 +93,9 @@ int run_step(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("step"), args,
                                            "smtplab step [FILE] [--seed N] [--interactive auto|yes|no]\n\n"
                                            "Shows a scenario event by event, with what each line means.\n"
-                                           "Without FILE, the default scenario (greylisting, then delivery).");
+                                           "Without FILE, the default scenario (greylisting, then delivery).\n"
+                                           "Exit status: 0 when every expectation holds, 1 when one fails,\n"
+                                           "2 for bad input (no such file, errors in it, a world that cannot be built).");
   const std::string file = one_file(positional, "step", true);
   if (file.empty()) return 2;
   auto s = load_or_report(file);
@@ -111,7 +114,7 @@ int run_step(std::vector<char*> args) {
   if (!s->lesson_before.empty()) std::printf("%s\n", wrap_paragraph(s->lesson_before, "  ").c_str());
   scenarios::ScenarioWorld world(*s, seed_for(*s));
   auto f = run_scenario(*s, world);
-  if (!f) return 1;
+  if (!f) return 2;  // the world could not be built from it: bad input, not a failed expectation
   run_stepper(world.trace.events(), style, options);
   return print_verdict(*s, world, f->summary, style) ? 0 : 1;
 }
@@ -168,8 +171,15 @@ int run_list(std::vector<char*> args) {
     std::printf("%s %s\n", style.bold(absl::StrFormat("%-28s", name)).c_str(), r.scenario->title.c_str());
     if (!r.scenario->summary.empty()) std::printf("%s", wrap_paragraph(r.scenario->summary, std::string(29, ' ')).c_str());
   }
-  std::printf("\nRun one with: smtplab step NAME (or run NAME; serve NAME puts it on real sockets; files are in %s)\n",
-              dir.c_str());
+  if (fs::equivalent(dir, library_dir(), ec)) {
+    std::printf("\nRun one with: smtplab step NAME (or run NAME; serve NAME puts it on real sockets; files are in %s)\n",
+                dir.c_str());
+  } else {
+    // A name alone is looked up in the project's library, not in DIR.
+    std::printf("\nRun one with: smtplab step %s/NAME.yaml (or run, or serve; or name it alone with "
+                "SMTPLAB_LIBRARY=%s smtplab step NAME)\n",
+                dir.c_str(), dir.c_str());
+  }
   return 0;
 }
 
