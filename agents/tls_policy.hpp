@@ -22,6 +22,9 @@ enum class TlsLevel {
 };
 
 std::optional<TlsLevel> parse_tls_level(std::string_view text);  // "none", "may", "encrypt", "verify"
+// What message.submit's details.policy says for TLS from the first byte
+// (RFC 8314) instead of a STARTTLS level.
+inline constexpr char kImplicitTlsPolicyName[] = "implicit";
 std::string_view tls_level_name(TlsLevel level);
 smtp::ClientTlsMode session_tls_mode(TlsLevel level);
 inline bool requires_verification(TlsLevel level) { return level == TlsLevel::kVerify; }

@@ -8,7 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "agents/mta/courier.hpp"
+#include "agents/smtp/command.hpp"
 #include "agents/smtp/reply_answers.hpp"
+#include "agents/tls_policy.hpp"
+#include "sim/dns/sim_dns.hpp"
 #include "agents/smtp/reply_reason.hpp"
 #include "base/absl_string_view.hpp"
 
@@ -139,13 +143,16 @@ std::string reply_keyword(std::string_view line) {
 std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string& answers) {
   namespace to = smtp::reply_answers;
   const int code = e.code;
+  // A command's replies are named by its verb, as verb_name() spells it.
+  const smtp::Verb verb = smtp::verb_from_word(answers);
+  auto answers_verb = [&](smtp::Verb v) { return verb == v && smtp::verb_name(v) == answers; };
   const bool positive = code >= 200 && code < 400;
   if (positive) {
     if (answers == to::kGreeting) {
       return "The server's greeting: it is ready. In SMTP the server speaks first, and the client waits for this "
              "line before it says anything (RFC 5321 3.1, 4.2).";
     }
-    if (answers == "EHLO") {
+    if (answers_verb(smtp::Verb::kEhlo)) {
       const std::string keyword = reply_keyword(e.text);
       if (auto it = extensions().find(keyword); it != extensions().end()) {
         return absl::StrCat("One line of the EHLO reply, naming an extension the client may use: ", it->second);
@@ -156,19 +163,19 @@ std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string
                                : "; each line after this one names an extension the client may use",
                           " (RFC 5321 4.1.1.1).");
     }
-    if (answers == "HELO") {
+    if (answers_verb(smtp::Verb::kHelo)) {
       return "The answer to HELO: a greeting with no list of extensions, since HELO predates ESMTP; the session "
              "goes on in plain RFC 5321 SMTP (RFC 5321 4.1.1.1).";
     }
-    if (answers == "MAIL") {
+    if (answers_verb(smtp::Verb::kMail)) {
       return "The server accepts this envelope sender: a mail transaction has begun, and the recipients come next "
              "(RFC 5321 4.1.1.2). Nothing is stored yet.";
     }
-    if (answers == "RCPT") {
+    if (answers_verb(smtp::Verb::kRcpt)) {
       return "The server accepts this recipient. Each RCPT gets a reply of its own, so one refused recipient does "
              "not stop the others (RFC 5321 4.1.1.3). The message itself has not been sent yet.";
     }
-    if (answers == "DATA" && code == 354) {
+    if (answers_verb(smtp::Verb::kData) && code == 354) {
       return "The answer to DATA: go ahead, send the message text, then a line with a single dot (RFC 5321 4.1.1.4).";
     }
     if (answers == to::kEndOfData || answers == to::kLastChunk) {
@@ -176,16 +183,16 @@ std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string
                           ": the server has stored the message and taken responsibility for it; it will deliver "
                           "it or bounce it, and the client may forget it (RFC 5321 4.2.5, 6.1).");
     }
-    if (answers == "BDAT") {
+    if (answers_verb(smtp::Verb::kBdat)) {
       return "The server has this chunk; the message is complete only after the chunk sent with BDAT ... LAST "
              "(RFC 3030 2).";
     }
-    if (answers == "RSET") {
+    if (answers_verb(smtp::Verb::kRset)) {
       return "The transaction is abandoned: sender and recipients are forgotten, and the session goes on "
              "(RFC 5321 4.1.1.5).";
     }
-    if (answers == "NOOP") return "Nothing to do: the server is there and listening (RFC 5321 4.1.1.9).";
-    if (answers == "STARTTLS") {
+    if (answers_verb(smtp::Verb::kNoop)) return "Nothing to do: the server is there and listening (RFC 5321 4.1.1.9).";
+    if (answers_verb(smtp::Verb::kStarttls)) {
       return "The answer to STARTTLS: go ahead; the TLS handshake follows at once on this same connection, and "
              "SMTP starts again inside it (RFC 3207 4).";
     }
@@ -194,12 +201,12 @@ std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string
   // A refusal: what it refuses depends on what it answers.
   if (answers == to::kGreeting) return "It is the greeting: the server will not take mail on this connection at all.";
   if (answers == to::kNothing) return "The server says it unasked, and closes the connection (RFC 5321 3.8).";
-  if (answers == "MAIL") return "It answers MAIL FROM: no transaction has begun.";
-  if (answers == "RCPT") {
+  if (answers_verb(smtp::Verb::kMail)) return "It answers MAIL FROM: no transaction has begun.";
+  if (answers_verb(smtp::Verb::kRcpt)) {
     return "It answers RCPT TO: only this recipient is refused; the transaction goes on with any others "
            "(RFC 5321 4.1.1.3).";
   }
-  if (answers == "DATA") return "It answers DATA: no message text may follow.";
+  if (answers_verb(smtp::Verb::kData)) return "It answers DATA: no message text may follow.";
   if (answers == to::kEndOfData || answers == to::kLastChunk) {
     return code < 500 ? "It answers the message text: the server did not take the message, so the sender keeps it "
                         "and tries again later (RFC 5321 4.5.4.1)."
@@ -207,7 +214,7 @@ std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string
                         "its author with a bounce (RFC 5321 4.2.5, 6.1).";
   }
   if (answers == to::kAuthResponse) return "It answers a line of the AUTH exchange, which ends here.";
-  if (!answers.empty() && answers != "UNKNOWN") return absl::StrCat("It answers ", answers, ".");
+  if (verb != smtp::Verb::kUnknown) return absl::StrCat("It answers ", answers, ".");
   return {};
 }
 
@@ -222,10 +229,10 @@ std::string detail(const sim::TraceEvent& e, const char* name) {
 std::string explain_dns(const sim::TraceEvent& e) {
   const std::string type = detail(e, sim::detail_key::kType);
   const std::string purpose = detail(e, sim::detail_key::kPurpose);
-  const bool domain = purpose == "mail_domain";
-  const bool exchanger = purpose == "exchanger";
-  const bool implicit = purpose == "implicit_mx";
-  const bool named = purpose == "named_host";
+  const bool domain = purpose == sim::dns_purpose_name(sim::DnsPurpose::kMailDomain);
+  const bool exchanger = purpose == sim::dns_purpose_name(sim::DnsPurpose::kExchanger);
+  const bool implicit = purpose == sim::dns_purpose_name(sim::DnsPurpose::kImplicitMx);
+  const bool named = purpose == sim::dns_purpose_name(sim::DnsPurpose::kNamedHost);
   if (e.kind == sim::EventKind::kDnsQuery) {
     if (domain) {
       return "To deliver to this domain, the MTA asks DNS for its MX records: the hosts that take its mail, each "
@@ -251,7 +258,7 @@ std::string explain_dns(const sim::TraceEvent& e) {
     return "A null MX ('MX 0 .'): the domain says it accepts no mail at all, so the message bounces at once (RFC 7505).";
   }
   if (x == "dns.noerror") {
-    if (type == "MX") {
+    if (type == sim::dns_type_name(sim::DnsType::kMx)) {
       return "The domain's MX records: the MTA tries the exchanger with the lowest preference first, and the "
              "others only if that one fails; equal preferences are tried in random order (RFC 5321 5.1).";
     }
@@ -280,7 +287,7 @@ std::string explain_dns(const sim::TraceEvent& e) {
                               "(RFC 5321 4.5.4.1).");
   }
   if (x == "dns.nodata") {
-    if (type == "MX") {
+    if (type == sim::dns_type_name(sim::DnsType::kMx)) {
       return "The name exists but has no MX records. A domain with no MX is its own mail server (the implicit "
              "MX): the MTA looks up the domain's own address next (RFC 5321 5.1).";
     }
@@ -303,12 +310,12 @@ std::string explain_submission(const sim::TraceEvent& e) {
            "(RFC 6409).";
   }
   const std::string how =
-      tls == "implicit" ? " with TLS from the first byte, before any SMTP (RFC 8314)"
-      : tls == "verify" ? ", turning the connection into TLS with STARTTLS before anything else and checking the "
+      tls == agents::kImplicitTlsPolicyName ? " with TLS from the first byte, before any SMTP (RFC 8314)"
+      : tls == agents::tls_level_name(agents::TlsLevel::kVerify) ? ", turning the connection into TLS with STARTTLS before anything else and checking the "
                           "server's certificate; without it nothing is sent (RFC 3207)"
-      : tls == "encrypt" ? ", turning the connection into TLS with STARTTLS before anything else; without TLS nothing "
+      : tls == agents::tls_level_name(agents::TlsLevel::kEncrypt) ? ", turning the connection into TLS with STARTTLS before anything else; without TLS nothing "
                            "is sent (RFC 3207)"
-      : tls == "may" ? ", with STARTTLS if the server offers it, in plaintext otherwise (RFC 3207)"
+      : tls == agents::tls_level_name(agents::TlsLevel::kMay) ? ", with STARTTLS if the server offers it, in plaintext otherwise (RFC 3207)"
                      : ", in plaintext: no TLS at all, so everything said on this connection can be read on the way";
   const std::string login =
       user.empty() ? " It does not log in; a real MSA normally insists on a login (RFC 6409 4.3)."
@@ -320,9 +327,9 @@ std::string explain_submission(const sim::TraceEvent& e) {
 std::string explain_tls_handshake(const sim::TraceEvent& e) {
   const std::string policy = detail(e, sim::detail_key::kPolicy);
   const std::string said_policy =
-      policy == "may" ? " The sender's policy is opportunistic TLS (\"may\"): it encrypts when it can and delivers either way."
-      : policy == "encrypt" ? " The sender's policy is \"encrypt\": TLS is required, the certificate is not checked."
-      : policy == "verify" ? " The sender's policy is \"verify\": no delivery without a certificate that verifies (as with DANE, RFC 7672, or MTA-STS enforce, RFC 8461)."
+      policy == agents::tls_level_name(agents::TlsLevel::kMay) ? " The sender's policy is opportunistic TLS (\"may\"): it encrypts when it can and delivers either way."
+      : policy == agents::tls_level_name(agents::TlsLevel::kEncrypt) ? " The sender's policy is \"encrypt\": TLS is required, the certificate is not checked."
+      : policy == agents::tls_level_name(agents::TlsLevel::kVerify) ? " The sender's policy is \"verify\": no delivery without a certificate that verifies (as with DANE, RFC 7672, or MTA-STS enforce, RFC 8461)."
       : "";
   const std::string& x = e.explain;
   std::string why;
@@ -505,22 +512,22 @@ std::string explain_event(const sim::TraceEvent& e) {
       const std::string failure = detail(e, sim::detail_key::kFailure);
       const char* next = " The next MX host in preference order is tried (RFC 5321 5.1); when none is left, the "
                          "message waits in the queue.";
-      if (failure == "not_reached") {
+      if (failure == agents::hop_failure_name(agents::HopFailure::kNotReached)) {
         return absl::StrCat("The MTA could not reach this host at all: the connection was refused or timed out, so "
                             "nothing was said. The 451 4.4.1 is the sending MTA's own status for its queue (RFC "
                             "3463: no answer from host), not a reply from the host.", next);
       }
-      if (failure == "turned_away") {
+      if (failure == agents::hop_failure_name(agents::HopFailure::kTurnedAway)) {
         return absl::StrCat("This host answered, but refused before any mail transaction began (at the greeting, or "
                             "to EHLO); the reply quoted is its own.", next);
       }
-      if (failure == "tls_policy") {
+      if (failure == agents::hop_failure_name(agents::HopFailure::kTlsPolicy)) {
         return absl::StrCat("This MTA's own TLS policy stopped it before any mail: the host offered no STARTTLS, "
                             "or its certificate did not verify, and the policy does not allow plaintext or an "
                             "unverified peer. The 454 is the sender's own status for its queue; the host refused "
                             "nothing (RFC 3207 4.1).", next);
       }
-      if (failure == "tls_failed") {
+      if (failure == agents::hop_failure_name(agents::HopFailure::kTlsHandshakeFailed)) {
         return absl::StrCat("The TLS handshake with this host failed, and the sender's policy needs TLS, so it will "
                             "not send the message there in plaintext.", next);
       }

@@ -20,7 +20,7 @@ std::vector<std::pair<std::string, std::string>> submit_details(const Submission
       {sim::detail_key::kTo, absl::StrJoin(s.to, ",")},
       {sim::detail_key::kPort, absl::StrCat(settings.msa_port)},
       // "implicit" (RFC 8314), or the STARTTLS level: none, may, encrypt, verify.
-      {sim::detail_key::kPolicy, settings.implicit_tls ? "implicit" : std::string(tls_level_name(settings.tls.level))}};
+      {sim::detail_key::kPolicy, settings.implicit_tls ? kImplicitTlsPolicyName : std::string(tls_level_name(settings.tls.level))}};
   if (settings.credentials) d.emplace_back(sim::detail_key::kUser, settings.credentials->user);
   if (!full) return d;
   const std::size_t end = content.find("\r\n\r\n");
