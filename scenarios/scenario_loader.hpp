@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "scenarios/scenario.hpp"
 
 namespace smtplab::scenarios {
@@ -34,7 +35,12 @@ LoadResult load_scenario_text(const std::string& text, const std::string& name);
 // Host names a scenario's world has, for validation and suggestions.
 std::vector<std::string> scenario_host_names(const Scenario& scenario);
 
-// "300s", "5m", "2h", "1d", "250ms", or a number of seconds.
+// The longest duration a scenario may write (ten years of virtual time):
+// longer ones are typos, and would overflow the clock's arithmetic.
+inline constexpr absl::Duration kLongestScenarioDuration = absl::Hours(24 * 3650);
+
+// "300s", "5m", "1h30m", "1d12h", "250ms", or a number of seconds; the grammar
+// is at the definition, and scenarios/testdata/durations.txt shows it.
 absl::StatusOr<absl::Duration> parse_scenario_duration(const std::string& text);
 // "10k", "2M", or a number of octets.
 absl::StatusOr<std::size_t> parse_scenario_size(const std::string& text);

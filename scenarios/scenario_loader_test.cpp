@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace smtplab::scenarios {
 namespace {
@@ -230,12 +234,64 @@ TEST(ScenarioLoaderTest, BadPortsAndMxRecordsArePointedAt) {
   EXPECT_EQ(r.errors.size(), 4u) << all;  // one error each, nothing said twice
 }
 
-TEST(ScenarioLoaderTest, DurationsAndSizes) {
-  EXPECT_EQ(parse_scenario_duration("300s").value(), absl::Seconds(300));
-  EXPECT_EQ(parse_scenario_duration("5m").value(), absl::Minutes(5));
-  EXPECT_EQ(parse_scenario_duration("2d").value(), absl::Hours(48));
-  EXPECT_EQ(parse_scenario_duration("90").value(), absl::Seconds(90));
-  EXPECT_FALSE(parse_scenario_duration("-5s").ok());
+// One line of scenarios/testdata/durations.txt: what the loader and the JSON
+// Schema both must say of a duration's text.
+struct DurationExample {
+  std::string verdict;  // accept, reject, too-long
+  std::string text;
+  std::int64_t microseconds = 0;
+};
+
+std::vector<DurationExample> duration_examples() {
+  std::ifstream in(std::string(SMTPLAB_SCENARIOS_TESTDATA_DIR) + "/durations.txt");
+  std::vector<DurationExample> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    DurationExample e;
+    fields >> e.verdict;
+    if (e.verdict == "accept") {
+      fields >> e.text >> e.microseconds;
+    } else {  // the rest of the line, spaces and all
+      std::getline(fields >> std::ws, e.text);
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+TEST(ScenarioLoaderTest, DurationsFollowTheSharedExamples) {
+  const auto examples = duration_examples();
+  ASSERT_GT(examples.size(), 20u) << "scenarios/testdata/durations.txt not found or too short";
+  for (const auto& e : examples) {
+    SCOPED_TRACE(e.verdict + " " + e.text);
+    const auto d = parse_scenario_duration(e.text);
+    if (e.verdict == "accept") {
+      ASSERT_TRUE(d.ok()) << d.status();
+      EXPECT_EQ(absl::ToInt64Microseconds(*d), e.microseconds);
+    } else {
+      ASSERT_FALSE(d.ok());
+      const std::string why(d.status().message());
+      EXPECT_NE(why.find(e.verdict == "too-long" ? "longer than a scenario can run" : "is not a duration"),
+                std::string::npos) << why;
+    }
+  }
+  EXPECT_FALSE(parse_scenario_duration("").ok());
+}
+
+TEST(ScenarioLoaderTest, DurationErrorsNameTheLineAndShowTheGrammar) {
+  auto r = load_scenario_text("domains:\n  example.net: {users: [bob]}\nmax_duration: 1w\n", "d.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(),
+            "d.yaml:3:15: max_duration: '1w' is not a duration (examples: 300s, 5m, 1h30m, 1d, 250ms, or 90 for "
+            "seconds)");
+  auto ok = load_scenario_text("domains:\n  example.net: {users: [bob]}\nmax_duration: 1h30m\n", "d.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error_text();
+  EXPECT_EQ(ok.scenario->max_duration, absl::Minutes(90));
+}
+
+TEST(ScenarioLoaderTest, Sizes) {
   EXPECT_EQ(parse_scenario_size("10k").value(), 10240u);
   EXPECT_EQ(parse_scenario_size("2M").value(), 2u * 1024 * 1024);
   EXPECT_FALSE(parse_scenario_size("big").ok());

@@ -15,6 +15,19 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "scenarios" / "scenario.schema.json").read_text())
 LIBRARY = sorted((ROOT / "scenarios" / "library").glob("*.yaml"))
+# The loader's test reads the same file (scenarios/scenario_loader_test.cpp).
+DURATIONS = ROOT / "scenarios" / "testdata" / "durations.txt"
+
+
+def duration_examples():
+    """(verdict, text) from DURATIONS: accept TEXT MICROSECONDS, reject TEXT..."""
+    out = []
+    for line in DURATIONS.read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        verdict, rest = line.split(" ", 1)
+        out.append((verdict, rest.split(" ")[0] if verdict == "accept" else rest))
+    return out
 
 
 def errors(document):
@@ -48,6 +61,21 @@ class ScenarioSchemaTest(unittest.TestCase):
         for document in bad:
             with self.subTest(document=document):
                 self.assertNotEqual(errors(document), [])
+
+    def test_durations_agree_with_the_loader(self):
+        # Each text goes through YAML as an editor would see it: "90" is a
+        # number, "1h30m" a string. "too-long" texts fit the grammar; only
+        # the loader's range check refuses them, so the schema must accept.
+        examples = duration_examples()
+        self.assertGreater(len(examples), 20)
+        base = {"domains": {"example.net": {"users": ["bob"]}}}
+        for verdict, text in examples:
+            with self.subTest(verdict=verdict, text=text):
+                document = dict(base, max_duration=yaml.safe_load("v: " + text)["v"])
+                if verdict == "reject":
+                    self.assertNotEqual(errors(document), [])
+                else:
+                    self.assertEqual(errors(document), [])
 
 
 if __name__ == "__main__":
