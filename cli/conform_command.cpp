@@ -35,7 +35,7 @@ bool write_file(const std::string& path, const std::string& text) {
 int run_conform(std::vector<char*> args) {
   parse_subcommand_flags(*find_subcommand("conform"), args,
                          "smtplab conform --server HOST:PORT [--profile mx|submission|sink] [--auth USER:PASS]\n"
-                         "                [--starttls|--tls] [--tls_ca FILE] [--tls_server_name NAME]\n"
+                         "                [--starttls|--tls] [--tls-ca FILE] [--tls-server-name NAME]\n"
                          "                [--to ADDR] [--only IDS] [--skip IDS] [--json OUT] [--junit OUT]\n\n"
                          "Checks an SMTP server against RFC 5321 and its extensions. Safe by default: no message\n"
                          "is delivered unless --to names a recipient you own.");
@@ -88,7 +88,7 @@ int run_conform(std::vector<char*> args) {
   target.tls.context = tls->options.context;
   target.tls.server_name = tls->options.server_name;
   if (checks.empty()) {
-    std::fprintf(stderr, "smtplab conform: no check matches --only/--skip (see --list_checks)\n");
+    std::fprintf(stderr, "smtplab conform: no check matches --only/--skip (see --list-checks)\n");
     return 2;
   }
 

@@ -39,7 +39,7 @@ constexpr const char* kBody =
 }  // namespace
 
 int run_demo(std::vector<char*> args) {
-  parse_subcommand_flags(*find_subcommand("demo"), args, "smtplab demo [--demo_maildir DIR]");
+  parse_subcommand_flags(*find_subcommand("demo"), args, "smtplab demo [--demo-maildir DIR]");
   const WorkDirectory work(absl::GetFlag(FLAGS_demo_maildir), "smtplab-demo");
   if (!work.ok()) return 1;
   const std::string& maildir = work.path();

@@ -1,17 +1,9 @@
 // smtplab: one binary, git-style subcommands (see subcommand.hpp).
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "base/absl_string_view.hpp"
 #include "cli/subcommand.hpp"
 
 namespace smtplab::cli {
@@ -19,24 +11,31 @@ namespace {
 
 constexpr Subcommand kSubcommands[] = {
     {"step", "Step through a scenario event by event, with explanations (default: greylisting)",
-     "cli/scenario_commands.cpp", run_step},
-    {"run", "Run a scenario to the end and check its expectations", "cli/scenario_commands.cpp", run_run},
-    {"validate", "Check scenario files without running them", "cli/scenario_commands.cpp", run_validate},
-    {"list", "List the scenario library", "cli/scenario_commands.cpp", run_list},
-    {"explain", "Explain a reply code (451), an enhanced code (5.7.1) or a trace event", "cli/scenario_commands.cpp",
-     run_explain},
+     "interactive=auto|yes|no seed=N trace=FILE", run_step},
+    {"run", "Run a scenario to the end and check its expectations", "seed=N trace=FILE", run_run},
+    {"validate", "Check scenario files without running them", "", run_validate},
+    {"list", "List the scenario library", "library=DIR", run_list},
+    {"explain", "Explain a reply code (451), an enhanced code (5.7.1) or a trace event", "", run_explain},
     {"conform", "Check an SMTP server against the RFCs (RFC-referenced verdicts, JSON/JUnit reports)",
-     "cli/conform_command.cpp,cli/common_flags.cpp,cli/tls_flag.cpp", run_conform},
+     "server=HOST:PORT profile=mx|submission|sink auth=USER:PASS from=ADDRESS to=ADDRESS starttls tls tls_verify "
+     "tls_ca=FILE tls_server_name=NAME only=IDS skip=IDS slow timeout=DURATION json=FILE junit=FILE list_checks",
+     run_conform},
     {"serve", "Run a scenario on real loopback sockets for swaks and smtplib; stream its trace to smtplab-viz",
-     "cli/serve_command.cpp", run_serve},
+     "http=HOST:PORT time_scale=N port_offset=N spool=DIR log=messages|all|none", run_serve},
     {"demo", "Start a capture server, send it one message, show the transcript and the stored file",
-     "cli/demo_command.cpp", run_demo},
+     "demo_maildir=DIR", run_demo},
     {"sink", "Run an SMTP capture server that stores every message in a Maildir",
-     "cli/sink_command.cpp,cli/tls_flag.cpp", run_sink},
+     "listen=HOST:PORT maildir=DIR hostname=NAME max_message_size=OCTETS tls_cert=FILE tls_key=FILE tls "
+     "bare_lf=reject|normalize|accept accept_nul no_fsync quiet threads=N max_connections=N "
+     "max_connections_per_client=N idle_timeout=DURATION stress_idle_timeout=DURATION "
+     "per_request_deadline=never|stress|always min_data_rate=OCTETS evict_idle_after=DURATION",
+     run_sink},
     {"send", "Send one message to an SMTP server and print the transcript",
-     "cli/send_command.cpp,cli/common_flags.cpp,cli/tls_flag.cpp", run_send},
+     "server=HOST:PORT from=ADDRESS to=ADDRESS subject=TEXT body_file=FILE auth=USER:PASS starttls tls tls_verify "
+     "tls_ca=FILE tls_server_name=NAME helo=NAME pipelining=auto|off bdat timeout=DURATION",
+     run_send},
     {"cert", "Make a CA and a host certificate (good or broken on purpose) for TLS with real tools",
-     "cli/cert_command.cpp", run_cert},
+     "out=DIR host=NAMES problem=KIND", run_cert},
 };
 
 void print_help(std::FILE* out) {
@@ -60,36 +59,6 @@ const Subcommand* find_subcommand(std::string_view name) {
     if (c.name == name) return &c;
   }
   return nullptr;
-}
-
-std::vector<char*> parse_subcommand_flags(const Subcommand& command, std::vector<char*>& args,
-                                          std::string_view usage) {
-  absl::FlagsUsageConfig config;
-  // A command's --help lists the flags of its own files (comma-separated).
-  std::vector<std::string> files = absl::StrSplit(std::string(command.source_file), ',');
-  config.contains_help_flags = [files](absl::string_view flag_file) {
-    for (const auto& f : files) {
-      if (absl::EndsWith(flag_file, f)) return true;
-    }
-    return false;
-  };
-  config.contains_helpshort_flags = config.contains_help_flags;
-  config.normalize_filename = [](absl::string_view f) { return std::string(f); };
-  absl::SetFlagsUsageConfig(config);
-  absl::SetProgramUsageMessage(av(usage));
-  // Accept "--body-file" as well as abseil's "--body_file": dashes are what
-  // people type (and what swaks and Postfix tools use).
-  static std::vector<std::string> storage;
-  storage.reserve(args.size());
-  for (char*& arg : args) {
-    std::string a = arg;
-    if (a.rfind("--", 0) != 0 || a == "--") continue;
-    const auto end = std::min(a.find('='), a.size());
-    std::replace(a.begin() + 2, a.begin() + static_cast<std::ptrdiff_t>(end), '-', '_');
-    storage.push_back(std::move(a));
-    arg = storage.back().data();
-  }
-  return absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
 }
 
 }  // namespace smtplab::cli

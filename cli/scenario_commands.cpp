@@ -16,8 +16,8 @@
 ABSL_FLAG(int64_t, seed, -1, "Seed for the run's random choices (default: the scenario's own)");
 ABSL_FLAG(std::string, trace, "", "Also write the trace to this file (JSON Lines, docs/trace.md)");
 ABSL_FLAG(std::string, interactive, "auto",
-          "step: auto (interactive on a terminal), yes, or no (print everything)");
-ABSL_FLAG(std::string, library, "", "list: the folder of scenarios (default: the project's scenarios/library)");
+          "auto: wait for Enter between events on a terminal, print everything otherwise; yes: always wait; no: never");
+ABSL_FLAG(std::string, library, "", "The folder of scenarios to list (default: the project's scenarios/library)");
 
 namespace smtplab::cli {
 namespace {
@@ -121,7 +121,9 @@ int run_step(std::vector<char*> args) {
 
 int run_validate(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("validate"), args,
-                                           "smtplab validate FILE...\n\nChecks scenario files without running them.");
+                                           "smtplab validate FILE...\n\nChecks scenario files without running them.\n"
+                                           "Exit status: 0 when every file is good, 2 when one is not (each error\n"
+                                           "with its file, line and column) or cannot be read.");
   if (positional.size() < 2) {
     std::fprintf(stderr, "smtplab validate: give one or more scenario files\n");
     return 2;
@@ -140,7 +142,7 @@ int run_validate(std::vector<char*> args) {
                   count(r.scenario->expects.size(), "expectation", "expectations").c_str());
     } else {
       std::fprintf(stderr, "%s\n", r.error_text().c_str());
-      status = 1;
+      status = 2;  // bad input, as for run and step
     }
   }
   return status;

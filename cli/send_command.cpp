@@ -61,7 +61,7 @@ int run_send(std::vector<char*> args) {
   std::vector<std::string> to = take_repeated(args, "to");
   parse_subcommand_flags(*find_subcommand("send"), args,
                          "smtplab send --server HOST:PORT --from A --to B [--to C ...] [--starttls|--tls]\n"
-                         "             [--tls_verify] [--tls_ca FILE] [--auth USER:PASS] [flags]");
+                         "             [--tls-verify] [--tls-ca FILE] [--auth USER:PASS] [flags]");
   const std::string from = absl::GetFlag(FLAGS_from);
   if (from.empty() || to.empty()) {
     std::fprintf(stderr, "smtplab send: --from and at least one --to are required\n");
@@ -101,7 +101,7 @@ int run_send(std::vector<char*> args) {
   if (const std::string file = absl::GetFlag(FLAGS_body_file); !file.empty()) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
-      std::fprintf(stderr, "smtplab send: cannot read --body_file %s: %s\n", file.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "smtplab send: cannot read --body-file %s: %s\n", file.c_str(), std::strerror(errno));
       return 2;
     }
     body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

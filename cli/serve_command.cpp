@@ -105,7 +105,7 @@ std::string resume_note(const scenarios::ScenarioWorld& world, const std::string
 int run_serve(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(
       *find_subcommand("serve"), args,
-      "smtplab serve [SCENARIO] [--http 127.0.0.1:8025] [--time_scale 60] [--port_offset 10000]\n"
+      "smtplab serve [SCENARIO] [--http 127.0.0.1:8025] [--time-scale 60] [--port-offset 10000]\n"
       "              [--spool DIR] [--log messages|all|none]\n\n"
       "Runs a scenario's agents on real loopback sockets (default: the greylisting lesson): each host\n"
       "on its own 127.0.0.x, so swaks or smtplib can send into them. The trace streams over a\n"
@@ -125,7 +125,7 @@ int run_serve(std::vector<char*> args) {
   }
   const double scale = absl::GetFlag(FLAGS_time_scale);
   if (!(scale > 0 && scale <= 1e6)) {
-    std::fprintf(stderr, "smtplab serve: --time_scale must be above 0 (1 is real time), at most 1000000\n");
+    std::fprintf(stderr, "smtplab serve: --time-scale must be above 0 (1 is real time), at most 1000000\n");
     return 2;
   }
   std::string http_host;
@@ -156,7 +156,7 @@ int run_serve(std::vector<char*> args) {
   if (auto st = world.build(); !st.ok()) {
     std::fprintf(stderr, "smtplab serve: %s: cannot start the world: %s%s\n", scenario->file.c_str(),
                  std::string(st.message()).c_str(),
-                 absl::GetFlag(FLAGS_port_offset) != 0 ? " (--port_offset 0 picks free ports)" : "");
+                 absl::GetFlag(FLAGS_port_offset) != 0 ? " (--port-offset 0 picks free ports)" : "");
     return 1;
   }
   const auto* net = world.loopback_network();

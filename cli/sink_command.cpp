@@ -37,8 +37,8 @@ ABSL_FLAG(std::string, bare_lf, "reject",
           "Bare CR/LF handling: reject (RFC 5321), normalize (Postfix), accept (UNSAFE: open to SMTP smuggling)");
 ABSL_FLAG(bool, accept_nul, false,
           "Store a NUL in message text as it came (default: refuse with 554 5.6.0, RFC 5322 2.3)");
-ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to offer STARTTLS with; needs --tls_key");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) to offer STARTTLS with; needs --tls-key");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Minutes(5),
           "Close a silent client after this (RFC 5321 4.5.3.2.7; Postfix smtpd_timeout)");
 ABSL_FLAG(absl::Duration, stress_idle_timeout, absl::Seconds(10),
@@ -62,18 +62,18 @@ absl::StatusOr<std::string> read_file(const std::string& path, const char* flag)
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// --tls_cert/--tls_key: the server's TLS, or null when not asked for.
+// --tls-cert/--tls-key: the server's TLS, or null when not asked for.
 absl::StatusOr<std::shared_ptr<const tls::TlsContext>> server_tls_from_flags() {
   const std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
   if (cert.empty() && key.empty()) {
-    if (absl::GetFlag(FLAGS_tls)) return absl::InvalidArgumentError("--tls needs --tls_cert and --tls_key");
+    if (absl::GetFlag(FLAGS_tls)) return absl::InvalidArgumentError("--tls needs --tls-cert and --tls-key");
     return nullptr;
   }
-  if (cert.empty() || key.empty()) return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  if (cert.empty() || key.empty()) return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   tls::TlsServerSettings settings;
-  auto cert_pem = read_file(cert, "--tls_cert");
+  auto cert_pem = read_file(cert, "--tls-cert");
   if (!cert_pem.ok()) return cert_pem.status();
-  auto key_pem = read_file(key, "--tls_key");
+  auto key_pem = read_file(key, "--tls-key");
   if (!key_pem.ok()) return key_pem.status();
   settings.credentials = {*cert_pem, *key_pem};
   return tls::TlsContext::server(settings);
@@ -100,14 +100,14 @@ int run_sink(std::vector<char*> args) {
   agents::ServerEndpointSettings settings;
   settings.session.hostname = absl::GetFlag(FLAGS_hostname);
   if (absl::GetFlag(FLAGS_max_message_size) <= 0) {
-    std::fprintf(stderr, "smtplab sink: --max_message_size must be positive\n");
+    std::fprintf(stderr, "smtplab sink: --max-message-size must be positive\n");
     return 2;
   }
   settings.session.max_message_octets = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_message_size));
   settings.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   settings.stress_idle_timeout = absl::GetFlag(FLAGS_stress_idle_timeout);
   if (absl::GetFlag(FLAGS_min_data_rate) < 1) {
-    std::fprintf(stderr, "smtplab sink: --min_data_rate must be at least 1\n");
+    std::fprintf(stderr, "smtplab sink: --min-data-rate must be at least 1\n");
     return 2;
   }
   settings.min_data_rate = static_cast<std::size_t>(absl::GetFlag(FLAGS_min_data_rate));
@@ -119,7 +119,7 @@ int run_sink(std::vector<char*> args) {
   } else if (deadline == "always") {
     settings.per_request_deadline = agents::PerRequestDeadline::kAlways;
   } else {
-    std::fprintf(stderr, "smtplab sink: --per_request_deadline must be never, stress or always\n");
+    std::fprintf(stderr, "smtplab sink: --per-request-deadline must be never, stress or always\n");
     return 2;
   }
   settings.session.accept_nul_in_text = absl::GetFlag(FLAGS_accept_nul);
@@ -131,7 +131,7 @@ int run_sink(std::vector<char*> args) {
   } else if (bare == "accept") {
     settings.session.bare_line_ending = smtp::BareLineEnding::kAcceptAsLineEnd;
   } else {
-    std::fprintf(stderr, "smtplab sink: --bare_lf must be reject, normalize or accept\n");
+    std::fprintf(stderr, "smtplab sink: --bare-lf must be reject, normalize or accept\n");
     return 2;
   }
 
@@ -152,7 +152,7 @@ int run_sink(std::vector<char*> args) {
   }
   agents::CaptureSink sink(**store, {.hostname = settings.session.hostname});
   if (absl::GetFlag(FLAGS_max_connections) < 1 || absl::GetFlag(FLAGS_max_connections_per_client) < 0) {
-    std::fprintf(stderr, "smtplab sink: --max_connections must be at least 1, --max_connections_per_client at least 0\n");
+    std::fprintf(stderr, "smtplab sink: --max-connections must be at least 1, --max-connections-per-client at least 0\n");
     return 2;
   }
   const bool quiet = absl::GetFlag(FLAGS_quiet);

@@ -10,7 +10,10 @@ namespace smtplab::cli {
 struct Subcommand {
   std::string_view name;
   std::string_view summary;
-  std::string_view source_file;  // whose flags `smtplab NAME --help` lists
+  // Its flags, space-separated in the order a person reads them, each with
+  // what its value looks like ("seed=N"; a switch has none): what
+  // `smtplab NAME --help` lists and all it accepts (subcommand_flags.cpp).
+  std::string_view flags;
   int (*run)(std::vector<char*> args);  // args[0] is "smtplab NAME"
 };
 
@@ -26,8 +29,9 @@ int run_conform(std::vector<char*> args);
 int run_cert(std::vector<char*> args);
 int run_serve(std::vector<char*> args);
 
-// Parses abseil flags for one subcommand (with --help limited to its own
-// flags) and returns the positional arguments.
+// Parses one subcommand's flags and returns the positional arguments. --help
+// prints `usage` and the command's own flags and exits 0; a flag that is not
+// the command's is refused (exit 2) with the list of those that are.
 std::vector<char*> parse_subcommand_flags(const Subcommand& command, std::vector<char*>& args,
                                           std::string_view usage);
 const Subcommand* find_subcommand(std::string_view name);

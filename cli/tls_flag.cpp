@@ -5,4 +5,4 @@
 #include "cli/common_flags.hpp"
 
 ABSL_FLAG(bool, tls, false,
-          "Implicit TLS from the first byte (RFC 8314, port 465); with sink, serve it (needs --tls_cert and --tls_key)");
+          "Implicit TLS from the first byte (RFC 8314, port 465); with sink, serve it (needs --tls-cert and --tls-key)");

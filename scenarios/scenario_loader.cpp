@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/absl_string_view.hpp"
+#include "scenarios/yaml_diagnosis.hpp"
 
 namespace smtplab::scenarios::loading {
 
@@ -69,7 +70,8 @@ LoadResult Loader::load(const std::string& text) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    result.errors.push_back({file_, {e.mark.line + 1, e.mark.column + 1}, absl::StrCat("not valid YAML: ", e.msg)});
+    YamlDiagnosis d = diagnose_yaml_error(text, e.mark.line, e.mark.column, e.msg);
+    result.errors.push_back({file_, d.where, std::move(d.message)});
     return result;
   } catch (const YAML::Exception& e) {
     result.errors.push_back({file_, {}, absl::StrCat("not valid YAML: ", e.what())});
