@@ -43,6 +43,42 @@ bool same_address(const std::string* a, const std::string& b) {
   return a != nullptr && absl::EqualsIgnoreCase(av(*a), av(b));
 }
 
+// Events that were what the expectation looks for except for one filter (the
+// host, or the text): when nothing matched, the result says what did happen
+// instead, so "never deferred" is never said of a deferral with another text.
+class NearMisses {
+ public:
+  void note(const sim::TraceEvent& e, bool host_matched) {
+    auto& m = host_matched ? text_ : host_;
+    if (m.count++ == 0) m.first = &e;
+  }
+  // "; 2 deferral(s) said something else, the first at 5m: "451 ..."".
+  std::string describe(const ExpectSpec& spec, std::string_view noun) const {
+    std::string out;
+    if (text_.count > 0) {
+      absl::StrAppend(&out, "; ", text_.count, " ", av(noun), " without \"", spec.text, "\", the first at ",
+                      when(text_.first->time_us), ": \"", text_.first->text, "\"");
+    }
+    if (host_.count > 0) {
+      absl::StrAppend(&out, "; ", host_.count, " ", av(noun), " at other hosts, the first at ", host_.first->host, " at ",
+                      when(host_.first->time_us));
+    }
+    return out;
+  }
+
+ private:
+  struct Miss {
+    std::size_t count = 0;
+    const sim::TraceEvent* first = nullptr;
+  };
+  Miss host_;
+  Miss text_;
+};
+
+std::string saying(const ExpectSpec& spec, std::string_view verb) {
+  return spec.text.empty() ? "" : absl::StrCat(" ", av(verb), " \"", spec.text, "\"");
+}
+
 }  // namespace
 
 std::vector<ExpectationResult> check_expectations(const Scenario& scenario, const ScenarioWorld& world) {
@@ -68,11 +104,26 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
       if (first < 0) first = e.time_us;
       ++n;
     };
-    // "none" is misleading when it happened, only at the wrong time.
-    auto none = [&](const char* nothing) {
-      return outside == 0 ? std::string(nothing)
-                          : absl::StrCat(nothing, " in that window; ", outside, " outside it, the first at ",
-                                         when(first_outside));
+    NearMisses misses;
+    // An event of the kind looked for: counted when the host and text filters
+    // match too, kept as a near miss when one of them does not.
+    auto consider = [&](const sim::TraceEvent& e) {
+      const bool host_ok = spec.host.empty() || e.host == spec.host;
+      const bool text_ok = spec.text.empty() || absl::StrContains(e.text, spec.text);
+      if (host_ok && text_ok) {
+        seen(e);
+      } else {
+        misses.note(e, host_ok);
+      }
+    };
+    // "none" is misleading when it happened, only at the wrong time, or with
+    // another text or at another host.
+    auto none = [&](const char* nothing, std::string_view noun = {}) {
+      std::string out = outside == 0 ? std::string(nothing)
+                                     : absl::StrCat(nothing, " in that window; ", outside,
+                                                    " outside it, the first at ", when(first_outside));
+      if (!noun.empty()) absl::StrAppend(&out, misses.describe(spec, noun));
+      return out;
     };
     switch (spec.kind) {
       case ExpectSpec::Kind::kDelivered:
@@ -103,27 +154,27 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
         break;
       case ExpectSpec::Kind::kReply:
         for (const auto& e : events) {
-          if (e.kind == sim::EventKind::kSmtpReply && e.code == spec.code && (spec.host.empty() || e.host == spec.host) &&
-              (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
-            seen(e);
-          }
+          if (e.kind == sim::EventKind::kSmtpReply && e.code == spec.code) consider(e);
         }
         r.expected = absl::StrCat(article(spec), spec.code, " reply", spec.host.empty() ? "" : " from " + spec.host,
-                                  spec.text.empty() ? "" : " saying \"" + spec.text + "\"", window_text(spec), times(spec));
+                                  saying(spec, "saying"), window_text(spec), times(spec));
         r.met = count_ok(spec, n);
-        r.found = n == 0 ? none("none") : absl::StrCat(n, " seen, the first at ", when(first));
+        r.found = n == 0 ? none("none", absl::StrCat(spec.code, " reply(s)"))
+                         : absl::StrCat(n, " seen, the first at ", when(first));
         break;
       case ExpectSpec::Kind::kDeferred:
         for (const auto& e : events) {
-          if (e.kind == sim::EventKind::kQueueDefer && (spec.to.empty() || same_address(e.detail(sim::detail_key::kRecipient), spec.to)) &&
-              (spec.host.empty() || e.host == spec.host) && (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
-            seen(e);
+          if (e.kind == sim::EventKind::kQueueDefer &&
+              (spec.to.empty() || same_address(e.detail(sim::detail_key::kRecipient), spec.to))) {
+            consider(e);
           }
         }
         r.expected = absl::StrCat("delivery is deferred", spec.to.empty() ? "" : " for " + spec.to,
-                                  spec.host.empty() ? "" : " at " + spec.host, times(spec));
+                                  spec.host.empty() ? "" : " at " + spec.host, saying(spec, "with"),
+                                  window_text(spec), times(spec));
         r.met = count_ok(spec, n);
-        r.found = n == 0 ? "never deferred" : absl::StrCat(n, " deferral(s), the first at ", when(first));
+        r.found = n == 0 ? none("never deferred", "deferral(s)")
+                         : absl::StrCat(n, " deferral(s), the first at ", when(first));
         break;
       case ExpectSpec::Kind::kQueueEmpty: {
         const std::size_t queued = world.queued_messages();
@@ -134,16 +185,14 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
       }
       case ExpectSpec::Kind::kEvent:
         for (const auto& e : events) {
-          if (e.kind == spec.event_kind && (spec.host.empty() || e.host == spec.host) &&
-              (spec.text.empty() || absl::StrContains(e.text, spec.text))) {
-            seen(e);
-          }
+          if (e.kind == spec.event_kind) consider(e);
         }
-        r.expected = absl::StrCat(article(spec, sim::name_of(spec.event_kind)), sim::name_of(spec.event_kind), " event", spec.host.empty() ? "" : " at " + spec.host,
-                                  spec.text.empty() ? "" : " mentioning \"" + spec.text + "\"", window_text(spec),
-                                  times(spec));
+        r.expected = absl::StrCat(article(spec, sim::name_of(spec.event_kind)), sim::name_of(spec.event_kind), " event",
+                                  spec.host.empty() ? "" : " at " + spec.host, saying(spec, "mentioning"),
+                                  window_text(spec), times(spec));
         r.met = count_ok(spec, n);
-        r.found = n == 0 ? "none" : absl::StrCat(n, " seen, the first at ", when(first));
+        r.found = n == 0 ? none("none", absl::StrCat(sim::name_of(spec.event_kind), " event(s)"))
+                         : absl::StrCat(n, " seen, the first at ", when(first));
         break;
     }
     results.push_back(std::move(r));

@@ -220,7 +220,7 @@ void Loader::expectation(const YAML::Node& node, Scenario& s) {
     e.kind = ExpectSpec::Kind::kDeferred;
     if (v.IsScalar()) {
       if (!boolean(v, "deferred").value_or(false)) return;
-    } else if (!details({"to", "host", "text", "count"})) {
+    } else if (!details({"to", "host", "text", "by", "after", "count"})) {
       return;
     }
   } else if (kind == "queue_empty") {
