@@ -93,6 +93,12 @@ inline std::vector<MxSpec> mx_hosts_of(const DomainSpec& d) {
   return d.mx.empty() ? std::vector<MxSpec>{{10, "mx." + d.name}} : d.mx;
 }
 
+// A host's own greylisting, over its domain's (a backup MX that must not
+// greylist its primary, or one MX of several that does).
+struct HostGreylisting {
+  std::optional<agents::GreylistSettings> settings;  // nullopt: this host does not greylist
+};
+
 struct HostSpec {
   std::string name;
   Where where;
@@ -101,6 +107,7 @@ struct HostSpec {
   std::map<std::string, std::string> transport;  // domain -> next hop host (Postfix transport_maps)
   std::vector<std::string> local_domains;  // it delivers these domains' mail to their MDA
   bool open_relay = false;                 // relays for anyone (never do this)
+  std::optional<HostGreylisting> greylisting;  // unset: as its domain says
 };
 
 struct SendSpec {

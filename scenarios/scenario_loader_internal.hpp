@@ -189,6 +189,8 @@ class Loader {
   std::optional<std::string> one_of(const YAML::Node& node, const std::string& what,
                                     const std::vector<std::string>& allowed);
   void host(const std::string& name, const YAML::Node& node, Scenario& s);
+  // `greylisting: true | false | {delay}`: the settings, or nullopt for off.
+  std::optional<agents::GreylistSettings> greylisting(const YAML::Node& node);
   void action(const YAML::Node& node, Scenario& s, bool send_shorthand);
   bool send(const YAML::Node& node, SendSpec& out);
   void expectation(const YAML::Node& node, Scenario& s);

@@ -20,7 +20,8 @@ const std::vector<std::string> kDomainKeys = {"users", "mx", "null_mx", "dns", "
                                              "connection_cache", "relay_from", "tls"};
 const std::vector<std::string> kTlsKeys = {"certificate", "starttls", "min_version", "max_version", "outgoing",
                                            "submission", "submission_port"};
-const std::vector<std::string> kHostKeys = {"relay_from", "smarthost", "transport", "local_domains", "open_relay"};
+const std::vector<std::string> kHostKeys = {"relay_from", "smarthost", "transport", "local_domains", "open_relay",
+                                           "greylisting"};
 
 void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s) {
   DomainSpec d;
@@ -81,16 +82,7 @@ void Loader::domain(const std::string& name, const YAML::Node& node, Scenario& s
     d.smarthost = absl::AsciiStrToLower(str(n, "smarthost").value_or(""));
     host_references_.push_back({d.smarthost, where_of(n)});
   }
-  if (auto n = node["greylisting"]) {
-    // Unsaid settings keep the policy's own defaults (postgrey's).
-    agents::GreylistSettings greylisting;
-    if (n.IsScalar()) {
-      if (boolean(n, "greylisting").value_or(false)) d.greylisting = greylisting;
-    } else if (check_keys(n, {"delay"}, "greylisting")) {
-      if (auto v = n["delay"]) greylisting.delay = duration(v, "greylisting.delay").value_or(greylisting.delay);
-      d.greylisting = greylisting;
-    }
-  }
+  if (auto n = node["greylisting"]) d.greylisting = greylisting(n);
   if (auto n = node["rate_limit"]) {
     if (check_keys(n, {"messages", "per"}, "rate_limit")) {
       if (!n["messages"]) {
@@ -223,6 +215,18 @@ void Loader::attacker(const YAML::Node& n, Scenario& s) {
   s.attackers.push_back(std::move(a));
 }
 
+std::optional<agents::GreylistSettings> Loader::greylisting(const YAML::Node& n) {
+  // Unsaid settings keep the policy's own defaults (postgrey's).
+  agents::GreylistSettings settings;
+  if (n.IsScalar()) {
+    if (boolean(n, "greylisting").value_or(false)) return settings;
+  } else if (check_keys(n, {"delay"}, "greylisting")) {
+    if (auto v = n["delay"]) settings.delay = duration(v, "greylisting.delay").value_or(settings.delay);
+    return settings;
+  }
+  return std::nullopt;
+}
+
 void Loader::host(const std::string& name, const YAML::Node& node, Scenario& s) {
   HostSpec h;
   h.name = name;
@@ -250,6 +254,7 @@ void Loader::host(const std::string& name, const YAML::Node& node, Scenario& s) 
     }
     if (auto n = node["local_domains"]) h.local_domains = host_list(n, "local_domains");
     if (auto n = node["open_relay"]) h.open_relay = boolean(n, "open_relay").value_or(false);
+    if (auto n = node["greylisting"]) h.greylisting = HostGreylisting{greylisting(n)};
   }
   s.hosts.push_back(std::move(h));
 }

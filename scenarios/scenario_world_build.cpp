@@ -124,8 +124,10 @@ absl::Status ScenarioWorld::start_domain_mtas(const DomainSpec& d) {
     // An MX host also listed under `hosts` takes its settings from there
     // too: with a transport for the domain it is a backup MX that holds
     // the mail and forwards it, rather than delivering itself.
+    std::optional<agents::GreylistSettings> greylisting = d.greylisting;
     for (const auto& h : scenario_.hosts) {
       if (h.name != record.host) continue;
+      if (h.greylisting) greylisting = h.greylisting->settings;
       for (const auto& r : h.relay_from) settings.relay_clients.push_back(address_of(r));
       if (!h.smarthost.empty()) settings.smarthost = h.smarthost;
       settings.transport = h.transport;
@@ -137,7 +139,7 @@ absl::Status ScenarioWorld::start_domain_mtas(const DomainSpec& d) {
     }
     if (auto st = apply_domain_settings(d, record.host, settings); !st.ok()) return st;
     mta = std::make_unique<agents::Mta>(context(record.host), settings);
-    if (d.greylisting) mta->add_policy(std::make_shared<agents::GreylistPolicy>(clock_, *d.greylisting));
+    if (greylisting) mta->add_policy(std::make_shared<agents::GreylistPolicy>(clock_, *greylisting));
     if (d.rate_limit) mta->add_policy(std::make_shared<agents::RateLimitPolicy>(clock_, *d.rate_limit));
     if (auto st = start_mta(*mta, record.host); !st.ok()) return st;
   }
@@ -179,6 +181,9 @@ absl::Status ScenarioWorld::start_extra_hosts() {
       settings.mda_address = address_of(settings.mda_host);
     }
     mta = std::make_unique<agents::Mta>(context(h.name), settings);
+    if (h.greylisting && h.greylisting->settings) {
+      mta->add_policy(std::make_shared<agents::GreylistPolicy>(clock_, *h.greylisting->settings));
+    }
     if (auto st = start_mta(*mta, h.name); !st.ok()) return st;
   }
   return absl::OkStatus();
