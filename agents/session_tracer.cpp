@@ -29,7 +29,8 @@ void SessionTracer::on_event(const smtp::SessionEvent& ev) {
     case K::kCommandSent: {
       const std::string verb = absl::AsciiStrToLower(av(ev.text.substr(0, ev.text.find(' '))));
       record(sim::EventKind::kSmtpCommand, ev.text, 0,
-             ev.reason.empty() ? absl::StrCat("command.", verb) : absl::StrCat("command.", verb, ".", av(ev.reason)));
+             ev.reason.empty() ? absl::StrCat("command.", verb) : absl::StrCat("command.", verb, ".", av(ev.reason)),
+             ev.pipelined ? sim::TraceEvent::Details{{sim::detail_key::kPipelined, "yes"}} : sim::TraceEvent::Details{});
       break;
     }
     case K::kReplySent:

@@ -85,31 +85,72 @@ std::string format_event_line(const sim::TraceEvent& e, const Style& style) {
   return absl::StrCat(time, " ", who, "\n    ", what);
 }
 
+namespace {
+
+bool is_command(const sim::TraceEvent& e) { return e.kind == sim::EventKind::kSmtpCommand; }
+bool pipelined(const sim::TraceEvent& e) { return e.detail(sim::detail_key::kPipelined) != nullptr; }
+
+// The commands a client sent in one write with the command at `first`: it,
+// then each later command of its connection marked pipelined, until one that
+// was not (or until anything but commands and replies happens there).
+std::vector<std::size_t> batch_from(const std::vector<sim::TraceEvent>& all, std::size_t first) {
+  std::vector<std::size_t> out = {first};
+  for (std::size_t j = first + 1; j < all.size(); ++j) {
+    const sim::TraceEvent& e = all[j];
+    if (e.connection != all[first].connection) continue;
+    if (e.kind == sim::EventKind::kSmtpReply) continue;
+    if (!is_command(e) || !pipelined(e)) break;
+    out.push_back(j);
+  }
+  return out;
+}
+
+}  // namespace
+
 void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, const StepperOptions& options) {
-  // A multi-line reply (EHLO's "250-..." lines) is one step, not ten.
+  // A step is what a person takes in at once: one event; the lines of one
+  // multi-line reply (EHLO's "250-..." lines); or the commands of one
+  // pipelined write, shown together as the client sent them, before the
+  // replies (the trace records each command when the server handles it, so
+  // there they alternate with the replies).
   struct Step {
-    std::size_t first, last;
+    std::vector<std::size_t> events;
+    bool batch = false;
   };
   std::vector<Step> steps;
+  std::vector<bool> shown_in_batch(all.size(), false);
   for (std::size_t i = 0; i < all.size(); ++i) {
+    if (shown_in_batch[i]) continue;
+    if (is_command(all[i]) && !pipelined(all[i])) {
+      if (std::vector<std::size_t> batch = batch_from(all, i); batch.size() > 1) {
+        for (const std::size_t k : batch) shown_in_batch[k] = true;
+        steps.push_back({std::move(batch), true});
+        continue;
+      }
+    }
+    Step step{{i}, false};
     std::size_t j = i;
     while (all[j].kind == sim::EventKind::kSmtpReply && all[j].text.size() > 3 && all[j].text[3] == '-' && j + 1 < all.size() &&
            all[j + 1].kind == sim::EventKind::kSmtpReply && all[j + 1].connection == all[i].connection) {
-      ++j;
+      step.events.push_back(++j);
     }
-    steps.push_back({i, j});
+    steps.push_back(std::move(step));
     i = j;
   }
   std::set<std::string> explained;
   auto show = [&](std::size_t k, bool always_explain) {
     const Step& step = steps[k];
-    std::printf("%s\n", format_event_line(all[step.first], style).c_str());
-    for (std::size_t i = step.first + 1; i <= step.last; ++i) {
-      std::printf("    %s\n", reply_colored(all[i], style).c_str());
+    std::printf("%s\n", format_event_line(all[step.events.front()], style).c_str());
+    for (std::size_t n = 1; n < step.events.size(); ++n) {
+      const sim::TraceEvent& e = all[step.events[n]];
+      const std::string line =
+          step.batch ? style.cyan(absl::StrCat("C: ", e.text)) : reply_colored(e, style);
+      std::printf("    %s\n", line.c_str());
     }
-    const sim::TraceEvent& last = all[step.last];
-    const std::string why = scenarios::explain_reply_lines(
-        std::span<const sim::TraceEvent>(all).subspan(step.first, step.last - step.first + 1));
+    std::vector<sim::TraceEvent> lines;
+    for (const std::size_t n : step.events) lines.push_back(all[n]);
+    const sim::TraceEvent& last = lines.back();
+    const std::string why = step.batch ? scenarios::explain_pipelined_batch(lines) : scenarios::explain_reply_lines(lines);
     // In a pipe each reply code is explained once for each thing it answers
     // (its enhanced code and text vary; the meaning does not), everything
     // else once per text.
@@ -120,10 +161,18 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
     if (!why.empty() && (always_explain || explained.insert(key).second)) {
       std::printf("%s", style.dim(wrap_paragraph(why, "      ")).c_str());
     }
+    // Each command of a batch is still explained, once, as a lone one is.
+    if (step.batch) {
+      for (const sim::TraceEvent& e : lines) {
+        const std::string what = scenarios::explain_event(e);
+        if (!what.empty() && (always_explain || explained.insert(what).second)) {
+          std::printf("%s", style.dim(wrap_paragraph(what, "      ")).c_str());
+        }
+      }
+    }
   };
   auto message_level = [&](std::size_t k) {
-    const sim::TraceEvent& e = all[steps[k].first];
-    return sim::is_message_level(e);
+    return sim::is_message_level(all[steps[k].events.front()]);
   };
   const std::size_t count = steps.size();
   if (!options.interactive) {
@@ -156,7 +205,7 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
       while (j < count && !message_level(j)) ++j;
       if (j >= count) break;
       // Show what was skipped in one line each, so nothing is hidden.
-      for (std::size_t k = i + 1; k < j; ++k) std::printf("%s\n", style.dim(format_event_line(all[steps[k].first], Style(false))).c_str());
+      for (std::size_t k = i + 1; k < j; ++k) std::printf("%s\n", style.dim(format_event_line(all[steps[k].events.front()], Style(false))).c_str());
       i = j;
       show(i, true);
     } else if (key == '\n' || key == '\r' || key == ' ') {

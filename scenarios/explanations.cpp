@@ -450,6 +450,15 @@ std::string explain_reply_lines(std::span<const sim::TraceEvent> lines) {
   return out;
 }
 
+std::string explain_pipelined_batch(std::span<const sim::TraceEvent> commands) {
+  if (commands.size() < 2) return commands.empty() ? std::string() : explain_event(commands.front());
+  return absl::StrCat(
+      "These ", commands.size(), " commands went out in one write, before any reply came back: the server offered "
+      "PIPELINING, so the client need not wait after each (RFC 2920 3.1). The server answers each in turn, in the "
+      "order sent; a refusal of one does not stop the next from being read (RFC 2920 3.2), which is why DATA can "
+      "follow recipients that were all refused.");
+}
+
 std::string explain_event(const sim::TraceEvent& e) {
   using K = sim::EventKind;
   // No default: a kind added to sim/trace/trace_kinds.hpp without an

@@ -26,6 +26,9 @@ std::string explain_event(const sim::TraceEvent& event);
 // stepper's step): the answer to EHLO with what each extension offers;
 // otherwise what the last line says.
 std::string explain_reply_lines(std::span<const sim::TraceEvent> lines);
+// One paragraph about commands a client sent in one write (the first, then
+// those with details.pipelined): what PIPELINING is and how the replies come.
+std::string explain_pipelined_batch(std::span<const sim::TraceEvent> commands);
 
 // What a reply's refinement means (smtp::Reply::reason, agents/smtp/reply_reason.hpp):
 // "greylisted" -> a sentence about greylisting; empty for a reason it does not know.

@@ -188,12 +188,16 @@ void ServerSession::handle_line(const CommandLine& line) {
     send_error(make_reply(500, "5.5.2", "Line too long (RFC 5321 4.5.3.1.4)"));
     return;
   }
-  if (answering_ == verb_name(Verb::kAuth) && !state_.tls_active && observer_ != nullptr) {
-    // Said so where it is known: the password crosses this link in plaintext.
-    observer_->on_event(
-        SessionEvent{.kind = SessionEventKind::kCommandReceived, .text = line.text, .reason = reply_reason::kInClear});
-  } else {
-    emit(SessionEventKind::kCommandReceived, line.text);
+  if (observer_ != nullptr) {
+    // Replies still waiting in out_ were not yet written when this line was
+    // read: it came in the same write as the command before it.
+    observer_->on_event(SessionEvent{
+        .kind = SessionEventKind::kCommandReceived,
+        .text = line.text,
+        // Said so where it is known: the password crosses this link in plaintext.
+        .reason = answering_ == verb_name(Verb::kAuth) && !state_.tls_active ? std::string_view(reply_reason::kInClear)
+                                                                               : std::string_view(),
+        .pipelined = !out_.empty()});
   }
   if ((line.bare_lf || line.bare_cr) && settings_.bare_line_ending == BareLineEnding::kReject) {
     refuse(make_reply(500, "5.5.2", "Bare CR or LF in command line; lines end with CRLF (RFC 5321 2.3.8)"));

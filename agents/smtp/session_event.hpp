@@ -31,6 +31,10 @@ struct SessionEvent {
   std::string_view reason;   // reply events: why it was given (Reply::reason), if said; an AUTH
                              // command: in_clear when sent without TLS (reply_reason.hpp)
   std::string_view answers;  // a server's reply events: what it answers (reply_answers.hpp)
+  // kCommandReceived: the command came before the reply to the one before it
+  // had gone out, in the same read: the client sent both in one write
+  // without waiting (PIPELINING, RFC 2920 3.1).
+  bool pipelined = false;
 };
 
 class SessionObserver {

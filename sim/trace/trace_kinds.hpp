@@ -98,6 +98,7 @@ inline constexpr char kNames[] = "names";
 inline constexpr char kNextAttemptUs[] = "next_attempt_us";
 inline constexpr char kNextHop[] = "next_hop";
 inline constexpr char kNotAfter[] = "not_after";
+inline constexpr char kPipelined[] = "pipelined";    // a command sent in one write with the one before it: "yes"
 inline constexpr char kOctets[] = "octets";
 inline constexpr char kOperation[] = "operation";
 inline constexpr char kOrigin[] = "origin";
@@ -144,7 +145,7 @@ inline constexpr EventKindInfo kEventKinds[] = {
     {EventKind::kHostUp, "host.up", true, ""},
     {EventKind::kDnsQuery, "dns.query", false, "type,purpose"},
     {EventKind::kDnsAnswer, "dns.answer", false, "type,purpose"},
-    {EventKind::kSmtpCommand, "smtp.command", false, ""},
+    {EventKind::kSmtpCommand, "smtp.command", false, "pipelined"},
     {EventKind::kSmtpReply, "smtp.reply", false, "answers"},
     {EventKind::kSmtpData, "smtp.data", false, ""},
     {EventKind::kSmtpStartTls, "smtp.starttls", false, ""},

@@ -1,5 +1,6 @@
-// The SMTP dialogue of one connection, C: and S: lines as they happened;
-// the connection of the selected event by default. A click selects.
+// The SMTP dialogue of one connection, C: and S: lines as they crossed the
+// wire (a pipelined batch's commands together, then the replies); the
+// connection of the selected event by default. A click selects.
 #include "absl/strings/str_cat.h"
 #include "viz/app/views.hpp"
 
@@ -33,7 +34,9 @@ void draw_transcript(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
     const ImVec4 colour = line.who == 'C' ? ImVec4(0.55f, 0.8f, 1.0f, 1) : line.who == 'S' ? ImVec4(1, 0.85f, 0.5f, 1)
                                                                                            : ImVec4(0.6f, 0.6f, 0.6f, 1);
     ImGui::PushStyleColor(ImGuiCol_Text, colour);
-    const std::string label = absl::StrCat(std::string(1, line.who), ": ", p.events()[line.event].text, "##", line.event);
+    // A pipelined command hangs under the one it was written with: "C:|".
+    const std::string label = absl::StrCat(std::string(1, line.who), line.pipelined ? ":| " : ": ",
+                                           p.events()[line.event].text, "##", line.event);
     if (ImGui::Selectable(label.c_str(), current)) p.select(line.event);
     ImGui::PopStyleColor();
     if (current && view.scroll_transcript) ImGui::SetScrollHereY(0.7f);

@@ -204,6 +204,22 @@ TEST(PlaybackTest, StateHoldsQueuesMailboxesAndTranscripts) {
   EXPECT_TRUE(saw_greylist_line);
 }
 
+// RFC 2920 3.1: a pipelined MAIL, RCPT, DATA crossed the wire as one write,
+// then came the three replies; the transcript shows that order, not the
+// trace's (which records each command as the server handled it).
+TEST(PlaybackTest, TranscriptShowsAPipelinedBatchBeforeItsReplies) {
+  const auto events = trace_of("direct-delivery.yaml");
+  Playback p(events);
+  p.seek_event(events.size());
+  const ConnectionState& c = p.state().connections().begin()->second;  // laptop -> submit
+  std::string order;
+  for (const auto& l : c.lines) {
+    const std::string& text = events[l.event].text;
+    if (l.who == '*') continue;
+    order += std::string(1, l.who) + (l.pipelined ? "|" : "") + text.substr(0, 4) + " ";
+  }
+  EXPECT_NE(order.find("CMAIL C|RCPT C|DATA S250  S250  S354  "), std::string::npos) << order;
+}
 
 // RFC 5321 4.4: every hop adds a Received: header on top; the inspector's
 // text grows hop by hop, newest first, from what the trace recorded.

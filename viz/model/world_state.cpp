@@ -1,6 +1,7 @@
 #include "viz/model/world_state.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -101,7 +102,16 @@ void WorldState::apply(const sim::TraceEvent& e, std::size_t index) {
     c.id = e.connection;
     if (c.server.empty()) c.server = e.host;
     if (c.client.empty()) c.client = e.peer;
-    c.lines.push_back({index, k == sim::EventKind::kSmtpCommand ? 'C' : 'S'});
+    const bool pipelined = k == sim::EventKind::kSmtpCommand && e.detail(sim::detail_key::kPipelined) != nullptr;
+    if (pipelined) {
+      // On the wire it came with the command before it, ahead of that
+      // command's replies: it goes right after the batch's last command.
+      auto after = c.lines.end();
+      while (after != c.lines.begin() && std::prev(after)->who == 'S') --after;
+      c.lines.insert(after, {index, 'C', true});
+    } else {
+      c.lines.push_back({index, k == sim::EventKind::kSmtpCommand ? 'C' : 'S'});
+    }
   } else if (k == sim::EventKind::kSmtpData || k == sim::EventKind::kSmtpStartTls || k == sim::EventKind::kSmtpDiscarded || k == sim::EventKind::kSmtpError) {
     if (auto it = connections_.find(e.connection); it != connections_.end()) it->second.lines.push_back({index, '*'});
   } else if (k == sim::EventKind::kTlsHandshake || k == sim::EventKind::kTlsEstablished) {

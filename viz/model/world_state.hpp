@@ -67,6 +67,7 @@ class SharedText {
 struct TranscriptLine {
   std::size_t event = 0;  // index into the trace
   char who = 'C';         // 'C' client, 'S' server, '*' a note (TLS, discarded input)
+  bool pipelined = false;  // a command sent in one write with the command above it
   friend bool operator==(const TranscriptLine&, const TranscriptLine&) = default;
 };
 
