@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/scenario_cli.hpp"
 #include "cli/stepper.hpp"
+#include "cli/stored_message.hpp"
 #include "cli/subcommand.hpp"
 #include "scenarios/explanations.hpp"
 #include "scenarios/scenario_loader.hpp"
@@ -17,12 +18,18 @@ ABSL_FLAG(int64_t, seed, -1, "Seed for the run's random choices (default: the sc
 ABSL_FLAG(std::string, trace, "", "Also write the trace to this file (JSON Lines, docs/trace.md)");
 ABSL_FLAG(std::string, interactive, "auto",
           "auto: wait for Enter between events on a terminal, print everything otherwise; yes: always wait; no: never");
+ABSL_FLAG(bool, show_messages, false,
+          "Print each delivered message as its mailbox stored it (headers first: count the Received: lines)");
 ABSL_FLAG(std::string, library, "", "The folder of scenarios to list (default: the project's scenarios/library)");
 
 namespace smtplab::cli {
 namespace {
 
 namespace fs = std::filesystem;
+
+// `run --show-messages` prints what was delivered whole, or nearly: a
+// lesson's message is a few lines, a runaway one stops here.
+constexpr std::size_t kAllBodyLines = 200;
 
 struct Finished {
   scenarios::RunSummary summary;
@@ -73,7 +80,7 @@ std::string one_file(const std::vector<char*>& positional, const char* command, 
 
 int run_run(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("run"), args,
-                                           "smtplab run FILE [--seed N] [--trace OUT.jsonl]\n\n"
+                                           "smtplab run FILE [--seed N] [--trace OUT.jsonl] [--show-messages]\n\n"
                                            "Runs a scenario to the end, prints a summary and its expectations.\n"
                                            "Exit status: 0 when every expectation holds, 1 when one fails,\n"
                                            "2 for bad input (no such file, errors in it, a world that cannot be built).");
@@ -86,6 +93,18 @@ int run_run(std::vector<char*> args) {
   scenarios::ScenarioWorld world(*s, seed_for(*s));
   auto f = run_scenario(*s, world);
   if (!f) return 2;  // the world could not be built from it: bad input, not a failed expectation
+  if (absl::GetFlag(FLAGS_show_messages)) {
+    for (const auto& e : world.trace.events()) {
+      if (e.kind != sim::EventKind::kMailboxDeliver) continue;
+      const std::optional<std::string> stored = stored_message_of(world, e);
+      if (!stored) continue;
+      const std::string* to = e.detail(sim::detail_key::kRecipient);
+      std::printf("\n%s", format_stored_message(absl::StrCat("Delivered to ", to ? *to : "?", " at ", e.host, " at ",
+                                                             format_virtual_time(e.time_us), ":"),
+                                                *stored, "", kAllBodyLines, style)
+                               .c_str());
+    }
+  }
   return print_verdict(*s, world, f->summary, style) ? 0 : 1;
 }
 
@@ -115,6 +134,7 @@ int run_step(std::vector<char*> args) {
   scenarios::ScenarioWorld world(*s, seed_for(*s));
   auto f = run_scenario(*s, world);
   if (!f) return 2;  // the world could not be built from it: bad input, not a failed expectation
+  options.stored_message = [&world](const sim::TraceEvent& e) { return stored_message_of(world, e); };
   run_stepper(world.trace.events(), style, options);
   return print_verdict(*s, world, f->summary, style) ? 0 : 1;
 }

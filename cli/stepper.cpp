@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/scenario_cli.hpp"
+#include "cli/stored_message.hpp"
 #include "scenarios/explanations.hpp"
 #include "sim/trace/trace.hpp"
 
@@ -87,6 +88,10 @@ std::string format_event_line(const sim::TraceEvent& e, const Style& style) {
 
 namespace {
 
+// Enough of a body to see it is the message; the headers are what a lesson
+// is about, and they are always shown whole.
+constexpr std::size_t kBodyLinesShown = 8;
+
 bool is_command(const sim::TraceEvent& e) { return e.kind == sim::EventKind::kSmtpCommand; }
 bool pipelined(const sim::TraceEvent& e) { return e.detail(sim::detail_key::kPipelined) != nullptr; }
 
@@ -160,6 +165,17 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
                                 : why;
     if (!why.empty() && (always_explain || explained.insert(key).second)) {
       std::printf("%s", style.dim(wrap_paragraph(why, "      ")).c_str());
+    }
+    // The lessons ask to read the delivered message (count its Received:
+    // lines): here it is, as the mailbox stored it.
+    if (last.kind == sim::EventKind::kMailboxDeliver && options.stored_message) {
+      if (const std::optional<std::string> stored = options.stored_message(last)) {
+        const std::string* user = last.detail(sim::detail_key::kUser);
+        std::printf("%s", format_stored_message(absl::StrCat("The message as stored in ", user ? *user : "the user",
+                                                             "'s mailbox:"),
+                                                *stored, "    ", kBodyLinesShown, style)
+                              .c_str());
+      }
     }
     // Each command of a batch is still explained, once, as a lone one is.
     if (step.batch) {
