@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "scenarios/scenario_loader.hpp"
+#include "sim/time_text.hpp"
 
 namespace smtplab::cli {
 
@@ -42,14 +43,6 @@ std::optional<scenarios::Scenario> load_or_report(const std::string& name) {
   return *std::move(r.scenario);
 }
 
-std::string format_virtual_time(std::int64_t micros) {
-  const std::int64_t ms = micros / 1000;
-  const std::int64_t days = ms / 86400000;
-  const std::int64_t rest = ms % 86400000;
-  const std::string clock = absl::StrFormat("%02d:%02d:%02d.%03d", rest / 3600000, rest / 60000 % 60, rest / 1000 % 60,
-                                            rest % 1000);
-  return days > 0 ? absl::StrCat(days, "d ", clock) : clock;
-}
 
 bool print_verdict(const scenarios::Scenario& s, const scenarios::ScenarioWorld& world,
                    const scenarios::RunSummary& summary, const Style& style) {
@@ -60,7 +53,7 @@ bool print_verdict(const scenarios::Scenario& s, const scenarios::ScenarioWorld&
   std::printf("  bounces delivered    %zu\n", summary.bounces_delivered);
   std::printf("  deferrals (4xx)      %zu\n", summary.deferrals);
   std::printf("  still queued         %zu\n", summary.still_queued);
-  std::printf("  virtual time         %s%s\n", format_virtual_time(absl::ToInt64Microseconds(summary.ended_at)).c_str(),
+  std::printf("  virtual time         %s%s\n", sim::clock_text(absl::ToInt64Microseconds(summary.ended_at)).c_str(),
               summary.drained ? "" : " (stopped at max_duration)");
   bool all = true;
   const auto results = scenarios::check_expectations(s, world);

@@ -24,6 +24,4 @@ std::optional<scenarios::Scenario> load_or_report(const std::string& path);
 bool print_verdict(const scenarios::Scenario& scenario, const scenarios::ScenarioWorld& world,
                    const scenarios::RunSummary& summary, const Style& style);
 
-std::string format_virtual_time(std::int64_t micros);
-
 }  // namespace smtplab::cli

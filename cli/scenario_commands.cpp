@@ -13,6 +13,7 @@
 #include "scenarios/explanations.hpp"
 #include "scenarios/scenario_loader.hpp"
 #include "sim/trace/trace_jsonl.hpp"
+#include "sim/time_text.hpp"
 
 ABSL_FLAG(int64_t, seed, -1, "Seed for the run's random choices (default: the scenario's own)");
 ABSL_FLAG(std::string, trace, "", "Also write the trace to this file (JSON Lines, docs/trace.md)");
@@ -45,7 +46,7 @@ std::optional<Finished> run_scenario(const scenarios::Scenario& s, scenarios::Sc
   Finished f;
   f.summary = world.run([&](absl::Duration t) {
     if (progress && t > absl::Hours(1)) {
-      std::fprintf(stderr, "\r  running... virtual time %s, %llu events   ", format_virtual_time(absl::ToInt64Microseconds(t)).c_str(),
+      std::fprintf(stderr, "\r  running... virtual time %s, %llu events   ", sim::clock_text(absl::ToInt64Microseconds(t)).c_str(),
                    static_cast<unsigned long long>(world.trace.count()));
     }
   });
@@ -100,7 +101,7 @@ int run_run(std::vector<char*> args) {
       if (!stored) continue;
       const std::string* to = e.detail(sim::detail_key::kRecipient);
       std::printf("\n%s", format_stored_message(absl::StrCat("Delivered to ", to ? *to : "?", " at ", e.host, " at ",
-                                                             format_virtual_time(e.time_us), ":"),
+                                                             sim::clock_text(e.time_us), ":"),
                                                 *stored, "", kAllBodyLines, style)
                                .c_str());
     }

@@ -13,6 +13,7 @@
 #include "cli/subcommand.hpp"
 #include "cli/work_directory.hpp"
 #include "sim/loopback/loopback_runtime.hpp"
+#include "sim/time_text.hpp"
 
 ABSL_FLAG(std::string, http, "127.0.0.1:8025",
           "Where the HTTP API and the trace WebSocket listen, HOST:PORT (port 0 picks a free one)");
@@ -187,7 +188,7 @@ int run_serve(std::vector<char*> args) {
       // A refusal is worth a line too: it is what the person sending sees.
       const bool refusal = e.kind == sim::EventKind::kSmtpReply && e.code >= 400;
       if (!all && !sim::is_message_level(e) && !refusal) return;
-      std::printf("%s  %-20s %-16s %s\n", format_virtual_time(e.time_us).c_str(), e.host.c_str(), sim::name_of(e.kind),
+      std::printf("%s  %-20s %-16s %s\n", sim::clock_text(e.time_us).c_str(), e.host.c_str(), sim::name_of(e.kind),
                   e.text.c_str());
       std::fflush(stdout);
     });
@@ -198,7 +199,7 @@ int run_serve(std::vector<char*> args) {
   const scenarios::RunSummary summary = world.summary();
   std::printf("\nstopped after %s of world time. Delivered into mailboxes: %zu; bounced: %zu; deferrals: %zu; still "
               "queued: %zu\n",
-              format_virtual_time(absl::ToInt64Microseconds(summary.ended_at)).c_str(), summary.delivered,
+              sim::clock_text(absl::ToInt64Microseconds(summary.ended_at)).c_str(), summary.delivered,
               summary.bounced, summary.deferrals, summary.still_queued);
   return 0;
 }

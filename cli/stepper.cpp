@@ -12,6 +12,7 @@
 #include "cli/stored_message.hpp"
 #include "scenarios/explanations.hpp"
 #include "sim/trace/trace.hpp"
+#include "sim/time_text.hpp"
 
 namespace smtplab::cli {
 namespace {
@@ -52,7 +53,7 @@ class RawTerminal {
 }  // namespace
 
 std::string format_event_line(const sim::TraceEvent& e, const Style& style) {
-  const std::string time = style.dim(absl::StrCat("[", format_virtual_time(e.time_us), "]"));
+  const std::string time = style.dim(absl::StrCat("[", sim::clock_text(e.time_us), "]"));
   const sim::EventKind k = e.kind;
   using K = sim::EventKind;
   std::string who, what;

@@ -6,11 +6,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/absl_string_view.hpp"
+#include "sim/time_text.hpp"
 
 namespace smtplab::scenarios {
 namespace {
 
-std::string when(std::int64_t us) { return absl::FormatDuration(absl::Microseconds(us)); }
+std::string when(std::int64_t us) { return sim::clock_text(us); }
 
 bool in_window(const ExpectSpec& e, std::int64_t t) {
   if (e.by && t > absl::ToInt64Microseconds(*e.by)) return false;
@@ -20,8 +21,8 @@ bool in_window(const ExpectSpec& e, std::int64_t t) {
 
 std::string window_text(const ExpectSpec& e) {
   std::string out;
-  if (e.after) absl::StrAppend(&out, " after ", absl::FormatDuration(*e.after));
-  if (e.by) absl::StrAppend(&out, " by ", absl::FormatDuration(*e.by));
+  if (e.after) absl::StrAppend(&out, " after ", sim::duration_text(*e.after));
+  if (e.by) absl::StrAppend(&out, " by ", sim::duration_text(*e.by));
   return out;
 }
 

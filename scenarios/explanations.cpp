@@ -15,6 +15,7 @@
 #include "sim/dns/sim_dns.hpp"
 #include "agents/smtp/reply_reason.hpp"
 #include "base/absl_string_view.hpp"
+#include "sim/time_text.hpp"
 
 namespace smtplab::scenarios {
 namespace {
@@ -548,7 +549,7 @@ std::string explain_event(const sim::TraceEvent& e) {
     case K::kQueueWait: {
       std::int64_t next = 0;
       if (absl::SimpleAtoi(detail(e, sim::detail_key::kNextAttemptUs), &next)) {
-        return absl::StrCat("The queue will retry in ", absl::FormatDuration(absl::Microseconds(next - e.time_us)),
+        return absl::StrCat("The queue will retry in ", sim::duration_text(absl::Microseconds(next - e.time_us)),
                             ". The wait doubles after each failure, from 300 s up to 4000 s, and the message is returned "
                             "after 5 days (Postfix's minimal_backoff_time, maximal_backoff_time, maximal_queue_lifetime).");
       }

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "base/absl_string_view.hpp"
 #include "scenarios/yaml_diagnosis.hpp"
+#include "sim/time_text.hpp"
 
 namespace smtplab::scenarios::loading {
 
@@ -199,8 +200,8 @@ void Loader::cross_check(Scenario& s) {
   for (const auto& a : s.actions) {
     const absl::Duration last = a.kind == ActionSpec::Kind::kSend ? a.at + a.send.interval * (a.send.count - 1) : a.at;
     if (last > s.max_duration) {
-      error_at(a.where, absl::StrCat("this action is at ", absl::FormatDuration(last), ", after the run ends (max_duration ",
-                                     absl::FormatDuration(s.max_duration), ")"));
+      error_at(a.where, absl::StrCat("this action is at ", sim::duration_text(last), ", after the run ends (max_duration ",
+                                     sim::duration_text(s.max_duration), ")"));
     }
   }
 }
@@ -336,7 +337,7 @@ absl::StatusOr<absl::Duration> parse_scenario_duration(const std::string& text) 
   }
   if (total > kLongestScenarioDuration) {
     return absl::InvalidArgumentError(absl::StrCat("'", text, "' is longer than a scenario can run (at most ",
-                                                   absl::FormatDuration(kLongestScenarioDuration), ")"));
+                                                   sim::duration_text(kLongestScenarioDuration), ")"));
   }
   return total;
 }

@@ -1,4 +1,5 @@
 #include "scenarios/scenario_loader.hpp"
+#include "sim/time_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -157,7 +158,7 @@ TEST(ScenarioLoaderTest, CatchesWhatCouldNeverWork) {
   const std::string all = r.error_text();
   EXPECT_NE(all.find("never.yaml:5:28: 'mail.club.example' is not an MTA or MSA"), std::string::npos) << all;
   EXPECT_NE(all.find("times: 0 would never fire"), std::string::npos) << all;
-  EXPECT_NE(all.find("never.yaml:7:5: this action is at 48h, after the run ends"), std::string::npos) << all;
+  EXPECT_NE(all.find("never.yaml:7:5: this action is at 2d, after the run ends"), std::string::npos) << all;
   EXPECT_NE(all.find("never.yaml:9:18: 'editr' is not a user of club.example; did you mean 'editor'?"),
             std::string::npos) << all;
   EXPECT_NE(all.find("'queue.deferr' is not a trace event kind; did you mean 'queue.defer'?"), std::string::npos) << all;
@@ -289,6 +290,19 @@ TEST(ScenarioLoaderTest, DurationErrorsNameTheLineAndShowTheGrammar) {
   auto ok = load_scenario_text("domains:\n  example.net: {users: [bob]}\nmax_duration: 1h30m\n", "d.yaml");
   ASSERT_TRUE(ok.ok()) << ok.error_text();
   EXPECT_EQ(ok.scenario->max_duration, absl::Minutes(90));
+}
+
+// What the tools print as a duration (sim/time_text.hpp) is one a scenario
+// may write: copied from a report into a file, it means the same.
+TEST(ScenarioLoaderTest, PrintedDurationsReadBack) {
+  for (const absl::Duration d : {absl::Microseconds(20), absl::Milliseconds(250), absl::Milliseconds(1500),
+                                 absl::Seconds(45), absl::Minutes(5), absl::Seconds(4000), absl::Minutes(90),
+                                 absl::Hours(60), absl::Hours(120) + absl::Seconds(30)}) {
+    const std::string text = sim::duration_text(d);
+    const auto back = parse_scenario_duration(text);
+    ASSERT_TRUE(back.ok()) << text << ": " << back.status();
+    EXPECT_EQ(*back, d) << text;
+  }
 }
 
 TEST(ScenarioLoaderTest, Sizes) {

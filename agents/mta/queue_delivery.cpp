@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "agents/mta/queue_manager.hpp"
 #include "base/absl_string_view.hpp"
+#include "sim/time_text.hpp"
 
 namespace smtplab::agents {
 
@@ -235,7 +236,7 @@ void QueueManager::finish_attempt(std::shared_ptr<Attempt> attempt) {
         r.state = QueuedRecipient::State::kBounced;
         expired.push_back(i);
         trace_.record(sim::EventKind::kQueueExpire, m,
-              absl::StrCat("<", r.path.mailbox.to_string(), "> given up after ", absl::FormatDuration(age),
+              absl::StrCat("<", r.path.mailbox.to_string(), "> given up after ", sim::duration_text(age),
                            " in the queue"),
               {}, {{sim::detail_key::kRecipient, r.path.mailbox.to_string()}});
       }
@@ -243,7 +244,7 @@ void QueueManager::finish_attempt(std::shared_ptr<Attempt> attempt) {
     } else {
       const absl::Duration delay = retry_delay(settings_.retry, m.attempts);
       const absl::Duration next = std::min(delay, lifetime - age);
-      trace_.record(sim::EventKind::kQueueWait, m, absl::StrCat(m.id, " waits ", absl::FormatDuration(next), " before attempt ",
+      trace_.record(sim::EventKind::kQueueWait, m, absl::StrCat(m.id, " waits ", sim::duration_text(next), " before attempt ",
                                           m.attempts + 1),
             {},
             {{sim::detail_key::kNextAttemptUs, std::to_string(absl::ToInt64Microseconds(context_.clock.now() + next))},

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "agents/mta/queue_manager.hpp"
 #include "base/absl_string_view.hpp"
+#include "sim/time_text.hpp"
 
 namespace smtplab::agents {
 
@@ -28,7 +29,7 @@ void QueueManager::spool_remove(const QueuedMessage& message, int tries_left) {
   const bool again = tries_left > 1;
   trace_.record(sim::EventKind::kQueueSpoolError, message,
         absl::StrCat("cannot remove ", message.id, " from the spool (", removed.message(), "): ",
-                     again ? absl::StrCat("trying again in ", absl::FormatDuration(settings_.spool_retry_delay))
+                     again ? absl::StrCat("trying again in ", sim::duration_text(settings_.spool_retry_delay))
                            : "giving up; after a restart it would be delivered again"),
         {}, {{sim::detail_key::kOperation, "remove"}, {sim::detail_key::kError, std::string(removed.message())}});
   if (!again) return;

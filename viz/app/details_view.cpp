@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "scenarios/explanations.hpp"
 #include "viz/app/views.hpp"
+#include "viz/model/detail_text.hpp"
 
 namespace smtplab::viz {
 namespace {
@@ -21,7 +22,10 @@ void explanation(const Playback& p) {
   ImGui::Separator();
   const std::string why = scenarios::explain_event(e);
   ImGui::TextWrapped("%s", why.empty() ? "(no explanation for this event)" : why.c_str());
-  for (const auto& [k, v] : e.details) ImGui::TextDisabled("%s: %s", k.c_str(), v.c_str());
+  // Wrapped, like the explanation: a reply or an address can be long.
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+  for (const auto& [k, v] : e.details) ImGui::TextWrapped("%s", detail_text(e, k, v).c_str());
+  ImGui::PopStyleColor();
 }
 
 void inspector(Playback& p, ViewState& view) {
@@ -110,7 +114,7 @@ void queues(const Playback& p) {
                           : q.state == QueueEntry::State::kDeferred ? "deferred"
                                                                     : "queued";
       if (q.state == QueueEntry::State::kDeferred && q.next_attempt_us > now) {
-        absl::StrAppend(&state, ", retry in ", duration_text(q.next_attempt_us - now));
+        absl::StrAppend(&state, ", retry in ", countdown_text(q.next_attempt_us - now));
       }
       ImGui::BulletText("%s  to %s  (%s, attempt %d)", q.queue_id.c_str(), q.to.c_str(), state.c_str(), q.attempts);
     }

@@ -8,18 +8,6 @@
 
 namespace smtplab::viz {
 
-std::string clock_text(std::int64_t us) {
-  const std::int64_t ms = us / 1000;
-  return absl::StrFormat("%02d:%02d:%02d.%03d", ms / 3600000, (ms / 60000) % 60, (ms / 1000) % 60, ms % 1000);
-}
-
-std::string duration_text(std::int64_t us) {
-  const std::int64_t s = (us + 999'999) / 1'000'000;  // a countdown rounds up
-  if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60);
-  if (s >= 60) return absl::StrFormat("%dm%02ds", s / 60, s % 60);
-  return absl::StrFormat("%ds", s);
-}
-
 void handle_keys(Playback& p, ViewState& view) {
   if (ImGui::GetIO().WantTextInput) return;
   const bool shift = ImGui::GetIO().KeyShift;

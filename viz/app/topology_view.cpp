@@ -168,7 +168,7 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
 
   d->Flags = saved_flags;
   for (const auto& [host, r] : retries) {
-    const std::string left = (r.deferred > 1 ? "next retry in " : "retry in ") + duration_text(r.soonest_us - now);
+    const std::string left = (r.deferred > 1 ? "next retry in " : "retry in ") + countdown_text(r.soonest_us - now);
     const ImVec2 ts = ImGui::CalcTextSize(left.c_str());
     d->AddText(ImVec2(r.centre_x - ts.x / 2, r.top_y - 26), packed(kEnvelopeDeferred), left.c_str());
   }

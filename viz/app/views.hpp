@@ -9,6 +9,7 @@
 
 #include "viz/app/palette.hpp"
 #include "viz/app/trace_source.hpp"
+#include "sim/time_text.hpp"
 #include "viz/model/playback.hpp"
 
 namespace smtplab::viz {
@@ -37,8 +38,9 @@ void draw_help(ViewState& view);
 // Space, arrows, N/P, Home/End, H.
 void handle_keys(Playback& playback, ViewState& view);
 
-// "5m12.3s" for a virtual duration, "00:05:12.345" for a clock.
-std::string clock_text(std::int64_t virtual_us);
-std::string duration_text(std::int64_t virtual_us);
+// "00:05:12.345" for a moment of the run, "retry in 5m" for a wait (one
+// place for both: sim/time_text.hpp).
+inline std::string clock_text(std::int64_t virtual_us) { return sim::clock_text(virtual_us); }
+inline std::string countdown_text(std::int64_t virtual_us) { return sim::countdown_text(absl::Microseconds(virtual_us)); }
 
 }  // namespace smtplab::viz
