@@ -11,7 +11,7 @@ namespace {
 
 constexpr Subcommand kSubcommands[] = {
     {"step", "Step through a scenario event by event, with explanations (default: greylisting)",
-     "interactive=auto|yes|no seed=N trace=FILE", run_step},
+     "interactive=auto|yes|no ladder seed=N trace=FILE", run_step},
     {"run", "Run a scenario to the end and check its expectations", "seed=N trace=FILE show_messages", run_run},
     {"validate", "Check scenario files without running them", "", run_validate},
     {"list", "List the scenario library", "library=DIR", run_list},

@@ -14,6 +14,8 @@
 #include "scenarios/scenario_loader.hpp"
 #include "sim/trace/trace_jsonl.hpp"
 #include "sim/time_text.hpp"
+#include "viz/model/ladder.hpp"
+#include "viz/model/ladder_text.hpp"
 
 ABSL_FLAG(int64_t, seed, -1, "Seed for the run's random choices (default: the scenario's own)");
 ABSL_FLAG(std::string, trace, "", "Also write the trace to this file (JSON Lines, docs/trace.md)");
@@ -21,6 +23,8 @@ ABSL_FLAG(std::string, interactive, "auto",
           "auto: wait for Enter between events on a terminal, print everything otherwise; yes: always wait; no: never");
 ABSL_FLAG(bool, show_messages, false,
           "Print each delivered message as its mailbox stored it (headers first: count the Received: lines)");
+ABSL_FLAG(bool, ladder, false,
+          "Print the run as ladder diagrams instead of stepping: one per message, hop by hop, time flowing down");
 ABSL_FLAG(std::string, library, "", "The folder of scenarios to list (default: the project's scenarios/library)");
 
 namespace smtplab::cli {
@@ -109,9 +113,24 @@ int run_run(std::vector<char*> args) {
   return print_verdict(*s, world, f->summary, style) ? 0 : 1;
 }
 
+namespace {
+
+// Each message's journey, then any conversation that carried none (a relay
+// refused before MAIL, a client from outside).
+void print_ladders(const std::vector<sim::TraceEvent>& events) {
+  for (const std::string& message : viz::messages_in(events)) {
+    std::printf("\n%s", viz::ladder_text(viz::message_ladder(events, message)).c_str());
+  }
+  for (const std::uint64_t connection : viz::connections_without_message(events)) {
+    std::printf("\n%s", viz::ladder_text(viz::connection_ladder(events, connection)).c_str());
+  }
+}
+
+}  // namespace
+
 int run_step(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("step"), args,
-                                           "smtplab step [FILE] [--seed N] [--interactive auto|yes|no]\n\n"
+                                           "smtplab step [FILE] [--seed N] [--interactive auto|yes|no] [--ladder]\n\n"
                                            "Shows a scenario event by event, with what each line means.\n"
                                            "Without FILE, the default scenario (greylisting, then delivery).\n"
                                            "Exit status: 0 when every expectation holds, 1 when one fails,\n"
@@ -135,8 +154,12 @@ int run_step(std::vector<char*> args) {
   scenarios::ScenarioWorld world(*s, seed_for(*s));
   auto f = run_scenario(*s, world);
   if (!f) return 2;  // the world could not be built from it: bad input, not a failed expectation
-  options.stored_message = [&world](const sim::TraceEvent& e) { return stored_message_of(world, e); };
-  run_stepper(world.trace.events(), style, options);
+  if (absl::GetFlag(FLAGS_ladder)) {
+    print_ladders(world.trace.events());
+  } else {
+    options.stored_message = [&world](const sim::TraceEvent& e) { return stored_message_of(world, e); };
+    run_stepper(world.trace.events(), style, options);
+  }
   return print_verdict(*s, world, f->summary, style) ? 0 : 1;
 }
 

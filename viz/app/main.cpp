@@ -28,6 +28,8 @@
 
 ABSL_FLAG(std::string, screenshot, "", "Render one frame into this PNG and exit");
 ABSL_FLAG(absl::Duration, at, absl::ZeroDuration(), "With --screenshot: the virtual time to show (e.g. 5m10s)");
+ABSL_FLAG(std::string, view, "topology",
+          "The big pane: topology (hosts and envelopes) or ladder (the selected message's ladder diagram); L switches");
 ABSL_FLAG(std::string, size, "1280x800", "Window size, WIDTHxHEIGHT");
 ABSL_FLAG(int, bench_frames, 0,
           "Render this many frames at --at as fast as possible, print frames per second and exit (a benchmark)");
@@ -126,6 +128,13 @@ int run(int argc, char** argv) {
       return 2;
     }
   }
+  MainView main_view = MainView::kTopology;
+  if (const std::string v = absl::GetFlag(FLAGS_view); v == "ladder") {
+    main_view = MainView::kLadder;
+  } else if (v != "topology") {
+    std::fprintf(stderr, "smtplab-viz: --view must be topology or ladder, not %s\n", v.c_str());
+    return 2;
+  }
   const std::string screenshot = absl::GetFlag(FLAGS_screenshot);
 
   std::string error;
@@ -171,6 +180,7 @@ int run(int argc, char** argv) {
 
   Playback playback(trace.events);
   ViewState view;
+  view.main_view = main_view;
   const int bench_frames = absl::GetFlag(FLAGS_bench_frames);
   const bool fixed_time = !screenshot.empty() || bench_frames > 0;
   if (live) {
@@ -220,7 +230,11 @@ int run(int argc, char** argv) {
       }
       const Layout l = layout_for(static_cast<float>(fw), static_cast<float>(fh));
       draw_timeline(playback, view, trace, l.timeline_pos, l.timeline_size);
-      draw_topology(playback, view, l.topology_pos, l.topology_size);
+      if (view.main_view == MainView::kLadder) {
+        draw_ladder(playback, view, l.topology_pos, l.topology_size);
+      } else {
+        draw_topology(playback, view, l.topology_pos, l.topology_size);
+      }
       draw_transcript(playback, view, l.transcript_pos, l.transcript_size);
       draw_details(playback, view, trace, l.details_pos, l.details_size);
       draw_help(view);

@@ -37,7 +37,7 @@ bool near(Rgb a, Rgb b) {
   return std::abs(a.r - b.r) <= 12 && std::abs(a.g - b.g) <= 12 && std::abs(a.b - b.b) <= 12;
 }
 
-Shot render(const std::string& scenario, const std::string& at) {
+Shot render(const std::string& scenario, const std::string& at, const std::string& more_flags = "") {
   const auto dir = std::filesystem::temp_directory_path() / ("smtplab-viz-shot-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string png = (dir / "shot.png").string(), info = (dir / "shot.json").string();
@@ -48,7 +48,7 @@ Shot render(const std::string& scenario, const std::string& at) {
   const std::string env = "ASAN_OPTIONS='" + std::string(asan == nullptr ? "" : asan) + ":detect_leaks=0' ";
   const std::string cmd = env + "timeout 60 " + std::string(SMTPLAB_XVFB_EXEC) + " --screen 1280x800x24 " + std::string(SMTPLAB_VIZ_BINARY) + " " +
                           std::string(SMTPLAB_LIBRARY_DIR) + "/" + scenario + " --screenshot " + png + " --at " + at +
-                          " --screenshot_info " + info + " 2>&1";
+                          " --screenshot_info " + info + " " + more_flags + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   std::string output;
   char buf[512];
@@ -117,6 +117,41 @@ TEST(VizScreenshotTest, DeliveredMessageRestsAtTheMailboxServer) {
   expect_nodes_drawn(s);
   EXPECT_GE(envelopes_coloured(s, kEnvelopeDelivered), 1);
   EXPECT_EQ(envelopes_coloured(s, kEnvelopeDeferred), 0);
+}
+
+// The ladder view during the greylisting wait: a lane per host in the order
+// the message met them, each in its role's colour; the 451 drawn as an arrow
+// from the greylisting MX back to the sending MTA in the deferral's colour;
+// nothing yet of attempt 2.
+TEST(VizScreenshotTest, LadderShowsTheGreylistingConversation) {
+  const Shot s = render("greylisting.yaml", "2m", "--view ladder");
+  ASSERT_FALSE(s.rgb.empty());
+  std::vector<std::string> lanes;
+  float last_x = -1;
+  for (const auto& p : s.info["placed"]) {
+    if (p["what"] != "lane") continue;
+    lanes.push_back(p["name"]);
+    EXPECT_GT(p["x"].get<float>(), last_x) << p["name"];
+    last_x = p["x"].get<float>();
+    const Rgb want{p["rgb"][0], p["rgb"][1], p["rgb"][2]};
+    const Rgb got = s.at(static_cast<int>(p["x"].get<float>()), static_cast<int>(p["y"].get<float>()));
+    EXPECT_TRUE(near(got, want)) << p["name"] << " drawn as " << int(got.r) << "," << int(got.g) << "," << int(got.b);
+  }
+  EXPECT_EQ(lanes, (std::vector<std::string>{"laptop.example.org", "submit.example.org", "mx.example.org",
+                                             "mx.example.net", "mail.example.net"}));
+  int refusals = 0, retries = 0;
+  for (const auto& p : s.info["placed"]) {
+    if (p["what"] != "row") continue;
+    const std::string label = p["name"];
+    if (label.rfind("451 4.7.1", 0) == 0) {
+      ++refusals;
+      const Rgb got = s.at(static_cast<int>(p["x"].get<float>()), static_cast<int>(p["y"].get<float>()));
+      EXPECT_TRUE(near(got, kEnvelopeDeferred)) << int(got.r) << "," << int(got.g) << "," << int(got.b);
+    }
+    if (label.rfind("attempt 2", 0) == 0) ++retries;
+  }
+  EXPECT_EQ(refusals, 1);
+  EXPECT_EQ(retries, 0);
 }
 
 struct Ran {

@@ -19,6 +19,9 @@ void handle_keys(Playback& p, ViewState& view) {
   if (ImGui::IsKeyPressed(GLFW_KEY_N)) p.next_message_event();
   if (ImGui::IsKeyPressed(GLFW_KEY_P)) p.previous_message_event();
   if (ImGui::IsKeyPressed(GLFW_KEY_H) || ImGui::IsKeyPressed(GLFW_KEY_F1)) view.show_help = !view.show_help;
+  if (ImGui::IsKeyPressed(GLFW_KEY_L)) {
+    view.main_view = view.main_view == MainView::kLadder ? MainView::kTopology : MainView::kLadder;
+  }
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) p.set_speed(std::min(64.0, p.speed() * 2));
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) p.set_speed(std::max(0.125, p.speed() / 2));
 }
@@ -35,9 +38,10 @@ void draw_help(ViewState& view) {
       "                          (queue, mailbox, submission)\n"
       "Up / Down      faster / slower\n"
       "Home / End     start / end of the run\n"
+      "L              the ladder diagram / the topology\n"
       "H or F1        this help\n\n"
       "Drag a host to move it. Click an envelope to inspect its message.\n"
-      "Click a transcript line to explain it.");
+      "Click a transcript line or a ladder row to explain it.");
   ImGui::End();
 }
 

@@ -2,6 +2,7 @@
 // ImGui. They read the model and change it only through its controls.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "viz/app/palette.hpp"
 #include "viz/app/trace_source.hpp"
 #include "sim/time_text.hpp"
+#include "viz/model/ladder.hpp"
 #include "viz/model/playback.hpp"
 
 namespace smtplab::viz {
@@ -22,7 +24,22 @@ struct Placed {
   Rgb colour{};
 };
 
+// The ladder drawn last, kept while neither the selection nor the trace
+// changes (finding an event's message scans the whole trace).
+struct LadderCache {
+  std::string scope;  // "m" + message id, or "c" + connection number
+  std::optional<std::size_t> for_selected;
+  std::size_t events = 0;
+  Ladder ladder;
+  std::optional<std::size_t> scrolled_to;  // the selection the rows last scrolled to
+};
+
+// What the big pane shows: the hosts and envelopes, or the ladder diagram.
+enum class MainView { kTopology, kLadder };
+
 struct ViewState {
+  MainView main_view = MainView::kTopology;
+  LadderCache ladder;
   std::string dragging;          // host being dragged
   std::string selected_message;  // message id shown in the inspector
   bool show_help = false;
@@ -32,10 +49,11 @@ struct ViewState {
 
 void draw_topology(Playback& playback, ViewState& view, ImVec2 pos, ImVec2 size);
 void draw_timeline(Playback& playback, ViewState& view, const LoadedTrace& trace, ImVec2 pos, ImVec2 size);
+void draw_ladder(Playback& playback, ViewState& view, ImVec2 pos, ImVec2 size);
 void draw_transcript(Playback& playback, ViewState& view, ImVec2 pos, ImVec2 size);
 void draw_details(Playback& playback, ViewState& view, const LoadedTrace& trace, ImVec2 pos, ImVec2 size);
 void draw_help(ViewState& view);
-// Space, arrows, N/P, Home/End, H.
+// Space, arrows, N/P, Home/End, L, H.
 void handle_keys(Playback& playback, ViewState& view);
 
 // "00:05:12.345" for a moment of the run, "retry in 5m" for a wait (one

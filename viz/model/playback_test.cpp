@@ -8,20 +8,10 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "scenarios/scenario_loader.hpp"
-#include "scenarios/scenario_world.hpp"
+#include "viz/model/library_trace_for_tests.hpp"
 
 namespace smtplab::viz {
 namespace {
-
-std::vector<sim::TraceEvent> trace_of(const std::string& library_file) {
-  auto loaded = scenarios::load_scenario_file(std::string(SMTPLAB_LIBRARY_DIR) + "/" + library_file);
-  EXPECT_TRUE(loaded.ok()) << loaded.error_text();
-  scenarios::ScenarioWorld world(*loaded.scenario, 1);
-  EXPECT_TRUE(world.build().ok());
-  world.run();
-  return world.trace.events();
-}
 
 WorldState replay(const std::vector<sim::TraceEvent>& events, std::size_t n) {
   WorldState s;

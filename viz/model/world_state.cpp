@@ -7,19 +7,19 @@
 #include "absl/strings/str_split.h"
 
 namespace smtplab::viz {
-namespace {
-
-std::string detail_or(const sim::TraceEvent& e, const char* name, std::string fallback = {}) {
-  const std::string* v = e.detail(name);
-  return v == nullptr ? fallback : *v;
-}
-
-Role role_of_agent(const std::string& agent) {
+Role role_of_agent(std::string_view agent) {
   if (agent == "mua") return Role::kMua;
   if (agent == "msa") return Role::kMsa;
   if (agent == "mta") return Role::kMta;
   if (agent == "mda") return Role::kMda;
   return Role::kOther;
+}
+
+namespace {
+
+std::string detail_or(const sim::TraceEvent& e, const char* name, std::string fallback = {}) {
+  const std::string* v = e.detail(name);
+  return v == nullptr ? fallback : *v;
 }
 
 // "submitting \"Lunch\" from <a> to b via c" -> "Lunch".

@@ -17,6 +17,8 @@ namespace smtplab::viz {
 
 enum class Role { kMua, kMsa, kMta, kMda, kOther };
 std::string_view role_name(Role role);
+// The role a trace event's agent field names ("mta" -> kMta).
+Role role_of_agent(std::string_view agent);
 
 struct QueueEntry {
   std::string message_id;  // the Message-ID, the same at every hop
