@@ -20,7 +20,7 @@ std::string address_literal(const std::string& peer) {
 std::string received_header(const smtp::SessionState& state, const smtp::Envelope& envelope,
                             const std::string& by_host, const std::string& id, absl::Time when) {
   // RFC 3848: the "with" protocol names say how the message came in.
-  std::string protocol = state.esmtp ? "ESMTP" : "SMTP";
+  std::string protocol = state.lmtp ? "LMTP" : state.esmtp ? "ESMTP" : "SMTP";
   if (state.tls_active) protocol += "S";
   if (!state.authenticated_user.empty()) protocol += "A";
   std::string header = absl::StrCat("Received: from ", state.helo_domain, " ([", address_literal(state.peer_address),

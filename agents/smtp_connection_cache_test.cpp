@@ -19,11 +19,14 @@ MailWorld cached_world(ConnectionCacheSettings cache = {.enabled = true}) {
   return MailWorld({.connection_cache = cache});
 }
 
-// Sessions each server saw: the connections on which a client said EHLO.
+// Sessions each server saw: the connections on which a client said EHLO
+// (LHLO at the mailbox server, which speaks LMTP).
 std::map<std::string, std::set<std::uint64_t>> sessions_by_server(const sim::Trace& trace) {
   std::map<std::string, std::set<std::uint64_t>> out;
   for (const auto& e : trace.events()) {
-    if (e.kind == sim::EventKind::kSmtpCommand && absl::StartsWith(e.text, "EHLO ")) out[e.host].insert(e.connection);
+    if (e.kind == sim::EventKind::kSmtpCommand && (absl::StartsWith(e.text, "EHLO ") || absl::StartsWith(e.text, "LHLO "))) {
+      out[e.host].insert(e.connection);
+    }
   }
   return out;
 }

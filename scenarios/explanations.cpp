@@ -97,6 +97,7 @@ const std::map<std::string, std::string>& enhanced_details() {
 const std::map<std::string, std::string>& commands() {
   static const auto* c = new std::map<std::string, std::string>{
       {"ehlo", "The client says who it is and asks which extensions the server offers; the server lists them in a multi-line 250 reply (RFC 5321 4.1.1.1)."},
+      {"lhlo", "LHLO is LMTP's hello (RFC 2033 4.1): the MTA hands mail to its mailbox server with LMTP, SMTP's sibling for the last step, as Postfix does to Dovecot. It works like EHLO, but after the message text the server answers once per recipient, so a full mailbox refuses only its own recipient (RFC 2033 4.2)."},
       {"helo", "The old greeting without extensions, used by clients (and servers) that predate ESMTP (RFC 5321 4.1.1.1)."},
       {"mail", "MAIL FROM starts a transaction and gives the envelope sender: where bounces go. It need not match the From: header (RFC 5321 4.1.1.2)."},
       {"rcpt", "RCPT TO names one envelope recipient; each gets its own reply, so some can be accepted and others refused (RFC 5321 4.1.1.3)."},
@@ -153,16 +154,17 @@ std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string
       return "The server's greeting: it is ready. In SMTP the server speaks first, and the client waits for this "
              "line before it says anything (RFC 5321 3.1, 4.2).";
     }
-    if (answers_verb(smtp::Verb::kEhlo)) {
+    if (answers_verb(smtp::Verb::kEhlo) || answers_verb(smtp::Verb::kLhlo)) {
       const std::string keyword = reply_keyword(e.text);
       if (auto it = extensions().find(keyword); it != extensions().end()) {
-        return absl::StrCat("One line of the EHLO reply, naming an extension the client may use: ", it->second);
+        return absl::StrCat("One line of the ", answers, " reply, naming an extension the client may use: ",
+                            it->second);
       }
       const bool last = e.text.size() > 3 && e.text[3] == ' ';
-      return absl::StrCat("The answer to EHLO: the server names itself and greets the client",
+      return absl::StrCat("The answer to ", answers, ": the server names itself and greets the client",
                           last ? "; with no more lines, it offers no extensions"
                                : "; each line after this one names an extension the client may use",
-                          " (RFC 5321 4.1.1.1).");
+                          answers_verb(smtp::Verb::kLhlo) ? " (RFC 2033 4.1, RFC 5321 4.1.1.1)." : " (RFC 5321 4.1.1.1).");
     }
     if (answers_verb(smtp::Verb::kHelo)) {
       return "The answer to HELO: a greeting with no list of extensions, since HELO predates ESMTP; the session "
@@ -183,6 +185,11 @@ std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string
       return absl::StrCat("The answer to the ", answers == to::kEndOfData ? "final dot" : "last BDAT chunk",
                           ": the server has stored the message and taken responsibility for it; it will deliver "
                           "it or bounce it, and the client may forget it (RFC 5321 4.2.5, 6.1).");
+    }
+    if (answers == to::kEndOfDataForRecipient) {
+      return "LMTP answers the message text once for each accepted recipient, in the order of the RCPT commands "
+             "(RFC 2033 4.2): this one says the mailbox server has filed the message for the recipient it names, "
+             "and only for that one.";
     }
     if (answers_verb(smtp::Verb::kBdat)) {
       return "The server has this chunk; the message is complete only after the chunk sent with BDAT ... LAST "
@@ -213,6 +220,14 @@ std::string explain_reply_in_context(const sim::TraceEvent& e, const std::string
                         "and tries again later (RFC 5321 4.5.4.1)."
                       : "It answers the message text: the message is refused for good, so the sender returns it to "
                         "its author with a bounce (RFC 5321 4.2.5, 6.1).";
+  }
+  if (answers == to::kEndOfDataForRecipient) {
+    return absl::StrCat("It answers the message text for one recipient only (LMTP gives each accepted recipient its "
+                        "own reply, RFC 2033 4.2): ",
+                        code < 500 ? "the sending MTA keeps the message for this one and tries again later, while "
+                                     "the others may already have it."
+                                   : "the sending MTA bounces the message for this one, while the others may "
+                                     "already have it.");
   }
   if (answers == to::kAuthResponse) return "It answers a line of the AUTH exchange, which ends here.";
   if (verb != smtp::Verb::kUnknown) return absl::StrCat("It answers ", answers, ".");

@@ -20,6 +20,9 @@ Mda::Mda(HostContext context, MdaSettings settings) : context_(std::move(context
 absl::Status Mda::start() {
   ServerEndpointSettings endpoint = settings_.endpoint;
   endpoint.session.hostname = context_.host;
+  // The mailbox server speaks LMTP on port 24, as Dovecot's lmtp does.
+  endpoint.session.lmtp = true;
+  endpoint.session.greeting_text = "LMTP smtplab";
   return listen_smtp(context_, settings_.port, *this, endpoint, "mda");
 }
 
@@ -58,68 +61,95 @@ std::optional<smtp::Reply> Mda::on_rcpt(const smtp::SessionState&, const smtp::E
   return std::nullopt;
 }
 
-smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelope& envelope, std::string message) {
-  // SMTP has one reply for all recipients after DATA (LMTP, RFC 2033, would
-  // give one each), so a quota overrun refuses the whole message.
-  for (const auto& r : envelope.recipients) {
-    const std::string user = r.path.is_postmaster ? "postmaster" : absl::AsciiStrToLower(r.path.mailbox.local_part);
-    const std::size_t quota = settings_.users.at(user).quota_octets;
-    if (quota != 0 && used_octets(user) + message.size() > quota) {
-      return settings_.quota_is_permanent ? smtp::make_reply(552, "5.2.2", absl::StrCat("Mailbox full: ", user))
-                                          : smtp::make_reply(452, "4.2.2", absl::StrCat("Mailbox full: ", user));
-    }
-  }
-  const std::string id = absl::StrFormat("D%05d", next_id_++);
-  const std::string message_id = message_id_of(message);
-  const std::string added = return_path_header(envelope) +
-                            received_header(state, envelope, context_.host, id, context_.clock.wall_now());
-  const std::string stored = added + message;
+std::string Mda::user_of(const smtp::Recipient& r) {
+  return r.path.is_postmaster ? "postmaster" : absl::AsciiStrToLower(r.path.mailbox.local_part);
+}
+
+std::optional<smtp::Reply> Mda::over_quota(const smtp::Recipient& r, std::size_t octets) const {
+  const std::string user = user_of(r);
+  const std::size_t quota = settings_.users.at(user).quota_octets;
+  if (quota == 0 || used_octets(user) + octets <= quota) return std::nullopt;
+  // RFC 3463 4.2.2 / 5.2.2: mailbox full.
+  const std::string text = absl::StrCat(r.path.to_string(), " Mailbox full: ", user);
+  return settings_.quota_is_permanent ? smtp::make_reply(552, "5.2.2", text) : smtp::make_reply(452, "4.2.2", text);
+}
+
+smtp::Reply Mda::file_copy(const smtp::Recipient& r, const Delivery& d) {
+  const std::string user = user_of(r);
+  if (auto full = over_quota(r, d.stored.size() - d.added.size())) return *full;
   if (!settings_.maildir_root.empty()) {
-    // Every copy on disk before any 250 (RFC 5321 6.1): a recipient whose
-    // Maildir cannot be written fails the whole message, which the sender
-    // then retries (same single reply after DATA as for quotas). Copies
-    // already written for earlier recipients stay, so a retry may file one
-    // twice: a duplicate, never a loss.
-    for (const auto& r : envelope.recipients) {
-      const std::string user = r.path.is_postmaster ? "postmaster" : absl::AsciiStrToLower(r.path.mailbox.local_part);
-      auto& store = maildirs_[user];
-      if (!store) {
-        std::error_code ignored;  // open() below says what went wrong
-        std::filesystem::create_directories(settings_.maildir_root, ignored);
-        auto opened = MaildirStore::open({.root = settings_.maildir_root + "/" + user, .fsync = true,
-                                          .hostname = context_.host});
-        if (!opened.ok()) {
-          return smtp::make_reply(451, "4.3.0", absl::StrCat("Cannot open the mailbox of ", user, ": ",
-                                                             opened.status().message()));
-        }
-        store = std::move(*opened);
+    // On disk, synced, before the 250 (RFC 5321 6.1).
+    auto& store = maildirs_[user];
+    if (!store) {
+      std::error_code ignored;  // open() below says what went wrong
+      std::filesystem::create_directories(settings_.maildir_root, ignored);
+      auto opened = MaildirStore::open({.root = settings_.maildir_root + "/" + user, .fsync = true,
+                                        .hostname = context_.host});
+      if (!opened.ok()) {
+        return smtp::make_reply(451, "4.3.0", absl::StrCat("Cannot open the mailbox of ", user, ": ",
+                                                           opened.status().message()));
       }
-      if (auto written = store->deliver(added, message); !written.ok()) {
-        return smtp::make_reply(451, "4.3.0", absl::StrCat("Cannot write to the mailbox of ", user, ": ",
-                                                           written.status().message()));
-      }
+      store = std::move(*opened);
+    }
+    if (auto written = store->deliver(d.added, std::string_view(d.stored).substr(d.added.size())); !written.ok()) {
+      return smtp::make_reply(451, "4.3.0", absl::StrCat("Cannot write to the mailbox of ", user, ": ",
+                                                         written.status().message()));
     }
   }
+  mailboxes_[user].push_back(StoredMessage{d.stored, d.message_id, context_.clock.now()});
+  if (context_.trace != nullptr) {
+    sim::TraceEvent e;
+    e.kind = sim::EventKind::kMailboxDeliver;
+    e.host = context_.host;
+    e.agent = "mda";
+    e.message = d.message_id;
+    e.text = absl::StrCat("filed into ", user, "'s mailbox (", d.stored.size(), " octets)");
+    e.explain = name_of(e.kind);
+    e.details = {{sim::detail_key::kRecipient, r.path.mailbox.to_string()},
+                 {sim::detail_key::kUser, user},
+                 {sim::detail_key::kId, d.id},
+                 {sim::detail_key::kOctets, std::to_string(d.stored.size())}};
+    if (context_.trace->level() == sim::TraceLevel::kFull) e.details.emplace_back(sim::detail_key::kAdded, d.added);
+    context_.trace->record(std::move(e));
+  }
+  return smtp::make_reply(250, "2.0.0", absl::StrCat(r.path.to_string(), " Ok: delivered as ", d.id));
+}
+
+Mda::Delivery Mda::prepare(const smtp::SessionState& state, const smtp::Envelope& envelope,
+                           const std::string& message) {
+  Delivery d;
+  d.id = absl::StrFormat("D%05d", next_id_++);
+  d.message_id = message_id_of(message);
+  d.added = return_path_header(envelope) +
+            received_header(state, envelope, context_.host, d.id, context_.clock.wall_now());
+  d.stored = d.added + message;
+  return d;
+}
+
+std::vector<smtp::Reply> Mda::on_message_each(const smtp::SessionState& state, const smtp::Envelope& envelope,
+                                              std::string message) {
+  // LMTP (RFC 2033 4.2): each recipient's copy stands alone, so a full
+  // mailbox refuses only its own recipient.
+  const Delivery d = prepare(state, envelope, message);
+  std::vector<smtp::Reply> replies;
+  for (const auto& r : envelope.recipients) replies.push_back(file_copy(r, d));
+  return replies;
+}
+
+smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelope& envelope, std::string message) {
+  // Over SMTP one reply answers for every recipient, so every quota is
+  // checked before any copy is filed; a Maildir that then fails to take a
+  // copy fails the whole message, and the sender's retry may file the
+  // earlier copies twice: a duplicate, never a loss. (The listener speaks
+  // LMTP, which has none of this; this is for an SMTP owner.)
   for (const auto& r : envelope.recipients) {
-    const std::string user = r.path.is_postmaster ? "postmaster" : absl::AsciiStrToLower(r.path.mailbox.local_part);
-    mailboxes_[user].push_back(StoredMessage{stored, message_id, context_.clock.now()});
-    if (context_.trace != nullptr) {
-      sim::TraceEvent e;
-      e.kind = sim::EventKind::kMailboxDeliver;
-      e.host = context_.host;
-      e.agent = "mda";
-      e.message = message_id;
-      e.text = absl::StrCat("filed into ", user, "'s mailbox (", stored.size(), " octets)");
-      e.explain = name_of(e.kind);
-      e.details = {{sim::detail_key::kRecipient, r.path.mailbox.to_string()},
-                   {sim::detail_key::kUser, user},
-                   {sim::detail_key::kId, id},
-                   {sim::detail_key::kOctets, std::to_string(stored.size())}};
-      if (context_.trace->level() == sim::TraceLevel::kFull) e.details.emplace_back(sim::detail_key::kAdded, added);
-      context_.trace->record(std::move(e));
-    }
+    if (auto full = over_quota(r, message.size())) return *full;
   }
-  return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: delivered as ", id));
+  const Delivery d = prepare(state, envelope, message);
+  for (const auto& r : envelope.recipients) {
+    if (smtp::Reply reply = file_copy(r, d); !reply.is_positive()) return reply;
+  }
+  return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: delivered as ", d.id));
 }
 
 }  // namespace smtplab::agents

@@ -1,7 +1,9 @@
 // The mail delivery agent: the last hop. It accepts mail for its users over
-// SMTP from its MTA and files each message into the user's mailbox, with a
-// Return-Path and Received header. Unknown users get 550 5.1.1; a full
-// mailbox 452 4.2.2 (try later) or 552 5.2.2 (give up), as configured.
+// LMTP (RFC 2033) from its MTA, as Dovecot does for Postfix, and files each
+// message into the user's mailbox, with a Return-Path and Received header.
+// Unknown users get 550 5.1.1 at RCPT; a full mailbox 452 4.2.2 (try later)
+// or 552 5.2.2 (give up), as configured, at RCPT when SIZE= says so and
+// after the text for that recipient alone.
 // In the simulator mailboxes live in memory with exactly the bytes a Maildir
 // file would hold.
 #pragma once
@@ -24,7 +26,7 @@ struct MailboxSettings {
 };
 
 struct MdaSettings {
-  int port = 24;  // the LMTP port; we speak SMTP on it (see docs/architecture.md)
+  int port = 24;  // LMTP's customary port (RFC 2033 says never 25)
   std::vector<std::string> domains;                // whose users live here
   std::map<std::string, MailboxSettings> users;    // local part (lower case) -> settings
   bool quota_is_permanent = false;                 // 552 5.2.2 instead of 452 4.2.2
@@ -47,12 +49,24 @@ class Mda : public smtp::ServerPolicy {
 
   std::optional<smtp::Reply> on_rcpt(const smtp::SessionState&, const smtp::Envelope&, const smtp::Command&) override;
   smtp::Reply on_message(const smtp::SessionState&, const smtp::Envelope&, std::string message) override;
+  std::vector<smtp::Reply> on_message_each(const smtp::SessionState&, const smtp::Envelope&,
+                                           std::string message) override;
 
   const std::map<std::string, std::vector<StoredMessage>>& mailboxes() const { return mailboxes_; }
   const std::vector<StoredMessage>& mailbox(const std::string& user) const;
   std::size_t used_octets(const std::string& user) const;
 
  private:
+  // One message's copy for its recipients: the headers this hop adds on top.
+  struct Delivery {
+    std::string id, message_id, added, stored;  // stored = added + the message
+  };
+  static std::string user_of(const smtp::Recipient& r);
+  std::optional<smtp::Reply> over_quota(const smtp::Recipient& r, std::size_t octets) const;
+  Delivery prepare(const smtp::SessionState& state, const smtp::Envelope& envelope, const std::string& message);
+  // Files one recipient's copy (synced first when on disk) and traces it.
+  smtp::Reply file_copy(const smtp::Recipient& r, const Delivery& d);
+
   HostContext context_;
   MdaSettings settings_;
   std::map<std::string, std::vector<StoredMessage>> mailboxes_;

@@ -50,6 +50,8 @@ struct HopRequest {
   int port = 25;
   TlsLevel tls = TlsLevel::kNone;
   std::string helo_domain;
+  // Speak LMTP (RFC 2033): the hand-over to the domain's own mailbox server.
+  bool lmtp = false;
   // Hears each TLS handshake made for this delivery.
   std::function<void(const tls::HandshakeReport&)> on_handshake;
 };

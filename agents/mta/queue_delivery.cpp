@@ -115,6 +115,9 @@ void QueueManager::try_hop(std::shared_ptr<Attempt> attempt, std::shared_ptr<Gro
   request.port = port;
   request.tls = level;
   request.helo_domain = context_.host;
+  // Mail for a local domain goes to the mailbox server over LMTP, as
+  // Postfix's mailbox_transport = lmtp:inet:host:24 does.
+  request.lmtp = group->kind == Group::Kind::kMda;
   request.on_handshake = [this, id = attempt->id, host = hop.host, level](const tls::HandshakeReport& r) {
     auto it = queue_.find(id);
     if (it == queue_.end() || context_.trace == nullptr) return;

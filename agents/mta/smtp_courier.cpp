@@ -29,13 +29,11 @@ HopOutcome outcome_of(const SmtpOutcome& outcome, const std::string& host, std::
   }
   out.maybe_delivered = r.maybe_delivered;
   for (std::size_t k = 0; k < recipients; ++k) {
-    if (r.recipient_accepted(k)) {
-      out.recipients.push_back(*r.final_reply);
+    std::optional<smtp::Reply> reply = r.recipient_reply(k);
+    if (r.recipient_accepted(k) && reply) {
+      out.recipients.push_back(*std::move(reply));
       continue;
     }
-    std::optional<smtp::Reply> reply =
-        k < r.rcpt_replies.size() && r.rcpt_replies[k] && !r.rcpt_replies[k]->is_positive() ? r.rcpt_replies[k]
-                                                                                             : r.deciding_reply();
     if (!reply || reply->is_positive()) {
       reply = smtp::make_reply(451, "4.4.2", absl::StrCat("lost connection with ", host, ": ",
                                                           r.error.empty() ? std::string(outcome.why) : r.error));
@@ -62,12 +60,13 @@ SmtpDestination SmtpCourier::destination(const HopRequest& request) const {
   const TlsLevel level = settings_.tls.context ? request.tls : TlsLevel::kNone;
   SmtpDestination to;
   to.key = absl::StrCat(request.hop.host, " [", request.hop.address, "]:", request.port, " tls ",
-                        static_cast<int>(level));
+                        static_cast<int>(level), request.lmtp ? " lmtp" : "");
   to.address = request.hop.address;
   to.port = request.port;
   to.timeouts = settings_.timeouts;
   to.connect_timeout = settings_.connect_timeout;
   to.client.helo_domain = request.helo_domain;
+  to.client.lmtp = request.lmtp;
   to.client.starttls = session_tls_mode(level);
   if (level != TlsLevel::kNone) {
     to.tls.context = settings_.tls.context;

@@ -28,6 +28,13 @@ std::optional<Reply> TransactionResult::deciding_reply() const {
   return data_reply;
 }
 
+std::optional<Reply> TransactionResult::recipient_reply(std::size_t i) const {
+  if (i < delivery_replies.size() && delivery_replies[i]) return delivery_replies[i];
+  if (i < rcpt_replies.size() && rcpt_replies[i] && !rcpt_replies[i]->is_positive()) return rcpt_replies[i];
+  if (delivery_replies.empty() && recipient_accepted(i)) return final_reply;
+  return deciding_reply();
+}
+
 ClientSession::ClientSession(ClientSettings settings, SessionObserver* observer)
     : settings_(std::move(settings)), observer_(observer) {
   tls_active_ = settings_.tls_active_from_start;
@@ -156,8 +163,8 @@ void ClientSession::on_reply(const Reply& reply) {
     case Waiting::kMail: return on_mail(reply);
     case Waiting::kRcpt: return on_rcpt(reply, p.index);
     case Waiting::kDataInit: return on_data_init(reply);
-    case Waiting::kDataEnd: return on_final_reply(reply, /*bdat=*/false);
-    case Waiting::kBdat: return on_final_reply(reply, /*bdat=*/true);
+    case Waiting::kDataEnd: return on_final_reply(reply, /*bdat=*/false, p.index);
+    case Waiting::kBdat: return on_final_reply(reply, /*bdat=*/true, p.index);
     case Waiting::kDataEndIgnored:
       // The empty message after a pipelined DATA nobody should have accepted.
       finish_transaction();
@@ -175,8 +182,7 @@ void ClientSession::on_reply(const Reply& reply) {
 // 220, or a refusal (RFC 5321 3.1, 4.3.1).
 void ClientSession::on_greeting(const Reply& reply) {
   if (reply.code == 220) {
-    send_command(make_ehlo(settings_.helo_domain));
-    expect(Waiting::kEhlo);
+    send_hello();
   } else {
     // RFC 5321 3.1: after a 554 greeting the client sends QUIT.
     give_up(&reply, absl::StrCat("greeting refused: ", reply.code, " ", reply.text()));
@@ -194,13 +200,13 @@ void ClientSession::on_ehlo(const Reply& reply) {
       extensions_[keyword] = cut == std::string_view::npos ? "" : std::string(line.substr(cut + 1));
     }
     after_hello();
-  } else if (reply.code == 500 || reply.code == 502 || reply.code == 504 || reply.code == 550) {
+  } else if (!settings_.lmtp && (reply.code == 500 || reply.code == 502 || reply.code == 504 || reply.code == 550)) {
     // RFC 5321 3.2: an old server; fall back to HELO without extensions.
     extensions_.clear();
     send_command(make_helo(settings_.helo_domain));
     expect(Waiting::kHelo);
   } else {
-    give_up(&reply, absl::StrCat("EHLO refused: ", reply.code, " ", reply.text()));
+    give_up(&reply, absl::StrCat(settings_.lmtp ? "LHLO" : "EHLO", " refused: ", reply.code, " ", reply.text()));
   }
 }
 
@@ -292,7 +298,15 @@ void ClientSession::on_data_init(const Reply& reply) {
                                          /*dot_stuffed=*/true});
       }
       out_ += stuffed;
-      expect(Waiting::kDataEnd);
+      if (settings_.lmtp) {
+        // RFC 2033 4.2: a reply for each recipient the server accepted.
+        r.delivery_replies.resize(r.rcpt_replies.size());
+        for (std::size_t i = 0; i < r.rcpt_replies.size(); ++i) {
+          if (r.rcpt_replies[i] && r.rcpt_replies[i]->is_positive()) expect(Waiting::kDataEnd, i);
+        }
+      } else {
+        expect(Waiting::kDataEnd);
+      }
     } else {
       // RFC 2920 3.1: pipelined DATA was accepted though no recipient was;
       // send an empty message and disregard the reply.
@@ -312,8 +326,26 @@ void ClientSession::on_data_init(const Reply& reply) {
 
 // The reply to the final dot, or to BDAT LAST: the server's answer for the
 // whole message (RFC 5321 4.1.1.4, RFC 3030 2).
-void ClientSession::on_final_reply(const Reply& reply, bool bdat) {
+void ClientSession::on_final_reply(const Reply& reply, bool bdat, std::size_t recipient) {
   TransactionResult& r = results_[*current_];
+  if (settings_.lmtp && !bdat) {
+    r.delivery_replies[recipient] = reply;
+    if (!pending_.empty() && pending_.front().expect == Waiting::kDataEnd) return;  // more recipients to hear
+    // The transaction's reply: the first acceptance, else the mildest refusal.
+    std::optional<Reply> first_acceptance, mildest_refusal;
+    for (const auto& d : r.delivery_replies) {
+      if (!d) continue;
+      if (d->is_positive()) {
+        if (!first_acceptance) first_acceptance = d;
+      } else if (!mildest_refusal || d->klass() < mildest_refusal->klass()) {
+        mildest_refusal = d;
+      }
+    }
+    r.final_reply = first_acceptance ? first_acceptance : mildest_refusal;
+    finish_transaction();
+    pump();
+    return;
+  }
   if (bdat) r.data_reply = reply;
   const bool mail_ok = r.mail_reply && r.mail_reply->is_positive();
   if (!bdat || (mail_ok && any_recipient_accepted())) r.final_reply = reply;
@@ -439,7 +471,7 @@ RcptParameters ClientSession::rcpt_params(std::size_t i) const {
 
 void ClientSession::send_message_text() {
   const OutgoingMessage& m = messages_[*current_];
-  if (settings_.use_bdat && offers("CHUNKING")) {
+  if (settings_.use_bdat && !settings_.lmtp && offers("CHUNKING")) {
     // One chunk holds the whole message; BDAT needs no dot-stuffing (RFC 3030 2).
     send_command(make_bdat(m.content.size(), true));
     emit(SessionEventKind::kMessageSent, m.content, m.content.size());
@@ -468,7 +500,11 @@ void ClientSession::tls_established() {
   tls_active_ = true;
   // RFC 3207 4.2: everything learnt before TLS is void; say EHLO again.
   extensions_.clear();
-  send_command(make_ehlo(settings_.helo_domain));
+  send_hello();
+}
+
+void ClientSession::send_hello() {
+  send_command(settings_.lmtp ? make_lhlo(settings_.helo_domain) : make_ehlo(settings_.helo_domain));
   expect(Waiting::kEhlo);
 }
 

@@ -40,6 +40,10 @@ struct ClientSettings {
   std::optional<ClientCredentials> auth;
   bool use_bdat = false;      // send BDAT instead of DATA when CHUNKING is offered
   bool declare_size = true;   // MAIL ... SIZE=n when SIZE is offered (RFC 1870)
+  // Speak LMTP (RFC 2033) to a mailbox server: LHLO (no HELO to fall back
+  // on), and after the text one reply per accepted recipient (4.2). Never
+  // BDAT: its per-recipient replies are left out, as the server's are.
+  bool lmtp = false;
 };
 
 struct OutgoingMessage {
@@ -54,6 +58,11 @@ struct TransactionResult {
   std::vector<std::optional<Reply>> rcpt_replies;  // one per recipient, in order
   std::optional<Reply> data_reply;                 // 354, or the refusal of DATA/BDAT
   std::optional<Reply> final_reply;                // after the message text
+  // LMTP (RFC 2033 4.2): the reply after the text for each recipient, in
+  // order; empty over SMTP, nullopt for a recipient refused at RCPT or not
+  // answered. final_reply is then the first acceptance, else the mildest
+  // refusal.
+  std::vector<std::optional<Reply>> delivery_replies;
   std::string error;  // why it ended without a final reply, if it did
   bool done = false;
   // The final dot went out but no reply came: the message may or may not have
@@ -62,8 +71,14 @@ struct TransactionResult {
 
   bool accepted() const { return final_reply && final_reply->is_positive(); }
   bool recipient_accepted(std::size_t i) const {
+    if (!delivery_replies.empty()) {
+      return i < delivery_replies.size() && delivery_replies[i] && delivery_replies[i]->is_positive();
+    }
     return accepted() && i < rcpt_replies.size() && rcpt_replies[i] && rcpt_replies[i]->is_positive();
   }
+  // The reply that settled recipient i: its own after the text (LMTP), its
+  // RCPT refusal, the one after the text, or the transaction's deciding one.
+  std::optional<Reply> recipient_reply(std::size_t i) const;
   // The reply that decided a failed transaction (for retry-or-bounce decisions).
   std::optional<Reply> deciding_reply() const;
 };
@@ -130,7 +145,8 @@ class ClientSession {
   void on_mail(const Reply& reply);
   void on_rcpt(const Reply& reply, std::size_t index);
   void on_data_init(const Reply& reply);
-  void on_final_reply(const Reply& reply, bool bdat);
+  void on_final_reply(const Reply& reply, bool bdat, std::size_t recipient);
+  void send_hello();  // EHLO, or LHLO over LMTP
   void after_hello();
   void start_auth();
   void pump();

@@ -19,12 +19,12 @@ struct VerbName {
   Verb verb;
   std::string_view name;
 };
-constexpr std::array<VerbName, 18> kVerbs{{
+constexpr std::array<VerbName, 19> kVerbs{{
     {Verb::kEhlo, "EHLO"}, {Verb::kHelo, "HELO"}, {Verb::kMail, "MAIL"},
     {Verb::kRcpt, "RCPT"}, {Verb::kData, "DATA"}, {Verb::kBdat, "BDAT"},
     {Verb::kRset, "RSET"}, {Verb::kVrfy, "VRFY"}, {Verb::kExpn, "EXPN"},
     {Verb::kHelp, "HELP"}, {Verb::kNoop, "NOOP"}, {Verb::kQuit, "QUIT"},
-    {Verb::kStarttls, "STARTTLS"}, {Verb::kAuth, "AUTH"},
+    {Verb::kStarttls, "STARTTLS"}, {Verb::kAuth, "AUTH"}, {Verb::kLhlo, "LHLO"},
     {Verb::kObsolete, "SEND"}, {Verb::kObsolete, "SOML"}, {Verb::kObsolete, "SAML"},
     {Verb::kObsolete, "TURN"},
 }};
@@ -260,6 +260,7 @@ std::string_view usage_for(Verb verb) {
   switch (verb) {
     case Verb::kEhlo: return "Syntax: EHLO hostname";
     case Verb::kHelo: return "Syntax: HELO hostname";
+    case Verb::kLhlo: return "Syntax: LHLO hostname";
     case Verb::kBdat: return "Syntax: BDAT chunk-size [LAST]";
     case Verb::kAuth: return "Syntax: AUTH mechanism [initial-response]";
     case Verb::kVrfy: return "Syntax: VRFY address";
@@ -301,7 +302,8 @@ CommandParse parse_command(std::string_view line, const CommandSyntax& syntax) {
 
   switch (command.verb) {
     case Verb::kEhlo:
-    case Verb::kHelo: {
+    case Verb::kHelo:
+    case Verb::kLhlo: {
       if (arg.empty()) return failure(std::move(command), 501, "5.5.4", std::string(usage_for(command.verb)));
       if (auto s = validate_domain_or_literal(arg, syntax.allow_utf8); !s.ok()) {
         return failure(std::move(command), 501, "5.5.4",
@@ -356,6 +358,7 @@ std::string format_command(const Command& c) {
   switch (c.verb) {
     case Verb::kEhlo:
     case Verb::kHelo:
+    case Verb::kLhlo:
       absl::StrAppend(&out, " ", c.domain);
       break;
     case Verb::kMail:
@@ -400,6 +403,12 @@ Command make_ehlo(std::string_view domain) {
   Command c;
   c.verb = Verb::kEhlo;
   c.domain = std::string(domain);
+  return c;
+}
+
+Command make_lhlo(std::string_view domain) {
+  Command c = make_ehlo(domain);
+  c.verb = Verb::kLhlo;
   return c;
 }
 

@@ -20,6 +20,7 @@ namespace smtplab::smtp {
 enum class Verb {
   kEhlo, kHelo, kMail, kRcpt, kData, kBdat, kRset, kVrfy, kExpn, kHelp, kNoop,
   kQuit, kStarttls, kAuth,
+  kLhlo,  // LMTP's hello, in place of EHLO and HELO (RFC 2033 4.1)
   kObsolete,  // SEND, SOML, SAML, TURN: known, never implemented (RFC 5321 4.1.5)
   kUnknown,
 };
@@ -92,6 +93,7 @@ std::string format_command(const Command& command);
 // Helpers for building commands in clients and tests.
 Command make_ehlo(std::string_view domain);
 Command make_helo(std::string_view domain);
+Command make_lhlo(std::string_view domain);
 Command make_mail(const Path& from, const MailParameters& params = {});
 Command make_rcpt(const Path& to, const RcptParameters& params = {});
 Command make_simple(Verb verb, std::string_view argument = {});

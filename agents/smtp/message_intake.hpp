@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agents/smtp/server_policy.hpp"
 
@@ -50,6 +51,11 @@ class MessageIntake {
   Reply deliver(ServerPolicy& policy, const SessionState& state, const Envelope& envelope) {
     if (writer_) return writer_->commit();
     return policy.on_message(state, envelope, std::move(whole_));
+  }
+  // LMTP: one reply per recipient (a writer's one commit answers for all).
+  std::vector<Reply> deliver_each(ServerPolicy& policy, const SessionState& state, const Envelope& envelope) {
+    if (writer_) return std::vector<Reply>(envelope.recipients.size(), writer_->commit());
+    return policy.on_message_each(state, envelope, std::move(whole_));
   }
 
  private:

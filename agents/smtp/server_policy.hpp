@@ -25,6 +25,7 @@ struct SessionState {
   bool esmtp = false;        // EHLO (not HELO) was used
   bool tls_active = false;
   std::string authenticated_user;  // empty until AUTH succeeded
+  bool lmtp = false;          // the session speaks LMTP (LHLO was used, RFC 2033)
 };
 
 struct Recipient {
@@ -78,6 +79,13 @@ class ServerPolicy {
   // The message is complete. Return 250 only once it is stored as durably as
   // the owner promises: a 250 here is the promise not to lose it (RFC 5321 6.1).
   virtual Reply on_message(const SessionState&, const Envelope&, std::string message) = 0;
+  // The same over LMTP (RFC 2033 4.2): one reply per recipient of the
+  // envelope, in order, each the promise for that recipient alone. The
+  // default gives every recipient on_message's one reply.
+  virtual std::vector<Reply> on_message_each(const SessionState& state, const Envelope& envelope,
+                                             std::string message) {
+    return std::vector<Reply>(envelope.recipients.size(), on_message(state, envelope, std::move(message)));
+  }
   // Message text begins (after DATA's 354, or with the first BDAT chunk). A
   // writer returned here receives the text as it arrives, and on_message is
   // not called for this message; null (the default) has the engine collect

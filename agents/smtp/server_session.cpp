@@ -235,6 +235,18 @@ void ServerSession::handle_command(const Command& command) {
   switch (command.verb) {
     case Verb::kEhlo:
     case Verb::kHelo:
+      if (settings_.lmtp) {
+        send_error(make_reply(500, "5.5.1", "This is an LMTP server: say LHLO (RFC 2033 4.1)"));
+        return;
+      }
+      handle_ehlo(command);
+      return;
+    case Verb::kLhlo:
+      if (!settings_.lmtp) {
+        // LMTP is not for port 25 (RFC 2033 5): an SMTP server does not know it.
+        send_error(make_reply(500, "5.5.1", "Command unrecognized: \"LHLO\" (this is SMTP, not LMTP)"));
+        return;
+      }
       handle_ehlo(command);
       return;
     case Verb::kMail:
@@ -284,9 +296,12 @@ void ServerSession::handle_command(const Command& command) {
       send_error(not_implemented("EXPN"));
       return;
     case Verb::kHelp:
-      send(Reply{214, "2.0.0",
-                 {"Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
-                  "See RFC 5321 for what each one does"}});
+      send(settings_.lmtp ? Reply{214, "2.0.0",
+                                {"Commands: LHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
+                                 "See RFC 2033 and RFC 5321 for what each one does"}}
+                        : Reply{214, "2.0.0",
+                                {"Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
+                                 "See RFC 5321 for what each one does"}});
       return;
     case Verb::kObsolete:
       send_error(not_implemented(command.verb_text));
@@ -300,7 +315,8 @@ void ServerSession::handle_command(const Command& command) {
 void ServerSession::handle_ehlo(const Command& command) {
   SessionState candidate = state_;
   candidate.helo_domain = command.domain;
-  candidate.esmtp = command.verb == Verb::kEhlo;
+  candidate.esmtp = command.verb != Verb::kHelo;
+  candidate.lmtp = command.verb == Verb::kLhlo;
   if (auto r = policy_.on_helo(candidate)) {
     if (!r->is_positive()) {
       send_error(*std::move(r));
@@ -320,8 +336,9 @@ void ServerSession::handle_ehlo(const Command& command) {
   reply.lines.push_back(absl::StrCat("SIZE ", settings_.max_message_octets));
   if (settings_.offer_8bitmime) reply.lines.push_back("8BITMIME");
   if (settings_.offer_smtputf8) reply.lines.push_back("SMTPUTF8");
-  if (settings_.offer_chunking) reply.lines.push_back("CHUNKING");
-  if (settings_.offer_binarymime && settings_.offer_chunking) reply.lines.push_back("BINARYMIME");
+  const bool chunking = settings_.offer_chunking && !settings_.lmtp;
+  if (chunking) reply.lines.push_back("CHUNKING");
+  if (settings_.offer_binarymime && chunking) reply.lines.push_back("BINARYMIME");
   if (settings_.offer_dsn) reply.lines.push_back("DSN");
   if (settings_.offer_enhanced_status_codes) reply.lines.push_back("ENHANCEDSTATUSCODES");
   if (settings_.offer_starttls && !state_.tls_active) {
@@ -353,7 +370,7 @@ std::optional<Reply> ServerSession::check_extensions(const Command& command) con
 
 void ServerSession::handle_mail(const Command& command) {
   if (state_.helo_domain.empty()) {
-    send_error(bad_sequence("Send EHLO or HELO first (RFC 5321 4.1.4)"));
+    send_error(bad_sequence(settings_.lmtp ? "Send LHLO first (RFC 2033 4.1)" : "Send EHLO or HELO first (RFC 5321 4.1.4)"));
     return;
   }
   if (transaction_) {
@@ -425,9 +442,11 @@ void ServerSession::handle_data() {
   }
   const Envelope& envelope = transaction_->envelope;
   if (envelope.recipients.empty()) {
-    // RFC 2920 3.1: with no valid recipient, DATA fails with 503 or 554.
-    send_error(transaction_->rcpt_attempted ? make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
-                               : bad_sequence("Need RCPT command first (RFC 5321 4.1.4)"));
+    // RFC 2920 3.1: with no valid recipient, DATA fails with 503 or 554;
+    // LMTP says 503 (RFC 2033 4.2).
+    send_error(!transaction_->rcpt_attempted ? bad_sequence("Need RCPT command first (RFC 5321 4.1.4)")
+               : settings_.lmtp ? make_reply(503, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients)
+                                : make_reply(554, "5.5.1", "No valid recipients", reply_reason::kNoValidRecipients));
     return;
   }
   if (envelope.mail_params.body == BodyType::kBinaryMime) {
@@ -473,23 +492,39 @@ void ServerSession::finish_data() {
   const bool too_long = data_->line_too_long();
   const bool too_big = data_->size_exceeded();
   data_.reset();
+  std::optional<Reply> refusal;
   if (bare && settings_.bare_line_ending == BareLineEnding::kReject) {
     emit(SessionEventKind::kProtocolError, "bare CR or LF in message text");
-    send(make_reply(554, "5.6.0", "Message refused: bare CR or LF in text; lines end with CRLF (RFC 5321 2.3.8)"));
+    refusal = make_reply(554, "5.6.0", "Message refused: bare CR or LF in text; lines end with CRLF (RFC 5321 2.3.8)");
   } else if (too_big) {
-    send(make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size (RFC 1870)"));
+    refusal = make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size (RFC 1870)");
   } else if (too_long) {
     emit(SessionEventKind::kProtocolError, "text line too long");
-    send(make_reply(554, "5.6.0", absl::StrCat("Message refused: a text line is longer than ",
-                                               settings_.max_text_line_octets,
-                                               " octets (RFC 5321 4.5.3.1.6)")));
+    refusal = make_reply(554, "5.6.0", absl::StrCat("Message refused: a text line is longer than ",
+                                                    settings_.max_text_line_octets, " octets (RFC 5321 4.5.3.1.6)"));
   } else if (refuses_nul(intake)) {
     emit(SessionEventKind::kProtocolError, "NUL in message text");
-    send(nul_refused());
-  } else {
-    send(intake.deliver(policy_, state_, transaction_->envelope));
+    refusal = nul_refused();
   }
+  answer_message(intake, refusal);
   reset_transaction();  // an intake not delivered throws its text away
+}
+
+void ServerSession::answer_message(MessageIntake& intake, const std::optional<Reply>& refusal) {
+  if (!state_.lmtp) {
+    send(refusal ? *refusal : intake.deliver(policy_, state_, transaction_->envelope));
+    return;
+  }
+  // RFC 2033 4.2: one reply for each recipient RCPT accepted, in order; a
+  // refusal of the whole text is given to each of them.
+  answering_ = reply_answers::kEndOfDataForRecipient;
+  const std::size_t recipients = transaction_->envelope.recipients.size();
+  std::vector<Reply> replies = refusal ? std::vector<Reply>(recipients, *refusal)
+                                       : intake.deliver_each(policy_, state_, transaction_->envelope);
+  // A policy that answered for the wrong number of recipients still gets
+  // the protocol right: one reply each, a missing one a temporary failure.
+  replies.resize(recipients, make_reply(451, "4.3.0", "No answer for this recipient; try again later"));
+  for (Reply& reply : replies) send(std::move(reply));
 }
 
 void ServerSession::handle_bdat(const Command& command) {
@@ -503,7 +538,7 @@ void ServerSession::handle_bdat(const Command& command) {
     return;
   }
   chunk_ = Chunk{command.chunk_size, command.last_chunk, std::nullopt, phase_};
-  if (!settings_.offer_chunking) {
+  if (!settings_.offer_chunking || settings_.lmtp) {
     chunk_.error = not_implemented("BDAT");
   } else if (!transaction_) {
     chunk_.error = bad_sequence("Need MAIL command first (RFC 5321 4.1.4)");
@@ -597,7 +632,7 @@ void ServerSession::handle_auth(const Command& command) {
   if (!settings_.offer_auth) {
     send_error(not_implemented("AUTH"));
   } else if (!state_.esmtp) {
-    send_error(bad_sequence("Send EHLO first"));
+    send_error(bad_sequence(settings_.lmtp ? "Send LHLO first" : "Send EHLO first"));
   } else if (!state_.authenticated_user.empty()) {
     send_error(bad_sequence("Already authenticated (RFC 4954 4)"));
   } else if (transaction_) {

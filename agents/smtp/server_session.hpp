@@ -124,6 +124,9 @@ class ServerSession {
   bool refuses_nul(const MessageIntake& intake) const;
   static Reply nul_refused();
   void finish_data();
+  // The reply to the message text: one, or (LMTP) one per recipient; the
+  // refusal if the engine refused the text itself.
+  void answer_message(MessageIntake& intake, const std::optional<Reply>& refusal);
   void finish_chunk();
   void complete_auth(const AuthAttempt& attempt);
   void reset_transaction();

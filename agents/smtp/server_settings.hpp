@@ -52,6 +52,15 @@ struct ServerSettings {
   bool auth_requires_tls = true;  // RFC 4954 4 / RFC 8314: no plaintext passwords
   bool offer_vrfy = true;         // VRFY answers 252 by default (RFC 5321 3.5.3)
 
+  // Speak LMTP (RFC 2033), as a mailbox server does for its MTA (Dovecot,
+  // Postfix's lmtp client): LHLO instead of EHLO/HELO (which get 500, 4.1),
+  // DATA without an accepted recipient 503 (4.2), and after the message text
+  // one reply per accepted recipient in RCPT order (4.2), so one mailbox can
+  // refuse while another takes the message. PIPELINING and
+  // ENHANCEDSTATUSCODES, which LMTP requires (5), stay on; CHUNKING is not
+  // offered (BDAT's per-recipient replies are left out).
+  bool lmtp = false;
+
 };
 
 }  // namespace smtplab::smtp

@@ -172,5 +172,61 @@ TEST(SessionPairTest, LoginMechanismWhenPlainMissing) {
   EXPECT_TRUE(client.results()[0].accepted()) << client.failure();
 }
 
+// RFC 2033 4.1-4.2: an LMTP client says LHLO and hears one reply per
+// accepted recipient after the text; a full mailbox refuses only its own,
+// the others are delivered. Pipelined or not, the results are the same.
+TEST(SessionPairTest, LmtpSettlesEachRecipientAfterTheText) {
+  for (const PipeliningMode mode : {PipeliningMode::kAuto, PipeliningMode::kOff}) {
+    RecordingPolicy policy;
+    ServerSettings server_settings;
+    server_settings.lmtp = true;
+    ServerSession server(policy, server_settings, "peer");
+    ClientSettings settings;
+    settings.lmtp = true;
+    settings.pipelining = mode;
+    settings.use_bdat = true;  // never over LMTP
+    ClientSession client(settings);
+    client.enqueue(message_to({"bob", "nobody", "full", "carol"}));
+    client.finish();
+    const auto log = run_pair(client, server);
+    ASSERT_TRUE(client.done());
+    EXPECT_EQ(log.client_to_server.rfind("LHLO localhost\r\n", 0), 0u) << log.client_to_server;
+    EXPECT_EQ(log.client_to_server.find("BDAT"), std::string::npos);
+    const auto& r = client.results()[0];
+    ASSERT_EQ(r.delivery_replies.size(), 4u);
+    EXPECT_TRUE(r.recipient_accepted(0));
+    EXPECT_FALSE(r.recipient_accepted(1));
+    EXPECT_EQ(r.recipient_reply(1)->code, 550);  // refused at RCPT: no reply after the text
+    EXPECT_FALSE(r.delivery_replies[1].has_value());
+    EXPECT_FALSE(r.recipient_accepted(2));
+    EXPECT_EQ(r.recipient_reply(2)->code, 452);
+    EXPECT_EQ(r.recipient_reply(2)->enhanced, "4.2.2");
+    EXPECT_TRUE(r.recipient_accepted(3));
+    EXPECT_EQ(r.recipient_reply(3)->text(), "<carol@b.example> Ok: delivered as 1");
+    EXPECT_TRUE(r.accepted());  // some recipient has it
+    ASSERT_EQ(policy.stored.size(), 1u);
+    EXPECT_EQ(policy.stored[0].envelope.recipients.size(), 2u);
+  }
+}
+
+// A connection lost between two of the per-recipient replies: the
+// recipient already answered is delivered, the rest are not settled (the
+// sender's queue keeps them; RFC 2033 4.2 makes each reply a promise).
+TEST(SessionPairTest, LmtpRepliesHeardBeforeALostConnectionStand) {
+  ClientSettings settings;
+  settings.lmtp = true;
+  ClientSession client(settings);
+  client.enqueue(message_to({"bob", "carol"}));
+  client.receive("220 mda ready\r\n");
+  client.receive("250-mda\r\n250 PIPELINING\r\n");
+  client.receive("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+  client.receive("250 2.0.0 <bob@b.example> delivered\r\n");
+  client.connection_closed("reset by peer");
+  const auto& r = client.results()[0];
+  EXPECT_TRUE(r.recipient_accepted(0));
+  EXPECT_FALSE(r.recipient_accepted(1));
+  EXPECT_TRUE(r.maybe_delivered);  // carol's copy may or may not have been filed
+}
+
 }  // namespace
 }  // namespace smtplab::smtp

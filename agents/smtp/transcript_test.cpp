@@ -197,6 +197,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"implicit_tls", flag(&ServerSettings::implicit_tls)},
       {"starttls_unavailable", flag(&ServerSettings::starttls_unavailable)},
       {"offer_auth", flag(&ServerSettings::offer_auth)},
+      {"lmtp", flag(&ServerSettings::lmtp)},
       {"auth_requires_tls", flag(&ServerSettings::auth_requires_tls)},
       {"offer_vrfy", flag(&ServerSettings::offer_vrfy)},
       {"user",

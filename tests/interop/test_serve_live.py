@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import smtplib
 import subprocess
 import sys
@@ -140,6 +141,30 @@ class ServeLiveTest(unittest.TestCase):
         self.assertTrue(attempts[0].startswith("451 4.7.1"), attempts)
         self.assertEqual(attempts[-1], "250", attempts)
         self.wait_for_subject("sent by smtplib")
+
+    def test_2b_swaks_speaks_lmtp_to_the_mailbox_server(self) -> None:
+        # RFC 2033: the mailbox server speaks LMTP on its port 24; swaks says
+        # LHLO and, after the text, reads one reply per accepted recipient.
+        ip, port = self.endpoint("mail.example.net", 24)
+        run = subprocess.run(
+            ["swaks", "--protocol", "LMTP", "--server", f"{ip}:{port}", "--from", "alice@example.org",
+             "--to", "bob@example.net,nobody@example.net,postmaster@example.net",
+             "--h-Subject", "sent by swaks over LMTP", "--body", "to the mailbox server"],
+            capture_output=True, text=True, timeout=60)
+        self.assertIn("LHLO", run.stdout)
+        self.assertRegex(run.stdout, r"550 5\.1\.1 <nobody@example\.net>: User unknown")
+        # One reply per accepted recipient after the final dot, in RCPT order.
+        after_dot = run.stdout.split("\n -> .\n", 1)[-1]
+        self.assertRegex(after_dot, r"250 2\.0\.0 <bob@example\.net> Ok: delivered as D\d+[\s\S]*"
+                                    r"250 2\.0\.0 <postmaster@example\.net> Ok: delivered as D\d+")
+        self.wait_for_subject("sent by swaks over LMTP")
+        # The server greets as LMTP, and an SMTP hello is refused (RFC 2033 4.1).
+        with socket.create_connection((ip, port), timeout=10) as sock:
+            f = sock.makefile("rwb")
+            self.assertIn(b"LMTP", f.readline())
+            f.write(b"EHLO client.example\r\n")
+            f.flush()
+            self.assertTrue(f.readline().startswith(b"500 5.5.1"))
 
     def test_3_viz_attaches_and_draws_the_live_run(self) -> None:
         self.wait_for_subject("sent by swaks")

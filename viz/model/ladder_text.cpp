@@ -80,7 +80,7 @@ std::vector<std::string> wrapped(const std::vector<std::string>& words, std::siz
 std::string role_text(const LadderLane& lane) {
   if (lane.agent == "mua") return "mail user agent (MUA): the sender's mail program";
   if (lane.agent == "msa") return "mail submission agent (MSA): takes mail from its users";
-  if (lane.agent == "mta") return "mail transfer agent (MTA): relays mail towards its domain";
+  if (lane.agent == "mta") return "mail transfer agent (MTA): stores and forwards mail, hop by hop";
   if (lane.agent == "mda") return "mail delivery agent (MDA): files mail into mailboxes";
   return "a client from outside the simulated world";
 }
@@ -133,7 +133,8 @@ std::string ladder_text(const Ladder& ladder) {
   }
   absl::StrAppend(&out, "\n",
                   "--> a line on the wire   ~~> inside TLS   <~~> the TLS handshake   ...> TCP connect\n"
-                  "..x not reached   * the host acting on its own   ,- '- one write (pipelined)\n");
+                  "|....| connection closed   ..x not reached   * the host acting on its own\n"
+                  ",- '- one write (pipelined)   : time passing\n");
   return out;
 }
 

@@ -1,5 +1,6 @@
 // A ServerPolicy for tests: records what it accepts, knows one user, and
-// refuses recipients whose local part is "nobody" (550 5.1.1).
+// refuses recipients whose local part is "nobody" (550 5.1.1), "later"
+// (450 4.2.1), and over LMTP "full" after the text (452 4.2.2).
 #pragma once
 
 #include <string>
@@ -32,6 +33,24 @@ class RecordingPolicy : public ServerPolicy {
   Reply on_message(const SessionState& s, const Envelope& e, std::string message) override {
     stored.push_back(Stored{e, std::move(message), s.authenticated_user});
     return make_reply(250, "2.0.0", "Ok: queued as " + std::to_string(stored.size()));
+  }
+  // LMTP: a recipient whose local part is "full" is refused after the text
+  // (452 4.2.2, a mailbox over quota); the others have the message stored.
+  std::vector<Reply> on_message_each(const SessionState& s, const Envelope& e, std::string message) override {
+    std::vector<Reply> replies;
+    Envelope taken = e;
+    taken.recipients.clear();
+    for (const Recipient& r : e.recipients) {
+      if (r.path.mailbox.local_part != "full") taken.recipients.push_back(r);
+    }
+    if (!taken.recipients.empty()) stored.push_back(Stored{taken, std::move(message), s.authenticated_user});
+    for (const Recipient& r : e.recipients) {
+      replies.push_back(r.path.mailbox.local_part == "full"
+                            ? make_reply(452, "4.2.2", r.path.to_string() + " Mailbox full")
+                            : make_reply(250, "2.0.0", r.path.to_string() + " Ok: delivered as " +
+                                                           std::to_string(stored.size())));
+    }
+    return replies;
   }
   void on_reset(const SessionState&) override { ++resets; }
 };
