@@ -48,6 +48,7 @@ bool print_verdict(const scenarios::Scenario& s, const scenarios::ScenarioWorld&
                    const scenarios::RunSummary& summary, const Style& style) {
   std::printf("\n%s\n", style.bold("Summary").c_str());
   std::printf("  messages submitted   %zu\n", summary.submitted);
+  if (summary.refused > 0) std::printf("  submissions refused  %zu\n", summary.refused);
   std::printf("  copies delivered     %zu\n", summary.delivered);
   std::printf("  recipients bounced   %zu\n", summary.bounced);
   std::printf("  bounces delivered    %zu\n", summary.bounces_delivered);

@@ -46,13 +46,15 @@ bool same_address(const std::string* a, const std::string& b) {
 
 // Events that were what the expectation looks for except for one filter (the
 // host, or the text): when nothing matched, the result says what did happen
-// instead, so "never deferred" is never said of a deferral with another text.
+// instead, so "never deferred" is never said of a deferral with another text
+// ("no deferral like that; 3 deferral(s) without ...").
 class NearMisses {
  public:
   void note(const sim::TraceEvent& e, bool host_matched) {
     auto& m = host_matched ? text_ : host_;
     if (m.count++ == 0) m.first = &e;
   }
+  bool any() const { return text_.count > 0 || host_.count > 0; }
   // "; 2 deferral(s) said something else, the first at 5m: "451 ..."".
   std::string describe(const ExpectSpec& spec, std::string_view noun) const {
     std::string out;
@@ -174,7 +176,7 @@ std::vector<ExpectationResult> check_expectations(const Scenario& scenario, cons
                                   spec.host.empty() ? "" : " at " + spec.host, saying(spec, "with"),
                                   window_text(spec), times(spec));
         r.met = count_ok(spec, n);
-        r.found = n == 0 ? none("never deferred", "deferral(s)")
+        r.found = n == 0 ? none(misses.any() ? "no deferral like that" : "never deferred", "deferral(s)")
                          : absl::StrCat(n, " deferral(s), the first at ", when(first));
         break;
       case ExpectSpec::Kind::kQueueEmpty: {

@@ -38,7 +38,7 @@ TEST(ExpectationsTest, DeferralWithAnotherTextIsShownNotDenied) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_FALSE(r[0].met);
   EXPECT_EQ(r[0].expected, "delivery is deferred for bob@example.net with \"mailbox full\"");
-  EXPECT_EQ(r[0].found.rfind("never deferred; 1 deferral(s) without \"mailbox full\", the first at ", 0), 0u)
+  EXPECT_EQ(r[0].found.rfind("no deferral like that; 1 deferral(s) without \"mailbox full\", the first at ", 0), 0u)
       << r[0].found;
   EXPECT_NE(r[0].found.find("451 4.7.1"), std::string::npos) << r[0].found;  // what was said instead
 }

@@ -263,8 +263,9 @@ std::string explain_dns(const sim::TraceEvent& e) {
              "domain's own address (RFC 5321 5.1).";
     }
     if (named) {
-      return "This MTA sends the mail to a host named in its configuration (a smarthost, or the mailbox server), "
-             "so it asks for that host's address and looks up no MX.";
+      return "This server sends the mail on to a host named in its configuration (its relay host, as a submission "
+             "server's outgoing MTA or a smarthost, or its own mailbox server), so it asks for that host's address "
+             "and looks up no MX.";
     }
     return "A DNS lookup: to deliver mail for a domain an MTA asks for its MX records, then for the address of each "
            "mail exchanger (RFC 5321 5.1).";
@@ -276,7 +277,9 @@ std::string explain_dns(const sim::TraceEvent& e) {
   if (x == "dns.noerror") {
     if (type == sim::dns_type_name(sim::DnsType::kMx)) {
       return "The domain's MX records: the MTA tries the exchanger with the lowest preference first, and the "
-             "others only if that one fails; equal preferences are tried in random order (RFC 5321 5.1).";
+             "next only if that one cannot be reached or turns the connection away; equal preferences are tried in "
+             "random order (RFC 5321 5.1). A 4xx reply to a command is an answer, not a failure to reach it: the "
+             "message waits and the same list is tried again later (RFC 5321 4.5.4.1).";
     }
     return "The host's address: the MTA can now open a connection to it.";
   }
@@ -531,7 +534,7 @@ std::string explain_event(const sim::TraceEvent& e) {
     case K::kMessageSubmit: return explain_submission(e);
     case K::kMessageSubmitted: return "The submission server accepted the message: from now on it is responsible for it.";
     case K::kMessageRejected: return "The submission server refused the message; the mail client shows the error to its user.";
-    case K::kQueueEnqueue: return "The server answered 250 and stored the message in its queue: store-and-forward. From now on it is responsible for delivering or bouncing it (RFC 5321 6.1).";
+    case K::kQueueEnqueue: return "The server has stored the message in its queue, and only now answers 250: store-and-forward. From that 250 on it is responsible for delivering or bouncing it (RFC 5321 6.1).";
     case K::kQueueAttempt: return "A delivery attempt: the MTA connects to the next hop (an MX host, a smarthost, or the mailbox server). With a connection cache it may instead reuse a session to that hop that is still open from an earlier message: one SMTP session can carry many mail transactions (RFC 5321 3.3).";
     case K::kQueueHopFailed: {
       const std::string failure = detail(e, sim::detail_key::kFailure);

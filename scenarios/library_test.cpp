@@ -82,6 +82,20 @@ INSTANTIATE_TEST_SUITE_P(Library, LibraryTest, ::testing::ValuesIn(library_files
                          });
 
 // Same scenario, same seed: byte-identical trace.
+// RFC 6409 4.3 / RFC 4954: the MSA refuses a sender who did not log in. The
+// summary counts the attempt as submitted and says it was refused, so a
+// run with nothing delivered does not look like mail that vanished.
+TEST(LibrarySummary, ARefusedSubmissionIsCountedAsRefused) {
+  const LoadResult loaded = load_scenario_file(std::string(SMTPLAB_LIBRARY_DIR) + "/submission-without-auth.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.error_text();
+  ScenarioWorld world(*loaded.scenario, loaded.scenario->seed);
+  ASSERT_TRUE(world.build().ok());
+  const RunSummary summary = world.run();
+  EXPECT_EQ(summary.submitted, 1u);
+  EXPECT_EQ(summary.refused, 1u);
+  EXPECT_EQ(summary.delivered, 0u);
+}
+
 TEST(LibraryDeterminism, SameSeedSameTrace) {
   const LoadResult loaded = load_scenario_file(std::string(SMTPLAB_LIBRARY_DIR) + "/greylisting.yaml");
   ASSERT_TRUE(loaded.ok());

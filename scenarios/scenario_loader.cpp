@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <string_view>
 
@@ -65,6 +66,29 @@ Where where_of(const YAML::Node& node) {
 const std::vector<std::string> kTopKeys = {"title", "summary", "lesson", "seed", "max_duration", "latency",
                                           "domains", "hosts", "send", "actions", "expect", "attacker"};
 
+// YAML wants the keys of a mapping unique (YAML 1.2 3.2.1.1), but the
+// parser keeps both and the loader would read one of them: an instructor's
+// second `example.org:` block would silently replace the first.
+void Loader::check_unique_keys(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) check_unique_keys(item);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, Where> seen;
+  for (const auto& kv : node) {
+    if (kv.first.IsScalar()) {
+      const auto [it, fresh] = seen.emplace(kv.first.Scalar(), where_of(kv.first));
+      if (!fresh) {
+        error(kv.first, absl::StrCat("'", kv.first.Scalar(), "' appears twice in this mapping (first at line ",
+                                     it->second.line, ", column ", it->second.column,
+                                     "); the second would replace the first, so merge them into one"));
+      }
+    }
+    check_unique_keys(kv.second);
+  }
+}
+
 LoadResult Loader::load(const std::string& text) {
   LoadResult result;
   YAML::Node root;
@@ -85,6 +109,7 @@ LoadResult Loader::load(const std::string& text) {
     return result;
   }
   try {
+    check_unique_keys(root);
     check_keys(root, kTopKeys, "the scenario");
     if (auto n = root["title"]) s.title = str(n, "title").value_or("");
     if (auto n = root["summary"]) s.summary = str(n, "summary").value_or("");
@@ -101,7 +126,19 @@ LoadResult Loader::load(const std::string& text) {
       if (!n.IsMap()) {
         error(n, "domains must be a mapping: each domain name, then its settings");
       } else {
-        for (const auto& kv : n) domain(absl::AsciiStrToLower(kv.first.as<std::string>()), kv.second, s);
+        // Domain names are case-insensitive (RFC 5321 2.4): Example.org is example.org.
+        std::map<std::string, std::pair<std::string, Where>> names;  // lower case -> as written, where
+        for (const auto& kv : n) {
+          const std::string name = absl::AsciiStrToLower(kv.first.as<std::string>());
+          const auto [it, fresh] = names.emplace(name, std::pair{kv.first.Scalar(), where_of(kv.first)});
+          if (fresh) {
+            domain(name, kv.second, s);
+          } else if (it->second.first != kv.first.Scalar()) {  // the same spelling twice is reported above
+            error(kv.first, absl::StrCat("domain '", kv.first.Scalar(), "' is '", it->second.first,
+                                         "' again (first at line ", it->second.second.line, ", column ",
+                                         it->second.second.column, "): domain names ignore case, so merge the two"));
+          }
+        }
       }
     } else {
       error(root, "a scenario needs 'domains' (at least one domain with its users)");
@@ -183,16 +220,20 @@ void Loader::cross_check(Scenario& s) {
                                                " (add it to the domain's users to let it log in to the MSA)"));
     }
   }
-  // Faults are answers of an MTA or MSA: other hosts never speak SMTP as servers.
+  // Faults are answers of an MTA or MSA (a host in `hosts:` may be an MX
+  // host too: each is named once).
   std::vector<std::string> mtas;
+  auto add_mta = [&mtas](const std::string& h) {
+    if (std::find(mtas.begin(), mtas.end(), h) == mtas.end()) mtas.push_back(h);
+  };
   for (const auto& d : s.domains) {
-    mtas.push_back("submit." + d.name);
-    for (const auto& m : mx_hosts_of(d)) mtas.push_back(m.host);
+    add_mta("submit." + d.name);
+    for (const auto& m : mx_hosts_of(d)) add_mta(m.host);
   }
-  for (const auto& h : s.hosts) mtas.push_back(h.name);
+  for (const auto& h : s.hosts) add_mta(h.name);
   for (const auto& [host, where] : fault_hosts_) {
     if (std::find(mtas.begin(), mtas.end(), host) == mtas.end()) {
-      error_at(where, absl::StrCat("'", host, "' is not an MTA or MSA, so it never answers as a server; faults go on ",
+      error_at(where, absl::StrCat("'", host, "' is not an MTA or MSA, and faults are answers of one; they go on ",
                                    "one of: ", absl::StrJoin(mtas, ", ")));
     }
   }

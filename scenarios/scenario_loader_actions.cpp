@@ -232,7 +232,10 @@ void Loader::expectation(const YAML::Node& node, Scenario& s) {
   } else if (kind == "event") {
     e.kind = ExpectSpec::Kind::kEvent;
     if (!details({"kind", "host", "text", "by", "after", "count"})) {
-      error(v, "event needs a mapping with at least 'kind', e.g. {kind: queue.defer, host: mx.example.org}");
+      // A mapping with a key misspelt has had its error (with a suggestion).
+      if (!v.IsMap()) {
+        error(v, "event needs a mapping with at least 'kind', e.g. {kind: queue.defer, host: mx.example.org}");
+      }
       return;
     }
     if (!v["kind"]) {

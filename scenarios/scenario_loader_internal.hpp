@@ -40,6 +40,8 @@ class Loader {
   void error(const YAML::Node& node, std::string message) { errors_.push_back({file_, where_of(node), std::move(message)}); }
   void error_at(Where w, std::string message) { errors_.push_back({file_, w, std::move(message)}); }
 
+  // Every mapping in the file, at any depth, has each key once.
+  void check_unique_keys(const YAML::Node& node);
   // Each mapping lists its keys; anything else is an error with a suggestion.
   bool check_keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& context) {
     if (!map.IsMap()) {

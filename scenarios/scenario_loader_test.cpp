@@ -102,6 +102,46 @@ TEST(ScenarioLoaderTest, TypoInADomainIsOneError) {
   EXPECT_NE(r.errors[0].to_string().find("did you mean 'connection_cache'?"), std::string::npos) << r.error_text();
 }
 
+// YAML 1.2 3.2.1.1: keys are unique. A second block for a domain or a host
+// would silently replace the first; it is an error at the second, naming
+// the first. Domain names ignore case (RFC 5321 2.4), so Example.org counts.
+TEST(ScenarioLoaderTest, AKeyGivenTwiceIsPointedAt) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice]}\n"
+      "  example.net: {users: [bob]}\n"
+      "  example.org: {users: [zed]}\n"
+      "  Example.NET: {users: [carol]}\n"
+      "send: {from: alice@example.org, to: bob@example.net, subject: a, subject: b}\n",
+      "twice.yaml");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 3u) << r.error_text();
+  EXPECT_EQ(r.errors[0].to_string(),
+            "twice.yaml:4:3: 'example.org' appears twice in this mapping (first at line 2, column 3); the second "
+            "would replace the first, so merge them into one");
+  EXPECT_EQ(r.errors[1].to_string(),
+            "twice.yaml:5:3: domain 'Example.NET' is 'example.net' again (first at line 3, column 3): domain names "
+            "ignore case, so merge the two");
+  EXPECT_EQ(r.errors[2].to_string(),
+            "twice.yaml:6:66: 'subject' appears twice in this mapping (first at line 6, column 54); the second "
+            "would replace the first, so merge them into one");
+}
+
+// A misspelt key in an event expectation is one error, the one that helps.
+TEST(ScenarioLoaderTest, TypoInAnEventExpectationIsOneError) {
+  auto r = load_scenario_text(
+      "domains:\n"
+      "  example.org: {users: [alice]}\n"
+      "  example.net: {users: [bob]}\n"
+      "send: {from: alice@example.org, to: bob@example.net}\n"
+      "expect:\n"
+      "  - event: {kind: queue.defer, txt: Greylisted}\n",
+      "event-typo.yaml");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 1u) << r.error_text();
+  EXPECT_NE(r.errors[0].to_string().find("did you mean 'text'?"), std::string::npos) << r.error_text();
+}
+
 TEST(ScenarioLoaderTest, BadValuesArePointedAt) {
   auto r = load_scenario_text(
       "domains:\n"

@@ -229,6 +229,7 @@ RunSummary ScenarioWorld::summary() const {
     if (e.kind == sim::EventKind::kMailboxDeliver) ++(dsn_ids.count(e.message) ? summary.bounces_delivered : summary.delivered);
     if (e.kind == sim::EventKind::kQueueBounce || e.kind == sim::EventKind::kQueueExpire) ++summary.bounced;
     if (e.kind == sim::EventKind::kQueueDefer) ++summary.deferrals;
+    if (e.kind == sim::EventKind::kMessageRejected) ++summary.refused;
   }
   summary.submitted = submitted_;
   summary.still_queued = queued_messages();

@@ -30,7 +30,8 @@
 namespace smtplab::scenarios {
 
 struct RunSummary {
-  std::size_t submitted = 0;
+  std::size_t submitted = 0;     // messages the senders tried to submit
+  std::size_t refused = 0;       // of those, refused by the submission server (message.rejected)
   std::size_t delivered = 0;     // copies filed into mailboxes (not counting bounces)
   std::size_t bounces_delivered = 0;  // DSNs filed into senders' mailboxes
   std::size_t bounced = 0;       // recipients given up on (DSNs sent)

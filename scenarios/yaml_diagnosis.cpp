@@ -142,6 +142,46 @@ std::vector<Level> open_levels(const std::vector<Line>& lines, const Line& above
   return out;
 }
 
+// In a flow mapping on one line, an unquoted value that itself holds ": ".
+struct ColonInValue {
+  std::string key, value;
+  std::size_t value_column = 0;  // 0-based
+};
+std::optional<ColonInValue> second_colon_in_flow(std::string_view text) {
+  int depth = 0;
+  char quote = 0;
+  std::size_t start = 0;  // of the current entry
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    const char c = i < text.size() ? text[i] : ',';
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '{') {
+      ++depth;
+      start = i + 1;
+    } else if (depth > 0 && (c == ',' || c == '}')) {
+      std::string_view entry = text.substr(start, i - start);
+      while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+      const auto first = entry.find(": ");
+      if (first != std::string_view::npos) {
+        std::string_view value = entry.substr(first + 2);
+        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+        if (!value.empty() && value.front() != '"' && value.front() != '\'' && value.find(": ") != std::string_view::npos) {
+          return ColonInValue{std::string(entry.substr(0, first)), std::string(value),
+                              static_cast<std::size_t>(value.data() - text.data())};
+        }
+      }
+      if (c == '}') --depth;
+      start = i + 1;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string quoted(std::string_view s) { return absl::StrCat("'", av(s), "'"); }
 
 }  // namespace
@@ -168,6 +208,14 @@ YamlDiagnosis diagnose_yaml_error(std::string_view text, int line0, int column0,
   }
 
   if (parser_message.find("flow") != std::string_view::npos) {
+    // {text: Mailbox full: try later}: inside braces the second ': ' ends
+    // the value, and the parser finds the rest where a ',' or '}' belongs.
+    if (const auto colon = second_colon_in_flow(at.text)) {
+      return say(stop_line, static_cast<int>(colon->value_column) + 1,
+                 absl::StrCat("the value of ", quoted(colon->key), " contains ': ', which YAML reads as the start "
+                              "of another key inside { }; put the value in quotes: ",
+                              colon->key, ": \"", colon->value, "\""));
+    }
     if (const auto open = unclosed_flow(lines, stop_line)) {
       const char close = open->bracket == '[' ? ']' : '}';
       return say(open->line, open->column,
