@@ -6,15 +6,27 @@
 In a Markdown file, a ```sh block whose last line runs `build/bin/smtplab ...`
 names a command; every plain ``` block after it (until the next ```sh block)
 shows part of that command's output. Each such block must be found in what the
-command prints now, line for line and in order, where:
+command prints now (standard output, then standard error), line for line and
+in order, where:
   * an explanation (a line indented six spaces or more, as the stepper wraps
     them) may be left out as a whole, but one that is shown is shown as it is;
   * a line of only "..." (after any indentation) stands for any lines left
     out, events included;
   * trailing spaces do not count.
-The command runs from the top of the repository with `build/bin/smtplab`
-replaced by $SMTPLAB, its standard output read through a pipe (so no colours
-and no waiting for Enter).
+The command runs from the top of the repository with `build/bin/` replaced by
+the folder of $SMTPLAB, its output read through a pipe (so no colours and no
+waiting for Enter).
+
+Two more things a page may ask for, so that what it shows can be checked too:
+  * a line `build/bin/PROGRAM ... HOST:PORT ... &` in the ```sh block starts
+    that server first (a free port stands in for PORT everywhere in the
+    block; it is stopped, by its PID, after the command);
+  * a comment `<!-- doc-check: FILE is PATH -->` before the ```sh block runs
+    the command in a scratch folder holding FILE, a copy of PATH (a file the
+    page tells the reader to write, kept in docs/examples/).
+And a ```yaml block: after `<!-- doc-check: this block is part of PATH -->`
+its lines must appear, together and in order, in PATH; a block that is a
+whole scenario (a line `domains:`) must pass `smtplab validate`.
 
 Prints each block that does not match, with its file and line and the output
 lines nearest to it, and exits 1; exits 0 when every block matches.
@@ -23,44 +35,107 @@ lines nearest to it, and exits 1; exits 0 when every block matches.
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import shutil
+import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+DIRECTIVE = re.compile(r"^<!-- doc-check: (.*?) -->$")
+ADDRESS = re.compile(r"127\.0\.0\.1:(\d+)")
+
+
+@dataclass
+class Command:
+    text: str                                   # the build/bin/smtplab line
+    servers: list[str] = field(default_factory=list)   # lines ending in '&'
+    files: dict[str, Path] = field(default_factory=dict)  # scratch FILE -> its source
+
+    def key(self) -> str:
+        return "\n".join([*self.servers, self.text, *(f"{k}={v}" for k, v in sorted(self.files.items()))])
 
 
 @dataclass
 class Block:
     path: Path
     line: int          # 1-based line of the opening fence
-    command: str
+    command: Command
     lines: list[str]
 
 
-def blocks_of(path: Path) -> list[Block]:
+@dataclass
+class YamlBlock:
+    path: Path
+    line: int
+    lines: list[str]
+    part_of: Path | None
+
+
+def blocks_of(path: Path) -> tuple[list[Block], list[YamlBlock]]:
     out: list[Block] = []
-    command = ""
+    yaml_blocks: list[YamlBlock] = []
+    command: Command | None = None
+    directives: list[str] = []
     fence_lang: str | None = None
     body: list[str] = []
     start = 0
     for number, raw in enumerate(path.read_text().splitlines(), 1):
+        if fence_lang == "sh" and body and body[-1].endswith("\\"):
+            body[-1] = body[-1][:-1] + raw.strip()  # a shell line continued on the next
+            continue
         if fence_lang is None:
-            if raw.startswith("```"):
+            if m := DIRECTIVE.match(raw.strip()):
+                directives.append(m.group(1))
+            elif raw.startswith("```"):
                 fence_lang, body, start = raw[3:].strip(), [], number
             continue
         if raw.startswith("```"):
             if fence_lang == "sh":
                 runs = [l.strip() for l in body if l.strip().startswith("build/bin/smtplab ")]
-                command = runs[-1] if runs else ""
+                servers = [l.strip().rstrip("&").strip() for l in body
+                           if l.strip().startswith("build/bin/") and l.split("#")[0].strip().endswith("&")]
+                files = {}
+                for d in directives:
+                    name, _, source = d.partition(" is ")
+                    if source:
+                        files[name.strip()] = ROOT / source.strip()
+                command = Command(runs[-1], servers, files) if runs else None
+                directives = []
             elif fence_lang == "" and command:
                 out.append(Block(path, start, command, body))
+            elif fence_lang == "yaml":
+                part_of = next((ROOT / d.removeprefix("this block is part of ").strip() for d in directives
+                                if d.startswith("this block is part of ")), None)
+                yaml_blocks.append(YamlBlock(path, start, body, part_of))
+                directives = []
             fence_lang = None
             continue
         body.append(raw)
-    return out
+    return out, yaml_blocks
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
 
 
 def is_explanation(line: str) -> bool:
@@ -92,20 +167,77 @@ def match_from(output: list[str], shown: list[str], start: int) -> int:
     return matched
 
 
-def run(command: str, smtplab: str, cache: dict[str, list[str]]) -> list[str]:
-    if command not in cache:
-        argv = shlex.split(command)
-        argv[0] = smtplab
-        # Cut a comment off the shell line: "smtplab step X   # explains".
-        if "#" in argv:
-            argv = argv[:argv.index("#")]
+def argv_of(line: str, bin_dir: str) -> list[str]:
+    argv = shlex.split(line)
+    # Cut a comment off the shell line: "smtplab step X   # explains".
+    if "#" in argv:
+        argv = argv[:argv.index("#")]
+    if argv and argv[0].startswith("build/bin/"):
+        argv[0] = os.path.join(bin_dir, argv[0].removeprefix("build/bin/"))
+    return argv
+
+
+def run(command: Command, smtplab: str, cache: dict[str, list[str]]) -> list[str]:
+    key = command.key()
+    if key in cache:
+        return cache[key]
+    bin_dir = os.path.dirname(os.path.abspath(smtplab))
+    # Every port the block names gets a free one in its place.
+    ports = {p: str(free_port()) for line in [*command.servers, command.text] for p in ADDRESS.findall(line)}
+    swap = lambda line: ADDRESS.sub(lambda m: "127.0.0.1:" + ports[m.group(1)], line)
+    servers: list[subprocess.Popen] = []
+    scratch = tempfile.mkdtemp(prefix="smtplab-doc-check-") if command.files else None
+    try:
+        for name, source in command.files.items():
+            shutil.copyfile(source, os.path.join(scratch, name))
+        for line in command.servers:
+            proc = subprocess.Popen(argv_of(swap(line), bin_dir), cwd=ROOT, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            servers.append(proc)
+            for p in ADDRESS.findall(swap(line)):
+                wait_for_port(int(p), proc)
+        argv = argv_of(swap(command.text), bin_dir)
+        argv[0] = os.path.abspath(smtplab)
+        r = subprocess.run(argv, cwd=scratch or ROOT, capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        cache[key] = [l.rstrip() for l in (r.stdout + r.stderr).splitlines()]
+    except (OSError, subprocess.TimeoutExpired) as e:
+        cache[key] = [f"(could not run: {e})"]
+    finally:
+        for proc in servers:  # only the servers this block started, by their PID
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return cache[key]
+
+
+def check_yaml(block: YamlBlock, smtplab: str) -> str:
+    lines = [l.rstrip() for l in block.lines]
+    if block.part_of is not None:
         try:
-            r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                               stdin=subprocess.DEVNULL)
-            cache[command] = [l.rstrip() for l in r.stdout.splitlines()]
-        except (OSError, subprocess.TimeoutExpired) as e:
-            cache[command] = [f"(could not run: {e})"]
-    return cache[command]
+            whole = [l.rstrip() for l in block.part_of.read_text().splitlines()]
+        except OSError as e:
+            return f"  cannot read {block.part_of}: {e}"
+        for start in range(len(whole) - len(lines) + 1):
+            if whole[start:start + len(lines)] == lines:
+                return ""
+        return f"  these lines are not, together and in order, in {block.part_of.relative_to(ROOT)}"
+    if "domains:" not in lines:
+        return ""  # a fragment without a file to be part of
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        r = subprocess.run([smtplab, "validate", f.name], capture_output=True, text=True, timeout=60)
+    finally:
+        os.unlink(f.name)
+    if r.returncode != 0:
+        return "  the scenario does not validate:\n" + "\n".join("    | " + l for l in r.stderr.splitlines()[:6])
+    return ""
 
 
 def check(block: Block, output: list[str]) -> str:
@@ -136,13 +268,20 @@ def main(paths: list[str]) -> int:
     failures = 0
     checked = 0
     for p in paths:
-        for block in blocks_of(Path(p)):
+        blocks, yaml_blocks = blocks_of(Path(p))
+        for block in blocks:
             checked += 1
             problem = check(block, run(block.command, smtplab, cache))
             if problem:
                 failures += 1
-                print(f"{block.path}:{block.line}: output of `{block.command}` differs\n{problem}\n")
-    print(f"{checked} output blocks checked, {failures} differ")
+                print(f"{block.path}:{block.line}: output of `{block.command.text}` differs\n{problem}\n")
+        for yblock in yaml_blocks:
+            problem = check_yaml(yblock, smtplab)
+            checked += 1
+            if problem:
+                failures += 1
+                print(f"{yblock.path}:{yblock.line}: YAML block\n{problem}\n")
+    print(f"{checked} blocks checked, {failures} differ")
     return 1 if failures or not checked else 0
 
 
