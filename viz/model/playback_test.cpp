@@ -174,6 +174,41 @@ TEST(PlaybackTest, LayoutFollowsTheDeliveryPath) {
   EXPECT_NE(t.find(Topology::kDns), nullptr);
 }
 
+// Under smtplab serve a client from outside (swaks on 127.0.0.1) talks to the
+// MSA: it is drawn beside the MSA, above the path, not as a step of it in
+// the MTAs' column.
+TEST(PlaybackTest, AnOutsideClientSitsBesideTheHostItConnectsTo) {
+  auto events = trace_of("greylisting.yaml");
+  sim::TraceEvent open;
+  open.kind = sim::EventKind::kConnOpen;
+  open.host = "127.0.0.1";
+  open.agent = "net";
+  open.peer = "submit.example.org";
+  open.connection = 99;
+  open.text = "127.0.0.1:50000 -> 192.0.2.11:587";
+  open.time_us = events.back().time_us + 1;
+  sim::TraceEvent greeting = open;
+  greeting.kind = sim::EventKind::kSmtpReply;
+  greeting.host = "submit.example.org";
+  greeting.agent = "msa";
+  greeting.peer = "127.0.0.1";
+  greeting.text = "220 submit.example.org ESMTP smtplab";
+  greeting.code = 220;
+  events.push_back(open);
+  events.push_back(greeting);
+  Playback p(events);
+  const NodePlace* client = p.topology().find("127.0.0.1");
+  const NodePlace* msa = p.topology().find("submit.example.org");
+  const NodePlace* mta = p.topology().find("mx.example.org");
+  ASSERT_NE(client, nullptr);
+  ASSERT_NE(msa, nullptr);
+  ASSERT_NE(mta, nullptr);
+  EXPECT_LT(client->x, msa->x);
+  EXPECT_GT(client->x, msa->x - 0.2f);
+  EXPECT_LT(client->y, msa->y - 0.1f);  // above the path
+  EXPECT_LT(client->x, mta->x);          // not a hop after the MSA
+}
+
 // The world state at the end says what a student should see in the panels.
 TEST(PlaybackTest, StateHoldsQueuesMailboxesAndTranscripts) {
   const auto events = trace_of("greylisting.yaml");

@@ -43,10 +43,21 @@ Topology::Topology(const WorldState& state, const Journeys& journeys, bool with_
       todo.push_back(n);
     }
   }
+  // A client from outside the world (swaks on 127.0.0.1 under smtplab serve)
+  // has no role and is no step of the delivery path: it is drawn beside the
+  // host it connects to instead of in a column of its own.
+  std::map<std::string, std::string> outside_client_of;  // client -> its first server
+  for (const auto& [id, c] : state.connections()) {
+    const auto it = state.hosts().find(c.client);
+    if (it != state.hosts().end() && main_role(it->second.roles) == Role::kOther && !depth.count(c.client)) {
+      outside_client_of.emplace(c.client, c.server);
+    }
+  }
   int last = 0;
   for (const auto& [host, d] : depth) last = std::max(last, d);
   // Mailbox servers end the path; hosts mail never reached go by role.
   for (const auto& [host, h] : state.hosts()) {
+    if (outside_client_of.count(host)) continue;  // placed beside its server below
     NodePlace p;
     p.host = host;
     p.role = main_role(h.roles);
@@ -80,6 +91,20 @@ Topology::Topology(const WorldState& state, const Journeys& journeys, bool with_
       in_column[i]->x = columns_ == 1 ? 0.5f : 0.07f + 0.86f * static_cast<float>(c) / static_cast<float>(columns_ - 1);
       in_column[i]->y = top + (0.92f - top) * (static_cast<float>(i) + 0.5f) / static_cast<float>(in_column.size());
     }
+  }
+  // Outside clients: above and to the left of the server they talk to, one
+  // step further left for each more client of that server.
+  std::map<std::string, int> beside;
+  for (const auto& [client, server] : outside_client_of) {
+    const NodePlace* s = find(server);
+    NodePlace p;
+    p.host = client;
+    p.role = Role::kOther;
+    p.column = s == nullptr ? 0 : s->column;
+    const int k = beside[server]++;
+    p.x = std::clamp((s == nullptr ? 0.5f : s->x) - 0.08f - 0.1f * static_cast<float>(k), 0.03f, 0.97f);
+    p.y = std::clamp((s == nullptr ? 0.5f : s->y) - 0.24f, top, 0.95f);
+    nodes_.push_back(p);
   }
   if (with_dns) {
     NodePlace dns;
