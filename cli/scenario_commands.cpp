@@ -118,11 +118,12 @@ namespace {
 // Each message's journey, then any conversation that carried none (a relay
 // refused before MAIL, a client from outside).
 void print_ladders(const std::vector<sim::TraceEvent>& events) {
-  for (const std::string& message : viz::messages_in(events)) {
-    std::printf("\n%s", viz::ladder_text(viz::message_ladder(events, message)).c_str());
+  const viz::LadderIndex index(events);
+  for (const std::string& message : index.messages()) {
+    std::printf("\n%s", viz::ladder_text(index.message_ladder(message)).c_str());
   }
-  for (const std::uint64_t connection : viz::connections_without_message(events)) {
-    std::printf("\n%s", viz::ladder_text(viz::connection_ladder(events, connection)).c_str());
+  for (const std::uint64_t connection : index.connections_without_message()) {
+    std::printf("\n%s", viz::ladder_text(index.connection_ladder(connection)).c_str());
   }
 }
 

@@ -63,15 +63,13 @@ void head(ImDrawList* d, float x, float y, bool rightwards, std::uint32_t colour
 
 // Which ladder the selection asks for: its message's, else its connection's;
 // with nothing selected, the run's first message.
-std::string scope_for(const Playback& p, std::optional<std::size_t> selected) {
+std::string scope_for(const Playback& p, const LadderIndex& index, std::optional<std::size_t> selected) {
   const auto& events = p.events();
   if (selected && *selected < events.size()) {
-    if (const auto message = message_of_event(events, *selected)) return "m" + *message;
+    if (const auto message = index.message_of_event(*selected)) return "m" + *message;
     if (events[*selected].connection != 0) return absl::StrCat("c", events[*selected].connection);
   }
-  for (const auto& e : events) {
-    if (!e.message.empty()) return "m" + e.message;
-  }
+  if (!index.messages().empty()) return "m" + index.messages().front();
   for (const auto& e : events) {
     if (e.connection != 0) return absl::StrCat("c", e.connection);
   }
@@ -81,19 +79,23 @@ std::string scope_for(const Playback& p, std::optional<std::size_t> selected) {
 const Ladder& ladder_for(const Playback& p, ViewState& view) {
   LadderCache& cache = view.ladder;
   const auto selected = p.selected();
-  // Finding the message of an event scans the trace: only when the
-  // selection or the trace changed.
-  if (cache.for_selected != selected || cache.events != p.events().size()) {
-    const std::string scope = scope_for(p, selected);
+  if (!cache.index || cache.events != p.events().size()) {
+    cache.index.emplace(p.events());  // the trace grew (live) or is new: find the carriers again
+    cache.events = p.events().size();
+    cache.for_selected = std::nullopt;
+    cache.scope.clear();
+    cache.ladder = Ladder{};
+  }
+  if (cache.for_selected != selected || cache.ladder.lanes.empty()) {
+    const std::string scope = scope_for(p, *cache.index, selected);
     if (!scope.empty() || cache.scope.empty()) cache.scope = scope;
     cache.for_selected = selected;
-    cache.events = p.events().size();
     if (cache.scope.empty()) {
       cache.ladder = Ladder{};
     } else if (cache.scope[0] == 'm') {
-      cache.ladder = message_ladder(p.events(), cache.scope.substr(1));
+      cache.ladder = cache.index->message_ladder(cache.scope.substr(1));
     } else {
-      cache.ladder = connection_ladder(p.events(), std::stoull(cache.scope.substr(1)));
+      cache.ladder = cache.index->connection_ladder(std::stoull(cache.scope.substr(1)));
     }
   }
   return cache.ladder;

@@ -25,11 +25,12 @@ struct Placed {
 };
 
 // The ladder drawn last, kept while neither the selection nor the trace
-// changes (finding an event's message scans the whole trace).
+// changes; the index is rebuilt only when the trace grows.
 struct LadderCache {
   std::string scope;  // "m" + message id, or "c" + connection number
   std::optional<std::size_t> for_selected;
   std::size_t events = 0;
+  std::optional<LadderIndex> index;  // of the trace as it was `events` long
   Ladder ladder;
   std::optional<std::size_t> scrolled_to;  // the selection the rows last scrolled to
 };

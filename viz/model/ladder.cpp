@@ -17,96 +17,27 @@ namespace {
 using sim::EventKind;
 using sim::TraceEvent;
 
-// Who is at each end of a connection, and where it starts in the trace.
-struct ConnectionEnds {
-  std::size_t first = 0;  // index of its first event
-  std::string client, server;
-};
-
 bool opens_connection(EventKind kind) {
   return kind == EventKind::kConnOpen || kind == EventKind::kConnRefused || kind == EventKind::kConnTimeout;
 }
 
-std::map<std::uint64_t, ConnectionEnds> connection_ends(const std::vector<TraceEvent>& events) {
-  std::map<std::uint64_t, ConnectionEnds> ends;
+std::map<std::uint64_t, LadderIndex::ConnectionEnds> connection_ends(const std::vector<TraceEvent>& events) {
+  std::map<std::uint64_t, LadderIndex::ConnectionEnds> ends;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const TraceEvent& e = events[i];
     if (e.connection == 0 || ends.count(e.connection) != 0) continue;
     // The network records the opening from the client's side; a connection
     // first seen in a server's line (a trace that starts mid-way) is read
     // from there.
-    ConnectionEnds c{i, e.host, e.peer};
+    LadderIndex::ConnectionEnds c{i, e.host, e.peer};
     if (!opens_connection(e.kind)) std::swap(c.client, c.server);
     ends.emplace(e.connection, std::move(c));
   }
   return ends;
 }
 
-// The connection a "reusing the open connection" attempt at `index` goes
-// over: the latest one its host opened to that peer before it.
-std::optional<std::uint64_t> reused_connection(const std::vector<TraceEvent>& events,
-                                               const std::map<std::uint64_t, ConnectionEnds>& ends,
-                                               std::size_t index) {
-  const TraceEvent& e = events[index];
-  std::optional<std::uint64_t> pick;
-  for (const auto& [id, c] : ends) {
-    if (c.client == e.host && c.server == e.peer && c.first < index && (!pick || c.first > ends.at(*pick).first)) {
-      pick = id;
-    }
-  }
-  return pick;
-}
-
 bool is_reuse(const TraceEvent& e) {
   return e.kind == EventKind::kQueueAttempt && absl::StartsWith(e.text, "reusing");
-}
-
-// Where on a connection one message's part lies: [from, until) in the trace.
-struct Span {
-  std::size_t from = 0;
-  std::size_t until = std::numeric_limits<std::size_t>::max();
-};
-
-// The connections that carried a message, each with its part of it: the
-// whole of one opened for it; on one it reused, from its attempt to the next
-// message's. A message goes onto a connection when its host submits or
-// attempts it (the next connection that host opens to that peer) and is
-// received on one (the queue.enqueue on that connection).
-std::map<std::uint64_t, Span> carriers(const std::vector<TraceEvent>& events,
-                                       const std::map<std::uint64_t, ConnectionEnds>& ends,
-                                       std::string_view message) {
-  std::map<std::uint64_t, Span> spans;
-  std::set<std::uint64_t> claimed;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const TraceEvent& e = events[i];
-    if (e.message != message) continue;
-    if (is_reuse(e)) {
-      if (const auto conn = reused_connection(events, ends, i)) spans.emplace(*conn, Span{i});
-    } else if (e.kind == EventKind::kQueueAttempt || e.kind == EventKind::kMessageSubmit) {
-      std::optional<std::uint64_t> pick;
-      for (const auto& [id, c] : ends) {
-        if (c.client == e.host && c.server == e.peer && c.first > i && claimed.count(id) == 0 &&
-            (!pick || c.first < ends.at(*pick).first)) {
-          pick = id;
-        }
-      }
-      if (pick) {
-        claimed.insert(*pick);
-        spans.emplace(*pick, Span{});
-      }
-    } else if (e.connection != 0) {
-      spans.emplace(e.connection, Span{});
-    }
-  }
-  // A later message reusing the connection takes it over from its attempt.
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    if (!is_reuse(events[i]) || events[i].message == message) continue;
-    const auto conn = reused_connection(events, ends, i);
-    if (!conn) continue;
-    const auto it = spans.find(*conn);
-    if (it != spans.end() && i > it->second.from && i < it->second.until) it->second.until = i;
-  }
-  return spans;
 }
 
 bool is_wire_or_connection_note(EventKind kind) {
@@ -149,7 +80,7 @@ bool is_role(std::string_view agent) { return agent == "mua" || agent == "msa" |
 
 class LadderBuilder {
  public:
-  LadderBuilder(const std::vector<TraceEvent>& events, const std::map<std::uint64_t, ConnectionEnds>& ends)
+  LadderBuilder(const std::vector<TraceEvent>& events, const std::map<std::uint64_t, LadderIndex::ConnectionEnds>& ends)
       : events_(events), ends_(ends) {}
 
   void add(std::size_t index) {
@@ -238,7 +169,7 @@ class LadderBuilder {
 
   void add_on_connection(std::size_t index) {
     const TraceEvent& e = events_[index];
-    const ConnectionEnds& ends = ends_.at(e.connection);
+    const LadderIndex::ConnectionEnds& ends = ends_.at(e.connection);
     const bool first_seen = state_.count(e.connection) == 0;
     OnConnection& c = state_[e.connection];
     if (first_seen) {
@@ -324,7 +255,7 @@ class LadderBuilder {
   }
 
   const std::vector<TraceEvent>& events_;
-  const std::map<std::uint64_t, ConnectionEnds>& ends_;
+  const std::map<std::uint64_t, LadderIndex::ConnectionEnds>& ends_;
   std::vector<LadderLane> lanes_;
   std::vector<Keyed> keyed_;
   std::map<std::uint64_t, OnConnection> state_;
@@ -333,50 +264,93 @@ class LadderBuilder {
 
 }  // namespace
 
-Ladder connection_ladder(const std::vector<TraceEvent>& events, std::uint64_t connection) {
-  const auto ends = connection_ends(events);
-  LadderBuilder builder(events, ends);
-  const auto it = ends.find(connection);
-  if (it == ends.end()) return Ladder{absl::StrCat("Connection ", connection, " (not in this run)"), {}, {}};
-  for (std::size_t i = it->second.first; i < events.size(); ++i) {
-    if (events[i].connection == connection) builder.add(i);
+// The index, in one pass over the trace. A message goes onto a connection
+// when its host submits or attempts it: the next connection that host opens
+// to that peer (first come, first served, so two attempts to one peer get
+// one connection each), or for a "reusing" attempt the one it opened last;
+// and it is on the connection it was received over (its queue.enqueue). On a
+// reused connection its part ends where the next message's attempt begins.
+LadderIndex::LadderIndex(const std::vector<TraceEvent>& events) : events_(&events) {
+  ends_ = connection_ends(events);
+  using Pair = std::pair<std::string, std::string>;
+  std::map<Pair, std::vector<std::pair<std::size_t, std::uint64_t>>> by_pair;  // (first event, id), in order
+  for (const auto& [id, c] : ends_) by_pair[{c.client, c.server}].emplace_back(c.first, id);
+  for (auto& [pair, list] : by_pair) std::sort(list.begin(), list.end());
+  std::map<Pair, std::size_t> next_unclaimed;
+  std::map<std::uint64_t, std::vector<std::pair<std::size_t, std::string>>> reuses;  // conn -> (attempt, message)
+  std::set<std::string_view> seen;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const TraceEvent& e = events[i];
+    if (e.connection != 0) connection_events_[e.connection].push_back(i);
+    if (e.message.empty()) continue;
+    if (seen.insert(e.message).second) messages_.push_back(e.message);
+    if (is_message_note(e.kind)) message_notes_[e.message].push_back(i);
+    auto& spans = spans_[e.message];
+    if (is_reuse(e) || e.kind == EventKind::kQueueAttempt || e.kind == EventKind::kMessageSubmit) {
+      const auto list = by_pair.find({e.host, e.peer});
+      if (list == by_pair.end()) continue;
+      const auto& opened = list->second;
+      if (is_reuse(e)) {
+        const auto after = std::upper_bound(opened.begin(), opened.end(), std::pair{i, std::uint64_t{0}});
+        if (after == opened.begin()) continue;
+        const std::uint64_t conn = std::prev(after)->second;
+        spans.emplace(conn, Span{i});
+        reuses[conn].emplace_back(i, e.message);
+      } else {
+        std::size_t& k = next_unclaimed[{e.host, e.peer}];
+        while (k < opened.size() && opened[k].first <= i) ++k;
+        if (k < opened.size()) spans.emplace(opened[k++].second, Span{});
+      }
+    } else if (e.connection != 0) {
+      spans.emplace(e.connection, Span{});
+    }
   }
+  for (auto& [message, spans] : spans_) {
+    for (auto& [conn, span] : spans) {
+      const auto r = reuses.find(conn);
+      if (r != reuses.end()) {
+        for (const auto& [at, other] : r->second) {
+          if (other != message && at > span.from && at < span.until) span.until = at;
+        }
+      }
+      by_connection_[conn].emplace_back(span, message);
+    }
+  }
+}
+
+Ladder LadderIndex::connection_ladder(std::uint64_t connection) const {
+  const auto it = ends_.find(connection);
+  if (it == ends_.end()) return Ladder{absl::StrCat("Connection ", connection, " (not in this run)"), {}, {}};
+  LadderBuilder builder(*events_, ends_);
+  for (const std::size_t i : connection_events_.at(connection)) builder.add(i);
   return builder.finish(absl::StrCat("Connection ", connection, ": ", it->second.client, " -> ", it->second.server));
 }
 
-Ladder message_ladder(const std::vector<TraceEvent>& events, std::string_view message) {
-  const auto ends = connection_ends(events);
-  const auto from = carriers(events, ends, message);
-  LadderBuilder builder(events, ends);
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const TraceEvent& e = events[i];
-    const auto carried = e.connection != 0 ? from.find(e.connection) : from.end();
-    const bool on_its_part = carried != from.end() && i >= carried->second.from && i < carried->second.until;
-    if (on_its_part || (e.message == message && is_message_note(e.kind))) {
-      builder.add(i);
+Ladder LadderIndex::message_ladder(std::string_view message) const {
+  std::vector<std::size_t> rows;
+  if (const auto spans = spans_.find(std::string(message)); spans != spans_.end()) {
+    for (const auto& [conn, span] : spans->second) {
+      const auto on = connection_events_.find(conn);
+      if (on == connection_events_.end()) continue;
+      for (const std::size_t i : on->second) {
+        if (i >= span.from && i < span.until) rows.push_back(i);
+      }
     }
   }
+  if (const auto notes = message_notes_.find(std::string(message)); notes != message_notes_.end()) {
+    rows.insert(rows.end(), notes->second.begin(), notes->second.end());
+  }
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  LadderBuilder builder(*events_, ends_);
+  for (const std::size_t i : rows) builder.add(i);
   return builder.finish(absl::StrCat("Message ", std::string(message), ", hop by hop"));
 }
 
-std::vector<std::string> messages_in(const std::vector<TraceEvent>& events) {
-  std::vector<std::string> out;
-  std::set<std::string_view> seen;
-  for (const TraceEvent& e : events) {
-    if (!e.message.empty() && seen.insert(e.message).second) out.push_back(e.message);
-  }
-  return out;
-}
-
-std::vector<std::uint64_t> connections_without_message(const std::vector<TraceEvent>& events) {
-  const auto ends = connection_ends(events);
-  std::set<std::uint64_t> carried;
-  for (const std::string& message : messages_in(events)) {
-    for (const auto& [id, start] : carriers(events, ends, message)) carried.insert(id);
-  }
+std::vector<std::uint64_t> LadderIndex::connections_without_message() const {
   std::vector<std::pair<std::size_t, std::uint64_t>> left;
-  for (const auto& [id, c] : ends) {
-    if (carried.count(id) == 0) left.emplace_back(c.first, id);
+  for (const auto& [id, c] : ends_) {
+    if (by_connection_.count(id) == 0) left.emplace_back(c.first, id);
   }
   std::sort(left.begin(), left.end());
   std::vector<std::uint64_t> out;
@@ -384,25 +358,37 @@ std::vector<std::uint64_t> connections_without_message(const std::vector<TraceEv
   return out;
 }
 
-std::optional<std::string> message_of_event(const std::vector<TraceEvent>& events, std::size_t index) {
-  if (index >= events.size()) return std::nullopt;
-  const TraceEvent& e = events[index];
+std::optional<std::string> LadderIndex::message_of_event(std::size_t index) const {
+  if (index >= events_->size()) return std::nullopt;
+  const TraceEvent& e = (*events_)[index];
   if (!e.message.empty()) return e.message;
-  if (e.connection == 0) return std::nullopt;
-  const auto ends = connection_ends(events);
-  // On a reused connection, the message whose attempt came last before it.
-  std::optional<std::string> best;
-  std::size_t best_start = 0;
-  for (const std::string& message : messages_in(events)) {
-    const auto from = carriers(events, ends, message);
-    const auto it = from.find(e.connection);
-    if (it != from.end() && index >= it->second.from && index < it->second.until &&
-        (!best || it->second.from > best_start)) {
-      best = message;
-      best_start = it->second.from;
-    }
+  const auto on = by_connection_.find(e.connection);
+  if (e.connection == 0 || on == by_connection_.end()) return std::nullopt;
+  // On a reused connection, the message whose part the event is in.
+  const std::pair<Span, std::string>* best = nullptr;
+  for (const auto& entry : on->second) {
+    const Span& span = entry.first;
+    if (index >= span.from && index < span.until && (best == nullptr || span.from > best->first.from)) best = &entry;
   }
-  return best;
+  return best == nullptr ? std::nullopt : std::optional<std::string>(best->second);
+}
+
+Ladder connection_ladder(const std::vector<TraceEvent>& events, std::uint64_t connection) {
+  return LadderIndex(events).connection_ladder(connection);
+}
+
+Ladder message_ladder(const std::vector<TraceEvent>& events, std::string_view message) {
+  return LadderIndex(events).message_ladder(message);
+}
+
+std::vector<std::string> messages_in(const std::vector<TraceEvent>& events) { return LadderIndex(events).messages(); }
+
+std::vector<std::uint64_t> connections_without_message(const std::vector<TraceEvent>& events) {
+  return LadderIndex(events).connections_without_message();
+}
+
+std::optional<std::string> message_of_event(const std::vector<TraceEvent>& events, std::size_t index) {
+  return LadderIndex(events).message_of_event(index);
 }
 
 }  // namespace smtplab::viz

@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,18 +66,54 @@ struct Ladder {
 // latency and the hosts' thinking time.
 inline constexpr std::int64_t kLadderGapUs = 1'000'000;
 
-// One connection's conversation.
-Ladder connection_ladder(const std::vector<sim::TraceEvent>& events, std::uint64_t connection);
-// Every connection that carried the message (a reused connection from the
-// attempt on), with what each host did with it and the waits between.
-Ladder message_ladder(const std::vector<sim::TraceEvent>& events, std::string_view message);
+// Which connections carried which message, found in one pass over a trace,
+// so that the viz can ask at every step without scanning the run again.
+// It reads the trace it was built from: valid while that vector is unchanged.
+class LadderIndex {
+ public:
+  explicit LadderIndex(const std::vector<sim::TraceEvent>& events);
 
-// The run's messages in order of first appearance.
+  // One connection's conversation.
+  Ladder connection_ladder(std::uint64_t connection) const;
+  // Every connection that carried the message (a reused connection from the
+  // attempt on, to the next message's), with what each host did with it
+  // and the waits between.
+  Ladder message_ladder(std::string_view message) const;
+  // The run's messages in order of first appearance.
+  const std::vector<std::string>& messages() const { return messages_; }
+  // Connections that carried none of them (an outside client's, a refused
+  // relay), in order.
+  std::vector<std::uint64_t> connections_without_message() const;
+  // The message an event is about: its own, or the one whose part of a
+  // connection it is in.
+  std::optional<std::string> message_of_event(std::size_t index) const;
+
+  struct ConnectionEnds {
+    std::size_t first = 0;  // index of its first event
+    std::string client, server;
+  };
+
+ private:
+  // Where on a connection one message's part lies: [from, until) in the trace.
+  struct Span {
+    std::size_t from = 0;
+    std::size_t until = std::numeric_limits<std::size_t>::max();
+  };
+
+  const std::vector<sim::TraceEvent>* events_;
+  std::map<std::uint64_t, ConnectionEnds> ends_;
+  std::map<std::uint64_t, std::vector<std::size_t>> connection_events_;
+  std::vector<std::string> messages_;
+  std::map<std::string, std::vector<std::size_t>> message_notes_;       // message -> its note events
+  std::map<std::string, std::map<std::uint64_t, Span>> spans_;          // message -> connection -> part
+  std::map<std::uint64_t, std::vector<std::pair<Span, std::string>>> by_connection_;
+};
+
+// The same, for one question (each builds an index).
+Ladder connection_ladder(const std::vector<sim::TraceEvent>& events, std::uint64_t connection);
+Ladder message_ladder(const std::vector<sim::TraceEvent>& events, std::string_view message);
 std::vector<std::string> messages_in(const std::vector<sim::TraceEvent>& events);
-// Connections that carried none of them (an outside client's, a refused
-// relay), in order.
 std::vector<std::uint64_t> connections_without_message(const std::vector<sim::TraceEvent>& events);
-// The message an event is about: its own, or one its connection carried.
 std::optional<std::string> message_of_event(const std::vector<sim::TraceEvent>& events, std::size_t index);
 
 }  // namespace smtplab::viz

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
@@ -169,6 +170,27 @@ TEST(Ladder, AReusedConnectionIsShownFromTheReuse) {
         events[i].time_us < 2'000'000 && absl::StartsWith(events[i].text, "MAIL FROM:")) {
       EXPECT_EQ(message_of_event(events, i), messages[1]) << events[i].text;
     }
+  }
+}
+
+// Two messages submitted at once open two connections to the MSA: each
+// ladder has its own, not the other's too (attempts and connections to one
+// peer are matched first come, first served).
+TEST(Ladder, TwoMessagesAtOnceHaveOneConnectionEach) {
+  const auto events = trace_of("nxdomain-vs-servfail.yaml");
+  const LadderIndex index(events);
+  ASSERT_GE(index.messages().size(), 2u);
+  std::set<std::uint64_t> seen;
+  for (const std::string& message : {index.messages()[0], index.messages()[1]}) {
+    const Ladder ladder = index.message_ladder(message);
+    std::size_t from_laptop = 0;
+    for (const LadderRow& row : ladder.rows) {
+      if (row.kind != LadderRowKind::kConnect) continue;
+      if (ladder.lanes[static_cast<std::size_t>(row.from)].host != "laptop.example.org") continue;
+      ++from_laptop;
+      EXPECT_TRUE(seen.insert(row.connection).second) << message << " shares connection " << row.connection;
+    }
+    EXPECT_EQ(from_laptop, 1u) << message;
   }
 }
 
