@@ -39,6 +39,10 @@ void TranscriptPrinter::on_event(const smtp::SessionEvent& e) {
   using K = smtp::SessionEventKind;
   switch (e.kind) {
     case K::kCommandReceived:
+      // "C:|": read in the same write as the command before it, before that
+      // one's reply had gone out (PIPELINING, RFC 2920 3.1).
+      line(e.pipelined ? "C:|" : "C:", e.text);
+      break;
     case K::kCommandSent:
       line("C:", e.text);
       break;

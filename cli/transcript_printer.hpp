@@ -1,6 +1,7 @@
 // Prints a session's events as a transcript, one line each: "C:" for what
 // the client sent, "S:" for what the server sent, like swaks and Postfix's
-// debug logs. Thread-safe: lines from concurrent connections never mix.
+// debug logs; on the server's side "C:|" for a command pipelined behind the
+// one before it. Thread-safe: lines from concurrent connections never mix.
 #pragma once
 
 #include <cstdio>

@@ -11,7 +11,8 @@ in order, where:
   * an explanation (a line indented six spaces or more, as the stepper wraps
     them) may be left out as a whole, but one that is shown is shown as it is;
   * a line of only "..." (after any indentation) stands for any lines left
-    out, events included;
+    out, events included, and "..." inside a line for any text (a port, a
+    date, a file name that changes from run to run);
   * trailing spaces do not count.
 The command runs from the top of the repository with `build/bin/` replaced by
 the folder of $SMTPLAB, its output read through a pipe (so no colours and no
@@ -23,7 +24,15 @@ Two more things a page may ask for, so that what it shows can be checked too:
     block; it is stopped, by its PID, after the command);
   * a comment `<!-- doc-check: FILE is PATH -->` before the ```sh block runs
     the command in a scratch folder holding FILE, a copy of PATH (a file the
-    page tells the reader to write, kept in docs/examples/).
+    page tells the reader to write, kept in docs/examples/);
+  * `<!-- doc-check: run as a script -->` before it runs every line of the
+    block in order, in a scratch folder that stands for /tmp/, servers (lines
+    ending in '&') first started and at the end stopped, their output after
+    the others' (a capture server's transcript, a client's session); with
+    `<!-- doc-check: servers are ready at 127.0.0.1:PORT -->` a server that
+    names no address of its own is waited for on that port, and with
+    `<!-- doc-check: let the servers run for N s -->` they run that long
+    after the last line before they are stopped.
 And a ```yaml block: after `<!-- doc-check: this block is part of PATH -->`
 its lines must appear, together and in order, in PATH; a block that is a
 whole scenario (a line `domains:`) must pass `smtplab validate`.
@@ -58,9 +67,13 @@ class Command:
     text: str                                   # the build/bin/smtplab line
     servers: list[str] = field(default_factory=list)   # lines ending in '&'
     files: dict[str, Path] = field(default_factory=dict)  # scratch FILE -> its source
+    script: list[str] | None = None  # "run as a script": every line of the block, in order
+    ready: list[int] = field(default_factory=list)  # "servers are ready at 127.0.0.1:PORT": ports to wait for
+    linger: float = 0  # "let the servers run for N s": before they are stopped
 
     def key(self) -> str:
-        return "\n".join([*self.servers, self.text, *(f"{k}={v}" for k, v in sorted(self.files.items()))])
+        return "\n".join([*self.servers, self.text, *(f"{k}={v}" for k, v in sorted(self.files.items())),
+                          *(self.script or [])])
 
 
 @dataclass
@@ -108,6 +121,13 @@ def blocks_of(path: Path) -> tuple[list[Block], list[YamlBlock]]:
                     if source:
                         files[name.strip()] = ROOT / source.strip()
                 command = Command(runs[-1], servers, files) if runs else None
+                if command and "run as a script" in directives:
+                    command.script = [l.strip() for l in body if l.strip() and not l.strip().startswith("#")]
+                    for d in directives:
+                        if d.startswith("servers are ready at "):
+                            command.ready += [int(p) for p in ADDRESS.findall(d)]
+                        if m := re.fullmatch(r"let the servers run for ([0-9.]+) s", d):
+                            command.linger = float(m.group(1))
                 directives = []
             elif fence_lang == "" and command:
                 out.append(Block(path, start, command, body))
@@ -128,14 +148,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Ends a server this checker started, by its PID: SIGTERM, then SIGKILL."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def listening(port: int) -> bool:
+    """Whether something listens on the port, seen in /proc/net/tcp{,6}
+    without connecting (a connection would show in a server's transcript)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 3 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                return True
+    return False
+
+
 def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
+    while time.monotonic() < deadline and proc.poll() is None and not listening(port):
+        time.sleep(0.05)
+
+
+def same_line(shown: str, printed: str) -> bool:
+    """Equal, or equal but for the parts of `shown` written "...", which
+    stand for any text (a port, a date, a file name that changes per run)."""
+    if shown == printed:
+        return True
+    if "..." not in shown.strip() or shown.strip() == "...":
+        return False
+    pattern = ".*".join(re.escape(part) for part in shown.split("..."))
+    return re.fullmatch(pattern, printed) is not None
 
 
 def is_explanation(line: str) -> bool:
@@ -154,12 +207,12 @@ def match_from(output: list[str], shown: list[str], start: int) -> int:
             continue
         line = line.rstrip()
         if anywhere:
-            while at < len(output) and output[at] != line:
+            while at < len(output) and not same_line(line, output[at]):
                 at += 1
         elif not is_explanation(line) and matched > 0:
             while at < len(output) and is_explanation(output[at]):
                 at += 1  # an explanation the block leaves out
-        if at >= len(output) or output[at] != line:
+        if at >= len(output) or not same_line(line, output[at]):
             return matched
         at += 1
         matched += 1
@@ -177,9 +230,62 @@ def argv_of(line: str, bin_dir: str) -> list[str]:
     return argv
 
 
+def run_script(command: Command, bin_dir: str) -> list[str]:
+    """Every line of the block in order, in a scratch folder: /tmp/ is the
+    folder, build/bin/ the project's programs, each 127.0.0.1:PORT a free
+    port. A line ending in '&' is a server: started, waited for, and stopped
+    by its PID after the last line; its output comes after the others'."""
+    scratch = tempfile.mkdtemp(prefix="smtplab-doc-script-")
+    os.makedirs(os.path.join(scratch, "build"))
+    os.symlink(bin_dir, os.path.join(scratch, "build", "bin"))
+    for name, source in command.files.items():
+        shutil.copyfile(source, os.path.join(scratch, name))
+    ports = {p: str(free_port()) for line in command.script for p in ADDRESS.findall(line)}
+    def swap(line: str) -> str:
+        line = ADDRESS.sub(lambda m: "127.0.0.1:" + ports[m.group(1)], line)
+        return line.replace("/tmp/", scratch + "/")
+    output: list[str] = []
+    servers: list[tuple[subprocess.Popen, str]] = []
+    try:
+        for raw in command.script:
+            line = swap(raw)
+            if line.endswith("&"):
+                log = os.path.join(scratch, f".server{len(servers)}.log")
+                with open(log, "w") as out:
+                    proc = subprocess.Popen(["bash", "-c", "exec " + line[:-1]], cwd=scratch, stdin=subprocess.DEVNULL,
+                                            stdout=out, stderr=subprocess.STDOUT)
+                servers.append((proc, log))
+                for p in ADDRESS.findall(line) or command.ready:
+                    wait_for_port(int(p), proc)
+                continue
+            r = subprocess.run(["bash", "-c", line], cwd=scratch, capture_output=True, text=True, timeout=120,
+                               stdin=subprocess.DEVNULL)
+            output += (r.stdout + r.stderr).splitlines()
+        time.sleep(command.linger)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        output.append(f"(could not run: {e})")
+    finally:
+        for proc, log in servers:
+            stop(proc)
+            with open(log, errors="replace") as f:
+                output += f.read().splitlines()
+        shutil.rmtree(scratch, ignore_errors=True)
+    # What the program says is read as the page would have it: its folder and
+    # ports are the page's.
+    def back(line: str) -> str:
+        line = line.rstrip().replace(scratch + "/", "/tmp/")
+        for page_port, real_port in ports.items():
+            line = line.replace("127.0.0.1:" + real_port, "127.0.0.1:" + page_port)
+        return line
+    return [back(l) for l in output]
+
+
 def run(command: Command, smtplab: str, cache: dict[str, list[str]]) -> list[str]:
     key = command.key()
     if key in cache:
+        return cache[key]
+    if command.script is not None:
+        cache[key] = run_script(command, os.path.dirname(os.path.abspath(smtplab)))
         return cache[key]
     bin_dir = os.path.dirname(os.path.abspath(smtplab))
     # Every port the block names gets a free one in its place.
@@ -204,13 +310,8 @@ def run(command: Command, smtplab: str, cache: dict[str, list[str]]) -> list[str
     except (OSError, subprocess.TimeoutExpired) as e:
         cache[key] = [f"(could not run: {e})"]
     finally:
-        for proc in servers:  # only the servers this block started, by their PID
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        for proc in servers:
+            stop(proc)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
     return cache[key]
@@ -247,7 +348,7 @@ def check(block: Block, output: list[str]) -> str:
         return ""
     best, best_at = -1, -1
     for start, line in enumerate(output):
-        if line != first:
+        if not same_line(first, line):
             continue
         n = match_from(output, shown, start)
         if n == len(shown):
