@@ -20,6 +20,10 @@ and write a JSON and a JUnit report that agree. Which checks a server passes is
 not asserted: that is the report's job (keep the reports, below, to compare
 servers).
 
+The last test checks that docs/conformance-results.md's tables are what
+scripts/conformance-table makes of this run's reports (so the page cannot
+drift from what the servers and the runner do now).
+
 Set SMTPLAB_CONFORM_KEEP=DIR to keep each run's reports (SERVER.json,
 SERVER.xml, SERVER.txt) in DIR.
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,6 +186,34 @@ class ConformRealServersTest(unittest.TestCase):
             finally:
                 if self.keep:
                     (self.keep / "postfix.maillog").write_text(server.maillog_text())
+
+    def test_zz_results_page_matches_these_runs(self):
+        """docs/conformance-results.md shows what these servers get now: its
+        tables are scripts/conformance-table's output for the reports the
+        tests above wrote (named last so unittest runs it after them)."""
+        root = Path(__file__).resolve().parents[2]
+        page = (root / "docs" / "conformance-results.md").read_text()
+        # The page's own regeneration command names each column and report.
+        columns = re.findall(r'"([^"=]+)=/tmp/keep/([\w-]+)\.json"', page)
+        self.assertGreaterEqual(len(columns), 5, "no scripts/conformance-table command on the page")
+        args = []
+        for title, name in columns:
+            report = self.tmp / name / "report.json"
+            if not report.exists():
+                self.skipTest(f"no report for {name} in this run (a skipped test?)")
+            args.append(f"{title}={report}")
+        r = subprocess.run([sys.executable, str(root / "scripts" / "conformance-table"), *args],
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        def table_lines(text: str) -> list[str]:  # a Postfix queue id differs per run
+            return [re.sub(r"queued as [0-9A-F]+", "queued as QUEUEID", line)
+                    for line in text.splitlines() if line.startswith("|")]
+
+        self.maxDiff = None
+        self.assertEqual(table_lines(page), table_lines(r.stdout),
+                         "docs/conformance-results.md is out of date: regenerate its tables "
+                         "with the commands at its top")
 
 
 if __name__ == "__main__":
