@@ -19,7 +19,7 @@ ABSL_FLAG(std::string, skip, "", "Skip these checks (same form as --only)");
 ABSL_FLAG(std::string, json, "", "Write a JSON report here");
 ABSL_FLAG(std::string, junit, "", "Write a JUnit XML report here (for CI)");
 ABSL_FLAG(bool, slow, false, "Also run checks that wait for the server's own timeouts (minutes)");
-ABSL_FLAG(bool, list_checks, false, "List the checks and exit");
+ABSL_FLAG(bool, list_checks, false, "List the checks and exit (with --json FILE, also as JSON)");
 
 namespace smtplab::cli {
 namespace {
@@ -49,6 +49,11 @@ int run_conform(std::vector<char*> args) {
                   c->reference.c_str(), c->title.c_str());
     }
     std::printf("%zu checks\n", checks.size());
+    if (const std::string path = absl::GetFlag(FLAGS_json);
+        !path.empty() && !write_file(path, conformance::json_check_list(checks))) {
+      std::fprintf(stderr, "smtplab conform: cannot write %s\n", path.c_str());
+      return 2;
+    }
     return 0;
   }
   conformance::Target target;

@@ -2,6 +2,7 @@
 // and a server broken in one way fails exactly the check for that way.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -270,6 +271,21 @@ TEST(ConformanceTest, ReportsAreWellFormed) {
   EXPECT_NE(json.find("\"must_requirements_hold\": true"), std::string::npos);
   const std::string console = console_report(server.target(), results, false);
   EXPECT_NE(console.find("Verdict: every MUST holds"), std::string::npos);
+}
+
+// The list tools and the docs' tests read (`conform --list_checks --json`):
+// every selected check, in order, with the group the reports file it under.
+TEST(ConformanceTest, CheckListNamesEverySelectedCheckWithItsGroup) {
+  const auto checks = select_checks({.only = {"tls.", "auth."}});
+  ASSERT_FALSE(checks.empty());
+  const auto list = nlohmann::json::parse(json_check_list(checks));
+  ASSERT_EQ(list.size(), checks.size());
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    EXPECT_EQ(list[i]["id"], checks[i]->id);
+    EXPECT_EQ(list[i]["group"], "TLS") << checks[i]->id;  // auth.* is filed with TLS, as the report shows it
+    EXPECT_EQ(list[i]["reference"], checks[i]->reference);
+    EXPECT_EQ(list[i]["level"], std::string(level_name(checks[i]->level)));
+  }
 }
 
 }  // namespace

@@ -95,6 +95,20 @@ std::string console_report(const Target& t, const std::vector<CheckResult>& resu
   return out;
 }
 
+std::string json_check_list(const std::vector<const Check*>& checks) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const auto* check : checks) {
+    nlohmann::ordered_json c;
+    c["id"] = check->id;
+    c["group"] = check->group;
+    c["title"] = check->title;
+    c["reference"] = check->reference;
+    c["level"] = level_name(check->level);
+    j.push_back(std::move(c));
+  }
+  return j.dump(2) + "\n";
+}
+
 std::string json_report(const Target& t, const std::vector<CheckResult>& results) {
   nlohmann::ordered_json j;
   j["server"] = absl::StrCat(t.host, ":", t.port);

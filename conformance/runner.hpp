@@ -36,5 +36,8 @@ bool must_requirements_hold(const std::vector<CheckResult>& results);
 std::string console_report(const Target& target, const std::vector<CheckResult>& results, bool color);
 std::string json_report(const Target& target, const std::vector<CheckResult>& results);
 std::string junit_report(const Target& target, const std::vector<CheckResult>& results);
+// The checks themselves (id, group, title, reference, level), as JSON: what
+// `conform --list_checks --json FILE` writes, for tools and the docs' tests.
+std::string json_check_list(const std::vector<const Check*>& checks);
 
 }  // namespace smtplab::conformance

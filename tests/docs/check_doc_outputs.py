@@ -37,12 +37,19 @@ And a ```yaml block: after `<!-- doc-check: this block is part of PATH -->`
 its lines must appear, together and in order, in PATH; a block that is a
 whole scenario (a line `domains:`) must pass `smtplab validate`.
 
+And a Markdown table after `<!-- doc-check: the next table is conform's
+checks by group -->`, with the columns group | checks | what it checks | RFCs:
+its groups, their number of checks and the RFC sections they cite must be
+those of `smtplab conform --list_checks --json` (the check registry), in the
+registry's order; only "what it checks" is the page's own words.
+
 Prints each block that does not match, with its file and line and the output
 lines nearest to it, and exits 1; exits 0 when every block matches.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -363,6 +370,71 @@ def check(block: Block, output: list[str]) -> str:
             "\n".join("    | " + l for l in output[best_at:best_at + best + 6]))
 
 
+GROUP_TABLE = "the next table is conform's checks by group"
+
+
+def group_tables_of(path: Path) -> list[tuple[int, list[list[str]]]]:
+    """(line of the table's first row, its body rows as cells) for each table
+    the page asks to be checked against the check registry."""
+    tables, waiting, rows, start = [], False, [], 0
+    for number, raw in enumerate(path.read_text().splitlines() + [""], 1):
+        if m := DIRECTIVE.match(raw.strip()):
+            waiting = m.group(1) == GROUP_TABLE
+        elif waiting and raw.startswith("|"):
+            rows.append([cell.strip() for cell in raw.strip().strip("|").split("|")])
+            start = start or number
+        elif waiting and rows:
+            tables.append((start, [r for r in rows[2:]]))  # without the header and the |---| line
+            waiting, rows, start = False, [], 0
+    return tables
+
+
+def section_key(section: str) -> tuple:
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[. ]", section))
+
+
+def cited(references: list[str]) -> str:
+    """A group's references, merged by RFC in order of first citation, each
+    RFC's sections sorted: 'RFC 3207 4, RFC 8996' and 'RFC 3207 4.2' give
+    '3207 4, 4.2; 8996'."""
+    sections: dict[str, set[str]] = {}
+    others: list[str] = []
+    for reference in references:
+        rfc = None
+        for token in (t.strip() for t in reference.split(",")):
+            if m := re.fullmatch(r"RFC (\d+)(?: (.+))?", token):
+                rfc = m.group(1)
+                sections.setdefault(rfc, set())
+                if m.group(2):
+                    sections[rfc].add(m.group(2))
+            elif rfc and not token.startswith("CVE-"):
+                sections[rfc].add(token)  # "RFC 5321 4.1.1.3, appendix C"
+            elif token not in others:
+                others.append(token)
+    parts = [" ".join([rfc, ", ".join(sorted(secs, key=section_key))]).strip() for rfc, secs in sections.items()]
+    return "; ".join(parts + others)
+
+
+def check_group_table(rows: list[list[str]], smtplab: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="smtplab-doc-check-") as scratch:
+        listing = Path(scratch) / "checks.json"
+        r = subprocess.run([smtplab, "conform", "--list_checks", "--json", str(listing)],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            return f"  `smtplab conform --list_checks --json` failed:\n    | {r.stderr.strip()}"
+        checks = json.loads(listing.read_text())
+    groups: dict[str, list[dict]] = {}
+    for c in checks:
+        groups.setdefault(c["group"], []).append(c)
+    expected = [(g, str(len(cs)), cited([c["reference"] for c in cs])) for g, cs in groups.items()]
+    shown = [(row[0], row[1], row[3]) if len(row) >= 4 else tuple(row) for row in rows]
+    if shown == expected:
+        return ""
+    return ("  the registry's groups, counts and references are (group | checks | RFCs):\n" +
+            "\n".join(f"    | {g} | {n} | ... | {refs} |" for g, n, refs in expected) +
+            "\n  the page shows:\n" + "\n".join("    | " + " | ".join(row) + " |" for row in rows))
+
+
 def main(paths: list[str]) -> int:
     smtplab = os.environ.get("SMTPLAB", str(ROOT / "build" / "bin" / "smtplab"))
     cache: dict[str, list[str]] = {}
@@ -382,6 +454,11 @@ def main(paths: list[str]) -> int:
             if problem:
                 failures += 1
                 print(f"{yblock.path}:{yblock.line}: YAML block\n{problem}\n")
+        for line, rows in group_tables_of(Path(p)):
+            checked += 1
+            if problem := check_group_table(rows, smtplab):
+                failures += 1
+                print(f"{p}:{line}: the checks-by-group table differs from the registry\n{problem}\n")
     print(f"{checked} blocks checked, {failures} differ")
     return 1 if failures or not checked else 0
 
