@@ -530,15 +530,18 @@ void ServerSession::answer_message(MessageIntake& intake, const std::optional<Re
 void ServerSession::handle_bdat(const Command& command) {
   // The chunk follows the command whatever we answer, so we always read it
   // (RFC 3030 2) and keep the reply until it is in.
-  if (settings_.offer_chunking && command.chunk_size > settings_.max_message_octets + kMaxDiscardedChunkOctets) {
+  // Over LMTP BDAT is never offered (RFC 2033 4.1 lists no CHUNKING here).
+  const bool bdat_offered = settings_.offer_chunking && !settings_.lmtp;
+  if (command.chunk_size > settings_.max_message_octets + kMaxDiscardedChunkOctets) {
     // RFC 3030 wants a refused chunk read anyway, but not 2^64 octets of it:
     // refuse and hang up (RFC 5321 3.8 lets a server close when it must).
-    send(make_reply(552, "5.3.4", "Chunk larger than the message size limit"));
+    // The refusal says why BDAT is refused here: the size, or no BDAT at all.
+    send(bdat_offered ? make_reply(552, "5.3.4", "Chunk larger than the message size limit") : not_implemented("BDAT"));
     send(make_reply(421, "4.3.4", absl::StrCat(settings_.hostname, " closing: the chunk is too large to skip")));
     return;
   }
   chunk_ = Chunk{command.chunk_size, command.last_chunk, std::nullopt, phase_};
-  if (!settings_.offer_chunking || settings_.lmtp) {
+  if (!bdat_offered) {
     chunk_.error = not_implemented("BDAT");
   } else if (!transaction_) {
     chunk_.error = bad_sequence("Need MAIL command first (RFC 5321 4.1.4)");

@@ -1,12 +1,13 @@
 // Fuzz target: a server session fed arbitrary client bytes in arbitrary
 // pieces, with every feature on, its policy taking the text whole or as it
-// arrives. It must never crash, never buffer without bound, and every reply
+// arrives, speaking SMTP or (one input in seven) LMTP. It must never crash, never buffer without bound, and every reply
 // it writes must be a well-formed SMTP reply.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agents/smtp/reply.hpp"
 #include "agents/smtp/server_session.hpp"
@@ -51,6 +52,14 @@ class AcceptAll : public smtplab::smtp::ServerPolicy {
     if (e.recipients.empty() || message.size() > 4096) std::abort();  // the session must enforce both
     return smtplab::smtp::make_reply(250, "2.0.0", "ok");
   }
+  // LMTP (RFC 2033 4.2): the session must ask for exactly one reply per
+  // accepted recipient; one refused, to exercise mixed outcomes.
+  std::vector<smtplab::smtp::Reply> on_message_each(const smtplab::smtp::SessionState& state,
+                                                    const smtplab::smtp::Envelope& e, std::string message) override {
+    std::vector<smtplab::smtp::Reply> replies(e.recipients.size(), on_message(state, e, std::move(message)));
+    replies.back() = smtplab::smtp::make_reply(452, "4.2.2", "mailbox full");
+    return replies;
+  }
 
  private:
   bool streaming_;
@@ -69,6 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   settings.max_recipients = 5;
   settings.bare_line_ending = static_cast<BareLineEnding>(data[0] % 3);
   AcceptAll policy(/*streaming=*/(data[0] / 3) % 2 == 1);
+  settings.lmtp = (data[0] / 6) % 7 == 6;
   ServerSession session(policy, settings, "fuzz");
   session.start();
   ReplyParser replies;
