@@ -80,9 +80,38 @@ void DataReader::bare_lf() {
   }
 }
 
+std::size_t DataReader::clean_lines(std::string_view bytes, std::size_t from) const {
+  const char* base = bytes.data();
+  std::size_t p = from;
+  while (p < bytes.size()) {
+    // A line that starts with "." (stuffing, or the end) or is empty is the
+    // state machine's to read.
+    if (base[p] == '.' || base[p] == '\r' || base[p] == '\n') break;
+    const void* lf = std::memchr(base + p, '\n', bytes.size() - p);
+    if (lf == nullptr) break;  // the line goes on in the next piece
+    const auto lf_at = static_cast<std::size_t>(static_cast<const char*>(lf) - base);
+    if (base[lf_at - 1] != '\r') break;  // a bare LF
+    const std::size_t text = lf_at - 1 - p;
+    if (std::memchr(base + p, '\r', text) != nullptr) break;  // a bare CR inside
+    if (text + 2 > limits_.max_text_line_octets) break;  // flagged by the state machine
+    p = lf_at + 1;
+  }
+  return p;
+}
+
 std::size_t DataReader::feed(std::string_view bytes) {
   std::size_t i = 0;
   while (i < bytes.size() && state_ != State::kComplete) {
+    if (state_ == State::kLineStart) {
+      // The common case in bulk: whole "text CRLF" lines the byte-by-byte
+      // reading below would keep as they are, appended at once.
+      if (const std::size_t end = clean_lines(bytes, i); end > i) {
+        emit(bytes.substr(i, end - i));
+        line_start_after_crlf_ = true;
+        i = end;
+        continue;
+      }
+    }
     const char c = bytes[i];
     switch (state_) {
       case State::kLineStart:

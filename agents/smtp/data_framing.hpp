@@ -59,6 +59,10 @@ class DataReader {
   void emit(std::string_view s);
   void end_line();
   void bare_lf();
+  // From `from`, a line start: the end of the run of whole lines that need no
+  // unstuffing and break no rule (no leading ".", no bare CR or LF, within
+  // the line limit), each ended by CRLF.
+  std::size_t clean_lines(std::string_view bytes, std::size_t from) const;
 
   DataLimits limits_;
   State state_ = State::kLineStart;

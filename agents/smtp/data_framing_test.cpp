@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "base/absl_string_view.hpp"
 #include "absl/strings/escaping.h"
 
@@ -70,6 +72,47 @@ TEST(DataFramingTest, ByteByByteFeedingGivesSameResult) {
   }
   EXPECT_TRUE(reader.complete());
   EXPECT_EQ(reader.take_message(), "a\r\n.b\r\n\r\nc.d\r\n");
+}
+
+// The reader copies runs of plain CRLF lines in bulk when a piece holds
+// them whole, and reads byte by byte otherwise; both readings must agree on
+// everything (text, end, flags, size) for every mode, whatever the text.
+// Texts drawn from the bytes that matter to RFC 5321 4.5.2 and 2.3.8: dots,
+// CR, LF, and letters, in lines near the 1000-octet limit.
+TEST(DataFramingTest, BulkAndByteByByteReadingsAgree) {
+  std::uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1664525u + 1013904223u; };
+  for (int round = 0; round < 3000; ++round) {
+    std::string wire;
+    const int lines = 1 + next() % 8;
+    for (int l = 0; l < lines; ++l) {
+      const std::uint32_t shape = next() % 16;
+      if (shape == 0) wire += '.';
+      const std::size_t length = shape == 1 ? 997 + next() % 5 : next() % 12;
+      for (std::size_t k = 0; k < length; ++k) {
+        const std::uint32_t pick = next() % 40;
+        wire += pick == 0 ? '\r' : pick == 1 ? '\n' : pick == 2 ? '.' : static_cast<char>('a' + pick % 26);
+      }
+      wire += (shape == 2 ? "\n" : shape == 3 ? "\r" : "\r\n");
+    }
+    if (next() % 2 == 0) wire += ".\r\nMAIL FROM:<a@b.example>\r\n";
+    for (const auto mode : {BareLineEnding::kReject, BareLineEnding::kNormalize, BareLineEnding::kAcceptAsLineEnd}) {
+      const DataLimits limits{.max_message_octets = 1 << 20, .max_text_line_octets = 1000, .bare_line_ending = mode};
+      DataReader whole(limits), bytewise(limits);
+      const std::size_t consumed = whole.feed(wire);
+      std::size_t consumed_bytewise = 0;
+      while (consumed_bytewise < wire.size() && !bytewise.complete()) {
+        consumed_bytewise += bytewise.feed(std::string_view(wire).substr(consumed_bytewise, 1));
+      }
+      SCOPED_TRACE(absl::CEscape(av(wire)));
+      ASSERT_EQ(consumed, consumed_bytewise);
+      ASSERT_EQ(whole.complete(), bytewise.complete());
+      ASSERT_EQ(whole.octets(), bytewise.octets());
+      ASSERT_EQ(whole.line_too_long(), bytewise.line_too_long());
+      ASSERT_EQ(whole.saw_bare_cr_or_lf(), bytewise.saw_bare_cr_or_lf());
+      ASSERT_EQ(whole.take_message(), bytewise.take_message());
+    }
+  }
 }
 
 // SMTP smuggling: with the default (RFC 5321 2.3.8), none of the bare-LF/CR
