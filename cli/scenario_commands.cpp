@@ -20,7 +20,7 @@
 ABSL_FLAG(int64_t, seed, -1, "Seed for the run's random choices (default: the scenario's own)");
 ABSL_FLAG(std::string, trace, "", "Also write the trace to this file (JSON Lines, docs/trace.md)");
 ABSL_FLAG(std::string, interactive, "auto",
-          "auto: wait for Enter between events on a terminal, print everything otherwise; yes: always wait; no: never");
+          "auto: wait for a key between events on a terminal, print everything otherwise; yes: always wait (from a pipe, one key per line); no: never");
 ABSL_FLAG(bool, show_messages, false,
           "Print each delivered message as its mailbox stored it (headers first: count the Received: lines)");
 ABSL_FLAG(bool, ladder, false,

@@ -25,29 +25,46 @@ std::string reply_colored(const sim::TraceEvent& e, const Style& style) {
   return style.green(line);
 }
 
-// Raw single-key input for the interactive stepper; restores the terminal.
-class RawTerminal {
+// The stepper's keys. On a terminal, one key at a time (raw mode, restored
+// on exit). From a pipe or a file -- a script, a test, a student pasting
+// keys -- one line is one key: its first non-blank character, an empty line
+// is Enter. Read byte by byte there, the newline after "b" would count as an
+// Enter of its own and undo the step back.
+class KeyReader {
  public:
-  RawTerminal() {
+  KeyReader() {
     if (::tcgetattr(STDIN_FILENO, &saved_) == 0) {
       termios raw = saved_;
       raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
       raw.c_cc[VMIN] = 1;
       raw.c_cc[VTIME] = 0;
-      active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+      raw_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
     }
   }
-  ~RawTerminal() {
-    if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  ~KeyReader() {
+    if (raw_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
   }
+  KeyReader(const KeyReader&) = delete;
+  KeyReader& operator=(const KeyReader&) = delete;
+
+  // The next key, '\n' for Enter; -1 at the end of input.
   int key() {
-    unsigned char c = 0;
-    return ::read(STDIN_FILENO, &c, 1) == 1 ? c : -1;
+    if (raw_) return byte();
+    int first = -1;
+    for (int c = byte(); c != '\n'; c = byte()) {
+      if (c < 0) return first;  // a last line without its newline still counts
+      if (first < 0 && c != ' ' && c != '\t' && c != '\r') first = c;
+    }
+    return first < 0 ? '\n' : first;
   }
 
  private:
+  static int byte() {
+    unsigned char c = 0;
+    return ::read(STDIN_FILENO, &c, 1) == 1 ? c : -1;
+  }
   termios saved_{};
-  bool active_ = false;
+  bool raw_ = false;
 };
 
 }  // namespace
@@ -199,11 +216,11 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
   std::printf("%s\n\n", style.dim("Enter: next event   n: next message-level event   b: back   c: continue to the end   "
                                   "q: quit")
                             .c_str());
-  RawTerminal terminal;
+  KeyReader keys;
   std::size_t i = 0;
   if (count > 0) show(0, true);
   while (i + 1 <= count) {
-    const int key = terminal.key();
+    const int key = keys.key();
     if (key < 0 || key == 'q') {
       std::printf("%s\n", style.dim(absl::StrCat("  (stopped at step ", i + 1, " of ", count,
                                                  "; the summary below is of the whole run)")).c_str());
@@ -220,9 +237,16 @@ void run_stepper(const std::vector<sim::TraceEvent>& all, const Style& style, co
     } else if (key == 'n') {
       std::size_t j = i + 1;
       while (j < count && !message_level(j)) ++j;
-      if (j >= count) break;
+      if (j >= count) {
+        std::printf("%s\n", style.dim("  (no message-level event after this one; Enter steps on, c shows the rest)").c_str());
+        continue;
+      }
       // Show what was skipped in one line each, so nothing is hidden.
-      for (std::size_t k = i + 1; k < j; ++k) std::printf("%s\n", style.dim(format_event_line(all[steps[k].events.front()], Style(false))).c_str());
+      for (std::size_t k = i + 1; k < j; ++k) {
+        for (const std::size_t n : steps[k].events) {
+          std::printf("%s\n", style.dim(format_event_line(all[n], Style(false))).c_str());
+        }
+      }
       i = j;
       show(i, true);
     } else if (key == '\n' || key == '\r' || key == ' ') {

@@ -1,7 +1,8 @@
 // The student's view of a run: each trace event with its virtual time, who
 // speaks to whom, the exact SMTP line, and a paragraph on what it means.
 // Interactive on a terminal (Enter: next, n: next message-level event,
-// b: back, c: continue to the end, q: quit); everything at once in a pipe.
+// b: back, c: continue to the end, q: quit); everything at once in a pipe
+// unless --interactive yes, which then reads one key per line.
 // At each delivery it shows the message as the mailbox stored it.
 #pragma once
 
