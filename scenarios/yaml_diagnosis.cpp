@@ -224,6 +224,24 @@ YamlDiagnosis diagnose_yaml_error(std::string_view text, int line0, int column0,
     }
   }
 
+  // "- {host: mx2, preference: 20" with no '}': YAML reads on past the line
+  // end, inside the braces, and stops lines later at a "- " item or a
+  // "key:" that only block style allows, where the indentation looks wrong.
+  // A flow collection may span lines, so the bracket is blamed only when a
+  // line between it and the stop is block structure.
+  if (const auto open = unclosed_flow(lines, stop_line); open && open->line < stop_line) {
+    const bool block_inside = std::any_of(lines.begin() + open->line, lines.begin() + stop_line, [](const Line& l) {
+      return l.content && (l.body.starts_with("- ") || l.body == "-" || (key_colon(l.body) && !has_inline_value(l)));
+    });
+    if (block_inside) {
+      const char close = open->bracket == '[' ? ']' : '}';
+      return say(open->line, open->column,
+                 absl::StrCat("the '", std::string(1, open->bracket), "' on line ", open->line, " is never closed with '",
+                              std::string(1, close), "', so YAML reads the lines after it as inside the '",
+                              std::string(1, open->bracket), "' too; close it on line ", open->line));
+    }
+  }
+
   const Line* above = previous_content(lines, stop_line);
   if (above == nullptr || !at.content) return say(stop_line, column0 + 1, "this is not valid YAML");
 
