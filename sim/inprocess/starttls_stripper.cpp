@@ -52,9 +52,13 @@ std::string StartTlsStripper::on_bytes(std::uint64_t connection, const std::stri
     return bytes;
   }
   if (const std::size_t pos = strip_ ? find_starttls_keyword(bytes) : std::string::npos; pos != std::string::npos) {
+    const std::string sent = first_line(bytes.substr(pos - 4));  // "250-STARTTLS"
     bytes.replace(pos, 8, "XXXXXXXA");  // same length: nothing else on the wire moves
+    // The trace shows the reply as the server sent it; this event says what
+    // reached the client instead, line for line.
     record(EventKind::kAttackStrip, connection, from, to,
-           absl::StrCat("the attacker rewrote STARTTLS to XXXXXXXA in ", from, "'s EHLO reply"));
+           absl::StrCat("the attacker rewrote ", from, "'s EHLO reply to ", to, ": ", to, " reads \"",
+                        first_line(bytes.substr(pos - 4)), "\" where ", from, " sent \"", sent, "\""));
     return bytes;
   }
   const std::size_t lines = static_cast<std::size_t>(std::count(bytes.begin(), bytes.end(), '\n'));
