@@ -1,5 +1,7 @@
 #include "agents/session_tracer.hpp"
 
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/absl_string_view.hpp"
@@ -22,7 +24,32 @@ void SessionTracer::record(sim::EventKind kind, std::string_view text, int code,
   trace_.record(std::move(e));
 }
 
+namespace {
+
+// The trace kind a session event is recorded as; nullopt for none.
+std::optional<sim::EventKind> trace_kind_of(smtp::SessionEventKind kind) {
+  using K = smtp::SessionEventKind;
+  switch (kind) {
+    case K::kCommandReceived:
+    case K::kCommandSent: return sim::EventKind::kSmtpCommand;
+    case K::kReplySent:
+    case K::kReplyReceived: return sim::EventKind::kSmtpReply;
+    case K::kMessageReceived:
+    case K::kMessageSent: return sim::EventKind::kSmtpData;
+    case K::kTlsRequested: return sim::EventKind::kSmtpStartTls;
+    case K::kInputDiscarded: return sim::EventKind::kSmtpDiscarded;
+    case K::kProtocolError: return sim::EventKind::kSmtpError;
+    case K::kClosing: return std::nullopt;  // the network records the close itself
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 void SessionTracer::on_event(const smtp::SessionEvent& ev) {
+  // At the message level no session event is kept: decide before building
+  // its texts, as this runs for every line of every session.
+  if (const std::optional<sim::EventKind> kind = trace_kind_of(ev.kind); !kind || !trace_.wants(*kind)) return;
   using K = smtp::SessionEventKind;
   switch (ev.kind) {
     case K::kCommandReceived:

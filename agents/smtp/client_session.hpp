@@ -124,7 +124,7 @@ class ClientSession {
   bool open_for_mail() const { return !done_ && !quit_sent_ && !finish_requested_; }
   Waiting waiting() const;
   const std::string& failure() const { return failure_; }  // session-level error, if any
-  const std::vector<TransactionResult>& results() const { return results_; }
+  const std::deque<TransactionResult>& results() const { return results_; }
   // EHLO keywords (upper case) with their parameters, e.g. {"SIZE", "10240000"}.
   const std::map<std::string, std::string, std::less<>>& extensions() const { return extensions_; }
   bool tls_active() const { return tls_active_; }
@@ -170,7 +170,7 @@ class ClientSession {
   std::deque<Pending> pending_;
   std::map<std::string, std::string, std::less<>> extensions_;  // std::less<>: offers() looks up without a copy
   std::deque<OutgoingMessage> messages_;  // a deque: a long session never moves them
-  std::vector<TransactionResult> results_;
+  std::deque<TransactionResult> results_;  // a deque too: growing never moves the earlier ones
   std::size_t next_message_ = 0;
   std::optional<std::size_t> current_;  // index of the transaction in progress
   bool pipelined_ = false;              // the current transaction was sent as one group

@@ -25,16 +25,24 @@ void append_dot_stuffed(std::string& out, std::string_view message) {
 std::string normalize_to_crlf(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 32);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
+  // Copy each run up to a line ending in one append; only the ending itself
+  // is looked at (CRLF, a bare CR or a bare LF all become CRLF). The next CR
+  // and the next LF are found with memchr (string_view::find) and kept until
+  // passed: find_first_of would test every octet against the set.
+  std::size_t at = 0;
+  std::size_t next_cr = text.find('\r');
+  std::size_t next_lf = text.find('\n');
+  while (at < text.size()) {
+    const std::size_t end = std::min(next_cr, next_lf);
+    if (end == std::string_view::npos) {
+      out.append(text.substr(at));
+      break;
     }
+    out.append(text.substr(at, end - at)).append("\r\n");
+    const bool crlf = end == next_cr && next_lf == end + 1;
+    at = end + (crlf ? 2 : 1);
+    if (next_cr < at) next_cr = text.find('\r', at);
+    if (next_lf < at) next_lf = text.find('\n', at);
   }
   return out;
 }

@@ -167,8 +167,16 @@ TEST(DataFramingTest, SizeLimitKeepsCountingButStopsStoring) {
   EXPECT_EQ(reader.take_message().size(), 10u);
 }
 
+// Message text goes on the wire with CRLF line endings only (RFC 5321
+// 2.3.8): a composed body's LF, CR and CRLF all become CRLF, once each.
 TEST(DataFramingTest, NormalizeToCrlf) {
   EXPECT_EQ(normalize_to_crlf("a\nb\r\nc\rd"), "a\r\nb\r\nc\r\nd");
+  EXPECT_EQ(normalize_to_crlf(""), "");
+  EXPECT_EQ(normalize_to_crlf("no ending"), "no ending");
+  EXPECT_EQ(normalize_to_crlf("\n"), "\r\n");
+  EXPECT_EQ(normalize_to_crlf("\r"), "\r\n");  // a CR at the very end is a line ending too
+  EXPECT_EQ(normalize_to_crlf("x\r\r\ny\n\n"), "x\r\n\r\ny\r\n\r\n");
+  EXPECT_EQ(normalize_to_crlf("\n\r"), "\r\n\r\n");  // LF then CR: two endings, not one
 }
 
 }  // namespace

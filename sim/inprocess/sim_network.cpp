@@ -110,6 +110,10 @@ struct SimNetwork::Pair {
   std::uint64_t bytes_carried = 0;
   // Bytes (or a close, as nullopt) sent while partitioned, per direction.
   std::vector<std::pair<int, std::optional<std::string>>> held;
+  // Bytes on their way towards side 0 and side 1, oldest first. Arrivals in
+  // one direction never overtake each other (Endpoint::last_arrival_), so
+  // each delivery event takes the front one.
+  std::deque<std::string> in_flight[2];
 };
 
 Waker SimNetwork::Endpoint::waker() {
@@ -141,8 +145,11 @@ void SimNetwork::Endpoint::send(std::string_view bytes) {
     pair.held.emplace_back(1 - side_, std::string(bytes));
     return;
   }
-  s.schedule_at(arrival, [net = &net_, id = pair_id_, to = 1 - side_, data = std::string(bytes)]() mutable {
-    net->deliver(id, to, std::move(data));
+  const int to = 1 - side_;
+  pair.in_flight[to].push_back(net_.take_buffer(bytes));
+  // Two words: the callback fits std::function's own storage, no allocation.
+  s.schedule_at(arrival, [net = &net_, id_and_side = pair_id_ << 1 | static_cast<std::uint64_t>(to)] {
+    net->deliver_in_flight(id_and_side >> 1, static_cast<int>(id_and_side & 1));
   });
 }
 
@@ -197,16 +204,16 @@ std::string SimNetwork::address_of(const std::string& host) const {
 }
 
 void SimNetwork::set_link(const std::string& a, const std::string& b, const LinkProperties& l) {
-  links_[std::minmax(a, b)] = l;
+  links_[owned(host_pair(a, b))] = l;
 }
 
 const LinkProperties& SimNetwork::link(const std::string& a, const std::string& b) const {
-  auto it = links_.find(std::minmax(a, b));
+  auto it = links_.find(host_pair(a, b));
   return it == links_.end() ? default_link_ : it->second;
 }
 
 bool SimNetwork::partitioned(const std::string& a, const std::string& b) const {
-  return partitions_.count(std::minmax(a, b)) > 0;
+  return partitions_.contains(host_pair(a, b));
 }
 
 bool SimNetwork::host_up(const std::string& host) const { return !down_.count(host); }
@@ -300,7 +307,7 @@ void SimNetwork::deliver(std::uint64_t pair_id, int to_side, std::string bytes) 
   if (!taps_.empty()) {
     const std::string& from = pair.side[1 - to_side]->host();
     const std::string& to = pair.side[to_side]->host();
-    if (auto tap = taps_.find(std::minmax(from, to)); tap != taps_.end()) {
+    if (auto tap = taps_.find(host_pair(from, to)); tap != taps_.end()) {
       bytes = tap->second->on_bytes(pair_id, from, to, std::move(bytes));
     }
   }
@@ -313,6 +320,35 @@ void SimNetwork::deliver(std::uint64_t pair_id, int to_side, std::string bytes) 
     return;
   }
   pair.side[to_side]->receive(bytes);
+  give_back_buffer(std::move(bytes));
+}
+
+void SimNetwork::deliver_in_flight(std::uint64_t pair_id, int to_side) {
+  auto it = connections_.find(pair_id);
+  if (it == connections_.end()) return;  // reset or retired: its bytes went with it
+  std::deque<std::string>& queue = it->second->in_flight[to_side];
+  std::string bytes = std::move(queue.front());
+  queue.pop_front();
+  // A tap may replace the buffer; deliver() hands back whichever it ends with.
+  deliver(pair_id, to_side, std::move(bytes));
+}
+
+std::string SimNetwork::take_buffer(std::string_view bytes) {
+  if (spare_buffers_.empty()) return std::string(bytes);
+  std::string buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  buffer.assign(bytes);
+  return buffer;
+}
+
+void SimNetwork::give_back_buffer(std::string buffer) {
+  // Keep a few of everyday size; a 10 MB message text is not kept around.
+  constexpr std::size_t kSpareBuffers = 64;
+  constexpr std::size_t kLargestKept = 64 * 1024;
+  if (spare_buffers_.size() < kSpareBuffers && buffer.capacity() <= kLargestKept) {
+    buffer.clear();
+    spare_buffers_.push_back(std::move(buffer));
+  }
 }
 
 void SimNetwork::deliver_close(std::uint64_t pair_id, int to_side) {
@@ -375,12 +411,16 @@ void SimNetwork::reset_connection_after(std::uint64_t connection_id, std::uint64
 }
 
 void SimNetwork::partition(const std::string& a, const std::string& b) {
-  partitions_.insert(std::minmax(a, b));
+  partitions_.insert(owned(host_pair(a, b)));
   trace(EventKind::kNetPartition, a, b, 0, absl::StrCat(a, " and ", b, " cannot reach each other"));
 }
 
 void SimNetwork::heal(const std::string& a, const std::string& b) {
-  if (!partitions_.erase(std::minmax(a, b))) return;
+  if (auto it = partitions_.find(host_pair(a, b)); it != partitions_.end()) {
+    partitions_.erase(it);
+  } else {
+    return;
+  }
   trace(EventKind::kNetHeal, a, b, 0, absl::StrCat(a, " and ", b, " can reach each other again"));
   // What waited is delivered now, in order, as TCP retransmission would.
   std::vector<std::uint64_t> ids;

@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -80,11 +83,32 @@ class SimNetwork : public Network {
   struct Pair;
   friend class Endpoint;
 
+  // Keys for what holds between two hosts either way (links, partitions,
+  // taps): the two names in order. Looked up by views, so the lookup on
+  // every send allocates nothing.
+  using HostPair = std::pair<std::string, std::string>;
+  using HostPairView = std::pair<std::string_view, std::string_view>;
+  struct HostPairLess {
+    using is_transparent = void;
+    static HostPairView view(const HostPair& p) { return {p.first, p.second}; }
+    static HostPairView view(const HostPairView& p) { return p; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
+  };
+  static HostPairView host_pair(std::string_view a, std::string_view b) { return b < a ? HostPairView{b, a} : HostPairView{a, b}; }
+  static HostPair owned(HostPairView v) { return {std::string(v.first), std::string(v.second)}; }
+
   const LinkProperties& link(const std::string& a, const std::string& b) const;
   bool partitioned(const std::string& a, const std::string& b) const;
   void trace(EventKind kind, const std::string& host, const std::string& peer, std::uint64_t conn,
              std::string text);
   void deliver(std::uint64_t pair_id, int to_side, std::string bytes);
+  // Delivers the oldest bytes in flight towards `to_side` (Pair::in_flight).
+  void deliver_in_flight(std::uint64_t pair_id, int to_side);
+  // Buffers for bytes in flight, reused so that a send allocates nothing
+  // once a run is warm.
+  std::string take_buffer(std::string_view bytes);
+  void give_back_buffer(std::string buffer);
   void deliver_close(std::uint64_t pair_id, int to_side);
   void reset_pair(std::uint64_t pair_id, const std::string& why);
   void retire_if_done(std::uint64_t pair_id);
@@ -92,12 +116,13 @@ class SimNetwork : public Network {
   Scheduler& scheduler_;
   Trace* trace_;
   LinkProperties default_link_;
-  std::map<std::pair<std::string, std::string>, LinkProperties> links_;
+  std::map<HostPair, LinkProperties, HostPairLess> links_;
   std::map<std::string, std::string> address_to_host_;
   std::map<std::string, std::string> host_to_address_;
   std::set<std::string> down_;
-  std::set<std::pair<std::string, std::string>> partitions_;
-  std::map<std::pair<std::string, std::string>, std::shared_ptr<LinkTap>> taps_;
+  std::set<HostPair, HostPairLess> partitions_;
+  std::map<HostPair, std::shared_ptr<LinkTap>, HostPairLess> taps_;
+  std::vector<std::string> spare_buffers_;
   std::map<std::pair<std::string, int>, HandlerFactory> listeners_;
   std::map<std::pair<std::string, int>, std::size_t> active_per_listener_;
   absl::flat_hash_map<std::uint64_t, std::unique_ptr<Pair>> connections_;
