@@ -36,7 +36,8 @@ std::string role_of(const scenarios::ScenarioWorld& world, const std::string& ho
 }
 
 // Ready-to-paste commands for the first sender and recipient of the scenario.
-void print_examples(const scenarios::ScenarioWorld& world, const sim::LoopbackNetwork& net, double scale) {
+void print_examples(const scenarios::ScenarioWorld& world, const sim::LoopbackNetwork& net, double scale,
+                    const std::string& spool) {
   const auto& domains = world.scenario().domains;
   const scenarios::DomainSpec* from = nullptr;
   const scenarios::DomainSpec* to = nullptr;
@@ -62,6 +63,12 @@ void print_examples(const scenarios::ScenarioWorld& world, const sim::LoopbackNe
                 from->users.front().name.c_str(), from->users.front().password.c_str(), sender.c_str(),
                 recipient.c_str());
   }
+  // Where that message lands: the recipient's Maildir under the spool
+  // (scenario_world_build.cpp: SPOOL/mail.DOMAIN/USER).
+  if (world.mdas.count("mail." + to->name)) {
+    std::printf("  ls %s/mail.%s/%s/new    (where it lands: %s's Maildir)\n", spool.c_str(), to->name.c_str(),
+                to->users.front().name.c_str(), to->users.front().name.c_str());
+  }
   // The first MX that no action takes down (mx-fallback's mx1 is down from the start).
   std::string mx = to->mx.empty() ? "mx." + to->name : to->mx.front().host;
   for (const auto& record : to->mx) {
@@ -73,11 +80,17 @@ void print_examples(const scenarios::ScenarioWorld& world, const sim::LoopbackNe
       break;
     }
   }
+  // A sender from outside the world, as another MTA's would be: a domain
+  // the scenario does not have (some lessons have example.com).
+  std::string outside = "elsewhere.example";
+  for (int n = 2; std::any_of(domains.begin(), domains.end(), [&](const auto& d) { return d.name == outside; }); ++n) {
+    outside = absl::StrCat("elsewhere", n, ".example");
+  }
   const auto [mx_ip, mx_port] = net.real_endpoint(mx, 25);
   if (mx_port != 0) {
-    std::printf("  swaks --server %s:%d --from someone@example.com --to %s    (straight to %s, as another\n"
+    std::printf("  swaks --server %s:%d --from someone@%s --to %s    (straight to %s, as another\n"
                 "        MTA would; replies speak world time: \"try again in 300 seconds\" is %.3g s here)\n",
-                mx_ip.c_str(), mx_port, recipient.c_str(), mx.c_str(), 300 / scale);
+                mx_ip.c_str(), mx_port, outside.c_str(), recipient.c_str(), mx.c_str(), 300 / scale);
   }
 }
 
@@ -172,7 +185,7 @@ int run_serve(std::vector<char*> args) {
                 real.c_str());
   }
   for (const auto& w : world.warnings()) std::printf("\n  not on real sockets: %s\n", w.c_str());
-  print_examples(world, *net, scale);
+  print_examples(world, *net, scale, spool);
   std::printf("\nWatch it:  smtplab-viz --attach ws://%s:%d/trace\n", http_host.c_str(), *bound);
   std::printf("API:       curl http://%s:%d/api/mailboxes   (also /api/queues, /api/trace, /api/hosts)\n",
               http_host.c_str(), *bound);

@@ -30,6 +30,10 @@ std::optional<Reply> TransactionResult::deciding_reply() const {
 
 std::optional<Reply> TransactionResult::recipient_reply(std::size_t i) const {
   if (i < delivery_replies.size() && delivery_replies[i]) return delivery_replies[i];
+  // A refused MAIL decides for every recipient: the RCPTs pipelined after it
+  // get "503 need MAIL" (RFC 2920 3.1), a consequence, and taking that 5xx
+  // would turn a 4xx MAIL refusal (retry later) into a bounce.
+  if (mail_reply && !mail_reply->is_positive()) return mail_reply;
   if (i < rcpt_replies.size() && rcpt_replies[i] && !rcpt_replies[i]->is_positive()) return rcpt_replies[i];
   if (delivery_replies.empty() && recipient_accepted(i)) return final_reply;
   return deciding_reply();

@@ -28,12 +28,17 @@ TEST(ClientSessionTest, FallsBackToHelo) {
   EXPECT_EQ(c.waiting(), ClientSession::Waiting::kMail);
 }
 
-TEST(ClientSessionTest, DeclaresSizeWhenOffered) {
-  ClientSession c({});
+// One message queued, the greeting read and EHLO sent; then `ehlo_reply`.
+void greet(ClientSession& c, std::string_view ehlo_reply) {
   c.enqueue(one_message());
   c.receive("220 x\r\n");
   c.take_output();
-  c.receive("250-x\r\n250 SIZE 1000\r\n");
+  c.receive(ehlo_reply);
+}
+
+TEST(ClientSessionTest, DeclaresSizeWhenOffered) {
+  ClientSession c({});
+  greet(c, "250-x\r\n250 SIZE 1000\r\n");
   EXPECT_EQ(c.take_output(), "MAIL FROM:<a@a.example> SIZE=20\r\n");
 }
 
@@ -45,6 +50,23 @@ TEST(ClientSessionTest, ServerClosingMidSession) {
   EXPECT_TRUE(c.done());
   ASSERT_TRUE(c.results()[0].done);
   EXPECT_EQ(c.results()[0].deciding_reply()->code, 421);
+}
+
+// RFC 2920 3.1: with PIPELINING the RCPT after a refused MAIL is refused
+// too ("503 need MAIL"); the recipient's outcome is the MAIL refusal, so a
+// temporary one is retried, not bounced on the 503.
+TEST(ClientSessionTest, RefusedMailDecidesForPipelinedRecipients) {
+  ClientSession c({});
+  greet(c, "250-x\r\n250 PIPELINING\r\n");
+  EXPECT_EQ(c.take_output(), "MAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\n");
+  c.receive("452 4.3.1 Insufficient system storage\r\n503 5.5.1 Need MAIL command first\r\n"
+            "503 5.5.1 Need MAIL command first\r\n");
+  ASSERT_TRUE(c.results()[0].done);
+  const std::optional<Reply> r = c.results()[0].recipient_reply(0);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->code, 452);
+  EXPECT_EQ(r->enhanced, "4.3.1");
+  EXPECT_EQ(c.results()[0].deciding_reply()->code, 452);
 }
 
 TEST(ClientSessionTest, MalformedReplyFailsCleanly) {
@@ -72,10 +94,7 @@ TEST(ClientSessionTest, LostAfterDotIsMarkedMaybeDelivered) {
 // RFC 2920 3.1: pipelined DATA accepted with no valid recipient: send ".".
 TEST(ClientSessionTest, PipelinedDataWithNoRecipientSendsLoneDot) {
   ClientSession c({});
-  c.enqueue(one_message());
-  c.receive("220 x\r\n");
-  c.take_output();
-  c.receive("250-x\r\n250 PIPELINING\r\n");
+  greet(c, "250-x\r\n250 PIPELINING\r\n");
   EXPECT_EQ(c.take_output(), "MAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\n");
   c.receive("250 ok\r\n550 5.1.1 no\r\n354 go\r\n");
   EXPECT_EQ(c.take_output(), ".\r\n");

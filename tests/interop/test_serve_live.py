@@ -118,9 +118,17 @@ class ServeLiveTest(unittest.TestCase):
         auth = [e for e in trace if e["kind"] == "smtp.command" and e["text"].startswith("AUTH PLAIN")
                 and e.get("peer") == "127.0.0.1"]
         self.assertTrue(auth, "no AUTH from 127.0.0.1 in the trace")
-        # RFC 5321 6.1: delivered means on disk, in Bob's Maildir.
-        files = list((self.spool / "mail.example.net" / "bob" / "new").iterdir())
+        # RFC 5321 6.1: delivered means on disk, in Bob's Maildir: the
+        # folder the banner's "ls ... (where it lands ...)" names.
+        banner = self.out_path.read_text(errors="replace")
+        shown = re.search(r"^  ls (\S+)    \(where it lands: bob's Maildir\)$", banner, re.M)
+        self.assertIsNotNone(shown, banner[:3000])
+        self.assertEqual(Path(shown.group(1)), self.spool / "mail.example.net" / "bob" / "new")
+        files = list(Path(shown.group(1)).iterdir())
         self.assertTrue(any(b"Subject: sent by swaks" in f.read_bytes() for f in files))
+        # The banner's sender "from outside" is from no domain of the world.
+        outside = re.search(r"--from someone@(\S+) --to", banner).group(1)
+        self.assertNotIn(outside, ("example.org", "example.net"))
 
     def test_2_smtplib_to_the_mx_is_greylisted_then_accepted(self) -> None:
         ip, port = self.endpoint("mx.example.net", 25)

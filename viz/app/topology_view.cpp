@@ -186,7 +186,7 @@ void draw_topology(Playback& p, ViewState& view, ImVec2 pos, ImVec2 size) {
   const ImVec2 l(origin.x + 6, origin.y + area.y - 22);
   const std::pair<const char*, Rgb> legend[] = {{"travelling", kEnvelopeTravelling}, {"queued", kEnvelopeQueued},
                                                 {"deferred", kEnvelopeDeferred},     {"delivered", kEnvelopeDelivered},
-                                                {"bounced", kEnvelopeBounced},       {"TLS", kTlsBadge},
+                                                {"bounced, or a bounce (DSN)", kEnvelopeBounced}, {"TLS", kTlsBadge},
                                                 {"TLS, certificate not verified", kTlsUnverifiedBadge}};
   float x = l.x;
   for (const auto& [name, colour] : legend) {
