@@ -296,8 +296,7 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
 }
 
 void SimNetwork::set_tap(const std::string& a, const std::string& b, std::shared_ptr<LinkTap> tap) {
-  const auto [x, y] = std::minmax(a, b);
-  taps_[{x, y}] = std::move(tap);
+  taps_[owned(host_pair(a, b))] = std::move(tap);
 }
 
 void SimNetwork::deliver(std::uint64_t pair_id, int to_side, std::string bytes) {
@@ -416,11 +415,9 @@ void SimNetwork::partition(const std::string& a, const std::string& b) {
 }
 
 void SimNetwork::heal(const std::string& a, const std::string& b) {
-  if (auto it = partitions_.find(host_pair(a, b)); it != partitions_.end()) {
-    partitions_.erase(it);
-  } else {
-    return;
-  }
+  const auto it = partitions_.find(host_pair(a, b));
+  if (it == partitions_.end()) return;
+  partitions_.erase(it);
   trace(EventKind::kNetHeal, a, b, 0, absl::StrCat(a, " and ", b, " can reach each other again"));
   // What waited is delivered now, in order, as TCP retransmission would.
   std::vector<std::uint64_t> ids;
