@@ -29,16 +29,14 @@ HopOutcome outcome_of(const SmtpOutcome& outcome, const std::string& host, std::
   }
   out.maybe_delivered = r.maybe_delivered;
   for (std::size_t k = 0; k < recipients; ++k) {
-    std::optional<smtp::Reply> reply = r.recipient_reply(k);
-    if (r.recipient_accepted(k) && reply) {
-      out.recipients.push_back(*std::move(reply));
+    const smtp::Reply* reply = r.recipient_reply(k);
+    if (reply != nullptr && (r.recipient_accepted(k) || !reply->is_positive())) {
+      out.recipients.push_back(*reply);
       continue;
     }
-    if (!reply || reply->is_positive()) {
-      reply = smtp::make_reply(451, "4.4.2", absl::StrCat("lost connection with ", host, ": ",
-                                                          r.error.empty() ? std::string(outcome.why) : r.error));
-    }
-    out.recipients.push_back(*std::move(reply));
+    out.recipients.push_back(smtp::make_reply(
+        451, "4.4.2",
+        absl::StrCat("lost connection with ", host, ": ", r.error.empty() ? std::string(outcome.why) : r.error)));
   }
   return out;
 }

@@ -237,13 +237,41 @@ bool has_non_ascii(std::string_view text) {
   return false;
 }
 
+// Addresses are written into replies, commands and trace details several
+// times per message at every hop; building them in place keeps that to one
+// allocation, or none when the caller's buffer has room.
+void Mailbox::append_to(std::string& out) const {
+  out.reserve(out.size() + local_part.size() + 1 + domain.size());
+  out += local_part;
+  if (!domain.empty()) {
+    out += '@';
+    out += domain;
+  }
+}
+
 std::string Mailbox::to_string() const {
-  return domain.empty() ? local_part : absl::StrCat(local_part, "@", domain);
+  std::string out;
+  append_to(out);
+  return out;
+}
+
+bool Mailbox::has_non_ascii() const { return smtp::has_non_ascii(local_part) || smtp::has_non_ascii(domain); }
+
+void Path::append_to(std::string& out) const {
+  if (is_null) {
+    out += "<>";
+    return;
+  }
+  out.reserve(out.size() + mailbox.local_part.size() + mailbox.domain.size() + 3);
+  out += '<';
+  mailbox.append_to(out);
+  out += '>';
 }
 
 std::string Path::to_string() const {
-  if (is_null) return "<>";
-  return absl::StrCat("<", mailbox.to_string(), ">");
+  std::string out;
+  append_to(out);
+  return out;
 }
 
 absl::StatusOr<Path> parse_path(std::string_view text, const AddressSyntax& syntax) {

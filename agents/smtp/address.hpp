@@ -20,6 +20,8 @@ struct Mailbox {
   std::string local_part;  // as written: a dot-string or a quoted string with its quotes
   std::string domain;      // a domain, or an address literal with its brackets
   std::string to_string() const;  // "local@domain", or just "local" for <postmaster>
+  void append_to(std::string& out) const;  // the same, appended: no temporary string
+  bool has_non_ascii() const;             // anywhere in it (needs SMTPUTF8, RFC 6531)
   friend bool operator==(const Mailbox&, const Mailbox&) = default;
 };
 
@@ -29,6 +31,7 @@ struct Path {
   Mailbox mailbox;
   std::string source_route;  // "@a,@b" before the colon: accepted and ignored (RFC 5321 C)
   std::string to_string() const;  // with angle brackets
+  void append_to(std::string& out) const;  // the same, appended: no temporary string
   friend bool operator==(const Path&, const Path&) = default;
 };
 

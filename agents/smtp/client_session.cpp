@@ -13,29 +13,33 @@
 
 namespace smtplab::smtp {
 
-std::optional<Reply> TransactionResult::deciding_reply() const {
-  if (final_reply) return final_reply;
-  if (mail_reply && !mail_reply->is_positive()) return mail_reply;
+namespace {
+const Reply* pointer_to(const std::optional<Reply>& reply) { return reply ? &*reply : nullptr; }
+}  // namespace
+
+const Reply* TransactionResult::deciding_reply() const {
+  if (final_reply) return &*final_reply;
+  if (mail_reply && !mail_reply->is_positive()) return &*mail_reply;
   // No recipient accepted: the mildest refusal decides (a 4xx means retry,
   // only all-5xx means bounce); a refused DATA after that is a consequence.
-  std::optional<Reply> mildest;
+  const Reply* mildest = nullptr;
   bool any_accepted = false;
   for (const auto& r : rcpt_replies) {
     if (r && r->is_positive()) any_accepted = true;
-    if (r && !r->is_positive() && (!mildest || r->klass() < mildest->klass())) mildest = r;
+    if (r && !r->is_positive() && (mildest == nullptr || r->klass() < mildest->klass())) mildest = &*r;
   }
-  if (!any_accepted && mildest) return mildest;
-  return data_reply;
+  if (!any_accepted && mildest != nullptr) return mildest;
+  return pointer_to(data_reply);
 }
 
-std::optional<Reply> TransactionResult::recipient_reply(std::size_t i) const {
-  if (i < delivery_replies.size() && delivery_replies[i]) return delivery_replies[i];
+const Reply* TransactionResult::recipient_reply(std::size_t i) const {
+  if (i < delivery_replies.size() && delivery_replies[i]) return &*delivery_replies[i];
   // A refused MAIL decides for every recipient: the RCPTs pipelined after it
   // get "503 need MAIL" (RFC 2920 3.1), a consequence, and taking that 5xx
   // would turn a 4xx MAIL refusal (retry later) into a bounce.
-  if (mail_reply && !mail_reply->is_positive()) return mail_reply;
-  if (i < rcpt_replies.size() && rcpt_replies[i] && !rcpt_replies[i]->is_positive()) return rcpt_replies[i];
-  if (delivery_replies.empty() && recipient_accepted(i)) return final_reply;
+  if (mail_reply && !mail_reply->is_positive()) return &*mail_reply;
+  if (i < rcpt_replies.size() && rcpt_replies[i] && !rcpt_replies[i]->is_positive()) return &*rcpt_replies[i];
+  if (delivery_replies.empty() && recipient_accepted(i)) return pointer_to(final_reply);
   return deciding_reply();
 }
 
@@ -103,17 +107,18 @@ void ClientSession::receive(std::string_view bytes) {
       done_ = true;
       return;
     }
-    const Reply& reply = **next;
+    Reply reply = *std::move(*next);
     if (observer_ != nullptr) {
-      const std::string wire = reply.format();
-      std::string_view rest(wire);
+      reply_wire_.clear();
+      reply.format_to(reply_wire_);
+      std::string_view rest(reply_wire_);
       while (!rest.empty()) {
         const auto eol = rest.find("\r\n");
         emit(SessionEventKind::kReplyReceived, rest.substr(0, eol), 0, reply.code);
         rest.remove_prefix(eol + 2);
       }
     }
-    on_reply(reply);
+    on_reply(std::move(reply));
   }
 }
 
@@ -139,7 +144,7 @@ void ClientSession::fail_all(const Reply* reply, std::string_view why) {
   current_.reset();
 }
 
-void ClientSession::on_reply(const Reply& reply) {
+void ClientSession::on_reply(Reply reply) {
   if (pending_.empty()) {
     const std::string why = absl::StrCat("unexpected reply from server: ", reply.code, " ", reply.text());
     emit(SessionEventKind::kProtocolError, why);
@@ -164,11 +169,11 @@ void ClientSession::on_reply(const Reply& reply) {
     case Waiting::kHelo: return on_helo(reply);
     case Waiting::kStarttls: return on_starttls(reply);
     case Waiting::kAuth: return on_auth(reply);
-    case Waiting::kMail: return on_mail(reply);
-    case Waiting::kRcpt: return on_rcpt(reply, p.index);
-    case Waiting::kDataInit: return on_data_init(reply);
-    case Waiting::kDataEnd: return on_final_reply(reply, /*bdat=*/false, p.index);
-    case Waiting::kBdat: return on_final_reply(reply, /*bdat=*/true, p.index);
+    case Waiting::kMail: return on_mail(std::move(reply));
+    case Waiting::kRcpt: return on_rcpt(std::move(reply), p.index);
+    case Waiting::kDataInit: return on_data_init(std::move(reply));
+    case Waiting::kDataEnd: return on_final_reply(std::move(reply), /*bdat=*/false, p.index);
+    case Waiting::kBdat: return on_final_reply(std::move(reply), /*bdat=*/true, p.index);
     case Waiting::kDataEndIgnored:
       // The empty message after a pipelined DATA nobody should have accepted.
       finish_transaction();
@@ -256,11 +261,11 @@ void ClientSession::on_auth(const Reply& reply) {
 }
 
 // The reply to MAIL (RFC 5321 4.1.1.2).
-void ClientSession::on_mail(const Reply& reply) {
+void ClientSession::on_mail(Reply reply) {
   TransactionResult& r = results_[*current_];
-  r.mail_reply = reply;
+  r.mail_reply = std::move(reply);
   if (pipelined_) return;  // the RCPT and DATA replies are on their way
-  if (!reply.is_positive()) {
+  if (!r.mail_reply->is_positive()) {
     finish_transaction();
     pump();  // the next message, or QUIT
     return;
@@ -270,9 +275,9 @@ void ClientSession::on_mail(const Reply& reply) {
 }
 
 // The reply to the RCPT of recipient `index` (RFC 5321 4.1.1.3).
-void ClientSession::on_rcpt(const Reply& reply, std::size_t index) {
+void ClientSession::on_rcpt(Reply reply, std::size_t index) {
   TransactionResult& r = results_[*current_];
-  r.rcpt_replies[index] = reply;
+  r.rcpt_replies[index] = std::move(reply);
   if (pipelined_) return;
   const auto& recipients = messages_[*current_].recipients;
   if (index + 1 < recipients.size()) {
@@ -289,19 +294,18 @@ void ClientSession::on_rcpt(const Reply& reply, std::size_t index) {
 
 // 354 asks for the text (RFC 5321 4.1.1.4); with PIPELINING it may come
 // though no recipient was accepted (RFC 2920 3.1).
-void ClientSession::on_data_init(const Reply& reply) {
+void ClientSession::on_data_init(Reply reply) {
   TransactionResult& r = results_[*current_];
-  r.data_reply = reply;
-  if (reply.code == 354) {
+  r.data_reply = std::move(reply);
+  if (r.data_reply->code == 354) {
     if (r.mail_reply && r.mail_reply->is_positive() && any_recipient_accepted()) {
-      std::string stuffed;
-      append_dot_stuffed(stuffed, messages_[*current_].content);
+      const std::string& content = messages_[*current_].content;
       if (observer_ != nullptr) {
-        const std::string& content = messages_[*current_].content;
         observer_->on_event(SessionEvent{SessionEventKind::kMessageSent, content, content.size(), 0,
                                          /*dot_stuffed=*/true});
       }
-      out_ += stuffed;
+      // Stuffed straight into the output: no temporary copy of the text.
+      append_dot_stuffed(out_, content);
       if (settings_.lmtp) {
         // RFC 2033 4.2: a reply for each recipient the server accepted.
         r.delivery_replies.resize(r.rcpt_replies.size());
@@ -330,10 +334,10 @@ void ClientSession::on_data_init(const Reply& reply) {
 
 // The reply to the final dot, or to BDAT LAST: the server's answer for the
 // whole message (RFC 5321 4.1.1.4, RFC 3030 2).
-void ClientSession::on_final_reply(const Reply& reply, bool bdat, std::size_t recipient) {
+void ClientSession::on_final_reply(Reply reply, bool bdat, std::size_t recipient) {
   TransactionResult& r = results_[*current_];
   if (settings_.lmtp && !bdat) {
-    r.delivery_replies[recipient] = reply;
+    r.delivery_replies[recipient] = std::move(reply);
     if (!pending_.empty() && pending_.front().expect == Waiting::kDataEnd) return;  // more recipients to hear
     // The transaction's reply: the first acceptance, else the mildest refusal.
     std::optional<Reply> first_acceptance, mildest_refusal;
@@ -350,11 +354,16 @@ void ClientSession::on_final_reply(const Reply& reply, bool bdat, std::size_t re
     pump();
     return;
   }
-  if (bdat) r.data_reply = reply;
   const bool mail_ok = r.mail_reply && r.mail_reply->is_positive();
-  if (!bdat || (mail_ok && any_recipient_accepted())) r.final_reply = reply;
+  const bool positive = reply.is_positive();
+  if (bdat && (mail_ok && any_recipient_accepted())) r.final_reply = reply;
+  if (bdat) {
+    r.data_reply = std::move(reply);
+  } else {
+    r.final_reply = std::move(reply);
+  }
   finish_transaction();
-  if (!reply.is_positive() && mail_ok && bdat) {
+  if (!positive && mail_ok && bdat) {
     // RFC 3030 2: after a failed chunk the client resets the transaction.
     send_command(make_simple(Verb::kRset));
     expect(Waiting::kRset);

@@ -77,10 +77,12 @@ struct TransactionResult {
     return accepted() && i < rcpt_replies.size() && rcpt_replies[i] && rcpt_replies[i]->is_positive();
   }
   // The reply that settled recipient i: its own after the text (LMTP), its
-  // RCPT refusal, the one after the text, or the transaction's deciding one.
-  std::optional<Reply> recipient_reply(std::size_t i) const;
-  // The reply that decided a failed transaction (for retry-or-bounce decisions).
-  std::optional<Reply> deciding_reply() const;
+  // RCPT refusal, the one after the text, or the transaction's deciding one;
+  // nullptr when there is none. Points into this result.
+  const Reply* recipient_reply(std::size_t i) const;
+  // The reply that decided a failed transaction (for retry-or-bounce
+  // decisions), or nullptr. Points into this result.
+  const Reply* deciding_reply() const;
 };
 
 class ClientSession {
@@ -135,17 +137,19 @@ class ClientSession {
     std::size_t index = 0;  // recipient index for kRcpt
   };
 
-  // Dispatches a reply to the handler for what the session waits for.
-  void on_reply(const Reply& reply);
+  // Dispatches a reply to the handler for what the session waits for. The
+  // handlers that keep a reply in the transaction's result take it by value,
+  // so the parser's reply moves there instead of being copied.
+  void on_reply(Reply reply);
   void on_greeting(const Reply& reply);
   void on_ehlo(const Reply& reply);
   void on_helo(const Reply& reply);
   void on_starttls(const Reply& reply);
   void on_auth(const Reply& reply);
-  void on_mail(const Reply& reply);
-  void on_rcpt(const Reply& reply, std::size_t index);
-  void on_data_init(const Reply& reply);
-  void on_final_reply(const Reply& reply, bool bdat, std::size_t recipient);
+  void on_mail(Reply reply);
+  void on_rcpt(Reply reply, std::size_t index);
+  void on_data_init(Reply reply);
+  void on_final_reply(Reply reply, bool bdat, std::size_t recipient);
   void send_hello();  // EHLO, or LHLO over LMTP
   void after_hello();
   void start_auth();
@@ -167,6 +171,7 @@ class ClientSession {
   SessionObserver* observer_;
   ReplyParser parser_;
   std::string out_;
+  std::string reply_wire_;  // a received reply's wire form, for the observer; reused
   std::deque<Pending> pending_;
   std::map<std::string, std::string, std::less<>> extensions_;  // std::less<>: offers() looks up without a copy
   std::deque<OutgoingMessage> messages_;  // a deque: a long session never moves them

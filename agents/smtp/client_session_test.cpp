@@ -62,7 +62,7 @@ TEST(ClientSessionTest, RefusedMailDecidesForPipelinedRecipients) {
   c.receive("452 4.3.1 Insufficient system storage\r\n503 5.5.1 Need MAIL command first\r\n"
             "503 5.5.1 Need MAIL command first\r\n");
   ASSERT_TRUE(c.results()[0].done);
-  const std::optional<Reply> r = c.results()[0].recipient_reply(0);
+  const Reply* r = c.results()[0].recipient_reply(0);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->code, 452);
   EXPECT_EQ(r->enhanced, "4.3.1");

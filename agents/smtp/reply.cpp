@@ -1,5 +1,7 @@
 #include "agents/smtp/reply.hpp"
 
+#include <charconv>
+
 #include "base/absl_string_view.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -12,16 +14,30 @@ std::string Reply::text() const { return absl::StrJoin(lines, " "); }
 
 std::string Reply::format() const {
   std::string out;
-  const std::string code_text = std::to_string(code);
+  format_to(out);
+  return out;
+}
+
+void Reply::format_to(std::string& out) const {
+  char code_digits[12];
+  const auto written = std::to_chars(code_digits, code_digits + sizeof code_digits, code);
+  const std::string_view code_view(code_digits, static_cast<std::size_t>(written.ptr - code_digits));
   const std::size_t n = lines.empty() ? 1 : lines.size();
+  std::size_t size = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const bool last = i + 1 == n;
-    absl::StrAppend(&out, code_text, last ? " " : "-");
-    if (!enhanced.empty()) absl::StrAppend(&out, enhanced, " ");
+    size += code_view.size() + 1 + (enhanced.empty() ? 0 : enhanced.size() + 1) + (lines.empty() ? 0 : lines[i].size()) + 2;
+  }
+  out.reserve(out.size() + size);
+  for (std::size_t i = 0; i < n; ++i) {
+    out += code_view;
+    out += i + 1 == n ? ' ' : '-';
+    if (!enhanced.empty()) {
+      out += enhanced;
+      out += ' ';
+    }
     if (!lines.empty()) out += lines[i];
     out += "\r\n";
   }
-  return out;
 }
 
 Reply make_reply(int code, std::string_view enhanced, std::string_view text) {

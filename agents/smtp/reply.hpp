@@ -21,8 +21,10 @@ struct Reply {
   std::vector<std::string> lines;  // text after the code (and enhanced code)
   // Why the server (or its policy) gave this reply, as a stable key for the
   // trace's explanation ("greylisted" -> "reply.451.greylisted"); never on
-  // the wire, and not part of the reply's value. The keys: reply_reason.hpp.
-  std::string reason;
+  // the wire, and not part of the reply's value. The keys: reply_reason.hpp,
+  // whose constants live for the whole program, so a view is enough and a
+  // reply copies without allocating for it.
+  std::string_view reason;
 
   int klass() const { return code / 100; }
   bool is_positive() const { return code >= 200 && code < 400; }
@@ -32,6 +34,9 @@ struct Reply {
   std::string text() const;
   // Wire form: "250-first\r\n250 last\r\n"; the enhanced code prefixes each line.
   std::string format() const;
+  // The same, appended to `out`: the server writes its replies straight into
+  // its output buffer.
+  void format_to(std::string& out) const;
 
   friend bool operator==(const Reply& a, const Reply& b) {
     return a.code == b.code && a.enhanced == b.enhanced && a.lines == b.lines;
@@ -40,10 +45,10 @@ struct Reply {
 
 // Builds a one-line reply; `enhanced` may be empty.
 Reply make_reply(int code, std::string_view enhanced, std::string_view text);
-// The same, with the reason it is given (reply_reason.hpp).
+// The same, with the reason it is given: one of reply_reason.hpp's constants.
 inline Reply make_reply(int code, std::string_view enhanced, std::string_view text, std::string_view reason) {
   Reply r = make_reply(code, enhanced, text);
-  r.reason = std::string(reason);
+  r.reason = reason;
   return r;
 }
 

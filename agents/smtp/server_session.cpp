@@ -11,6 +11,15 @@
 namespace smtplab::smtp {
 namespace {
 
+// "250 2.1.0 Sender <a@b> OK": the text built in place, moved into the reply.
+Reply path_ok_reply(int code, std::string_view enhanced, std::string_view what, const Path& path) {
+  Reply reply{code, std::string(enhanced), {}};
+  std::string& text = reply.lines.emplace_back(what);
+  path.append_to(text);
+  text += " OK";
+  return reply;
+}
+
 // How far past the size limit a refused BDAT chunk is still read and thrown
 // away, so the session can go on; beyond it the server closes.
 constexpr std::uint64_t kMaxDiscardedChunkOctets = 16 * 1024 * 1024;
@@ -44,7 +53,7 @@ void ServerSession::emit(SessionEventKind kind, std::string_view text, std::size
 void ServerSession::send(Reply reply) {
   if (!settings_.offer_enhanced_status_codes) reply.enhanced.clear();
   const std::size_t start = out_.size();
-  out_ += reply.format();
+  reply.format_to(out_);
   if (observer_ != nullptr) {
     std::string_view written(out_.data() + start, out_.size() - start);
     while (!written.empty()) {
@@ -381,7 +390,7 @@ void ServerSession::handle_mail(const Command& command) {
     send_error(*std::move(r));
     return;
   }
-  if (has_non_ascii(command.path.to_string()) && !command.mail.smtputf8) {
+  if (command.path.mailbox.has_non_ascii() && !command.mail.smtputf8) {
     send_error(make_reply(553, "5.6.7", "Non-ASCII address needs SMTPUTF8 (RFC 6531 3.5)"));
     return;
   }
@@ -395,7 +404,7 @@ void ServerSession::handle_mail(const Command& command) {
     send(*std::move(r));
     if (!accepted) return;
   } else {
-    send(make_reply(250, "2.1.0", absl::StrCat("Sender ", command.path.to_string(), " OK")));
+    send(path_ok_reply(250, "2.1.0", "Sender ", command.path));
   }
   transaction_ = Transaction{};
   transaction_->envelope.reverse_path = command.path;
@@ -426,7 +435,7 @@ void ServerSession::handle_rcpt(const Command& command) {
     send(*std::move(r));
     if (!accepted) return;
   } else {
-    send(make_reply(250, "2.1.5", absl::StrCat("Recipient ", command.path.to_string(), " OK")));
+    send(path_ok_reply(250, "2.1.5", "Recipient ", command.path));
   }
   envelope.recipients.push_back(Recipient{command.path, command.rcpt});
 }
