@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "agents/smtp/receive_buffer.hpp"
 
@@ -18,7 +19,9 @@ namespace smtplab::smtp {
 struct Reply {
   int code = 0;              // three digits, 200..599
   std::string enhanced;      // "2.1.0", or empty when the reply carries none
-  std::vector<std::string> lines;  // text after the code (and enhanced code)
+  // Text after the code (and enhanced code). Nearly every reply but EHLO's
+  // has one line, kept inline: a reply costs no allocation for its list.
+  absl::InlinedVector<std::string, 1> lines;
   // Why the server (or its policy) gave this reply, as a stable key for the
   // trace's explanation ("greylisted" -> "reply.451.greylisted"); never on
   // the wire, and not part of the reply's value. The keys: reply_reason.hpp,
