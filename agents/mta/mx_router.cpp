@@ -32,6 +32,7 @@ struct HostLookup {
   std::function<void(Route)> done;
 };
 
+// `asker` is the router's own name, which outlives every query it starts.
 void lookup_next_host(sim::SimDns& dns, const std::string& asker, sim::DnsPurpose purpose,
                       std::shared_ptr<HostLookup> state) {
   if (state->next == state->mx.size()) {
@@ -45,9 +46,10 @@ void lookup_next_host(sim::SimDns& dns, const std::string& asker, sim::DnsPurpos
     }
     return;
   }
-  const sim::MxRecord record = state->mx[state->next++];
-  dns.query(asker, record.exchange, sim::DnsType::kA, purpose,
-            [&dns, asker, purpose, state, record](const sim::DnsAnswer& a) {
+  const std::size_t index = state->next++;
+  dns.query(asker, state->mx[index].exchange, sim::DnsType::kA, purpose,
+            [&dns, &asker, purpose, state, index](const sim::DnsAnswer& a) {
+    const sim::MxRecord& record = state->mx[index];
     if (a.status == sim::DnsStatus::kOk) {
       for (const auto& address : a.records) state->route.hops.push_back({record.exchange, address, record.preference});
     } else if (a.status == sim::DnsStatus::kServFail || a.status == sim::DnsStatus::kTimeout) {

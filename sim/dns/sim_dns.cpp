@@ -14,6 +14,16 @@ std::string normalise(const std::string& name) {
   return n;
 }
 
+// Whether `name` is already as the zone keys it (lower case, no final dot),
+// as nearly every name asked for is: then it is looked up without a copy.
+bool is_normal(std::string_view name) {
+  if (!name.empty() && name.back() == '.') return false;
+  for (char c : name) {
+    if (c >= 'A' && c <= 'Z') return false;
+  }
+  return true;
+}
+
 std::string describe(const DnsAnswer& a, DnsType type) {
   if (a.status != DnsStatus::kOk) return std::string(dns_status_name(a.status));
   if (type == DnsType::kMx) {
@@ -70,6 +80,10 @@ SimDns::SimDns(Clock& clock, Trace* trace, DnsSettings settings)
 void SimDns::set(const std::string& name, DnsRecords records) { zone_[normalise(name)] = std::move(records); }
 void SimDns::remove(const std::string& name) { zone_.erase(normalise(name)); }
 
+SimDns::Zone::const_iterator SimDns::lookup(const std::string& name) const {
+  return is_normal(name) ? zone_.find(std::string_view(name)) : zone_.find(normalise(name));
+}
+
 DnsRecords* SimDns::find(const std::string& name) {
   auto it = zone_.find(normalise(name));
   return it == zone_.end() ? nullptr : &it->second;
@@ -77,7 +91,7 @@ DnsRecords* SimDns::find(const std::string& name) {
 
 DnsAnswer SimDns::answer(const std::string& name, DnsType type) const {
   DnsAnswer a;
-  auto it = zone_.find(normalise(name));
+  auto it = lookup(name);
   if (it == zone_.end()) {
     a.status = DnsStatus::kNxDomain;
     return a;
@@ -111,11 +125,19 @@ std::string_view dns_purpose_name(DnsPurpose purpose) {
 
 void SimDns::query(const std::string& asker, const std::string& name, DnsType type, DnsPurpose purpose,
                    std::function<void(const DnsAnswer&)> done) {
+  DnsAnswer a = answer(name, type);
+  const absl::Duration delay = a.status == DnsStatus::kTimeout ? settings_.timeout : settings_.latency;
+  const bool traced = trace_ != nullptr && (trace_->wants(EventKind::kDnsQuery) || trace_->wants(EventKind::kDnsAnswer));
+  if (!traced) {
+    // The message-level trace records no DNS events: the answer alone is
+    // carried, and no question text or details are built (issue 14).
+    clock_.schedule(delay, [a = std::move(a), done = std::move(done)] { done(a); });
+    return;
+  }
   const TraceEvent::Details details = {{detail_key::kType, std::string(dns_type_name(type))},
                                        {detail_key::kPurpose, std::string(dns_purpose_name(purpose))}};
-  DnsAnswer a = answer(name, type);
   const std::string question = absl::StrCat(av(dns_type_name(type)), " ", normalise(name), "?");
-  if (trace_ != nullptr && trace_->wants(EventKind::kDnsQuery)) {
+  if (trace_->wants(EventKind::kDnsQuery)) {
     TraceEvent e;
     e.kind = EventKind::kDnsQuery;
     e.host = asker;
@@ -125,9 +147,8 @@ void SimDns::query(const std::string& asker, const std::string& name, DnsType ty
     e.details = details;
     trace_->record(std::move(e));
   }
-  const absl::Duration delay = a.status == DnsStatus::kTimeout ? settings_.timeout : settings_.latency;
   clock_.schedule(delay, [this, asker, question, type, details, a = std::move(a), done = std::move(done)] {
-    if (trace_ != nullptr && trace_->wants(EventKind::kDnsAnswer)) {
+    if (trace_->wants(EventKind::kDnsAnswer)) {
       TraceEvent e;
       e.kind = EventKind::kDnsAnswer;
       e.host = asker;

@@ -91,7 +91,10 @@ class SimDns {
   Clock& clock_;
   Trace* trace_;
   DnsSettings settings_;
-  std::map<std::string, DnsRecords> zone_;
+  using Zone = std::map<std::string, DnsRecords, std::less<>>;
+  Zone::const_iterator lookup(const std::string& name) const;
+
+  Zone zone_;
 };
 
 }  // namespace smtplab::sim

@@ -52,5 +52,29 @@ TEST_F(SimDnsTest, NullMxIsTracedAsSuch) {
   EXPECT_EQ(trace_.events().back().explain, "dns.null_mx");
 }
 
+// A trace that keeps only message-level events records no DNS events, but
+// the answer, its records and its latency are the same (RFC 5321 5.1 routing
+// must not depend on how much of the run is traced).
+TEST(SimDnsUntracedTest, MessageLevelTraceGetsTheSameAnswerAndLatency) {
+  Scheduler clock;
+  Trace trace(clock, TraceLevel::kMessages);
+  SimDns dns(clock, &trace);
+  dns.set("Example.NET", {.mx = {{10, "mx1.example.net"}}});
+  dns.set("slow.example", {.failure = DnsFailure::kTimeout});
+  DnsAnswer mx;
+  dns.query("client", "example.net", DnsType::kMx, DnsPurpose::kMailDomain, [&](const DnsAnswer& a) { mx = a; });
+  clock.run();
+  EXPECT_EQ(mx.status, DnsStatus::kOk);
+  ASSERT_EQ(mx.mx.size(), 1u);
+  EXPECT_EQ(mx.mx[0].exchange, "mx1.example.net");
+  EXPECT_EQ(clock.now(), absl::Milliseconds(2));
+  DnsAnswer slow;
+  dns.query("client", "SLOW.example.", DnsType::kA, DnsPurpose::kExchanger, [&](const DnsAnswer& a) { slow = a; });
+  clock.run();
+  EXPECT_EQ(slow.status, DnsStatus::kTimeout);
+  EXPECT_EQ(clock.now(), absl::Milliseconds(2) + absl::Seconds(5));
+  EXPECT_EQ(trace.count(), 0u);
+}
+
 }  // namespace
 }  // namespace smtplab::sim
