@@ -1,6 +1,7 @@
 #include "agents/capture_sink.hpp"
 
 #include "absl/strings/str_cat.h"
+#include "agents/maildir_group_commit.hpp"
 #include "agents/received_header.hpp"
 
 namespace smtplab::agents {
@@ -12,6 +13,15 @@ std::string CaptureSink::trace_headers(const smtp::SessionState& state, const sm
   return return_path_header(envelope) + received_header(state, envelope, settings_.hostname, id, clock_());
 }
 
+smtp::Reply CaptureSink::stored_reply(const absl::StatusOr<std::string>& stored, const std::string& id) {
+  if (!stored.ok()) {
+    // Not stored means not accepted: a 4xx makes the client keep it and retry.
+    return smtp::make_reply(451, "4.3.0", absl::StrCat("Error: cannot store message: ", stored.status().message()));
+  }
+  ++delivered_;
+  return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: queued as ", id));
+}
+
 class CaptureSink::Writer final : public smtp::MessageWriter {
  public:
   Writer(CaptureSink& sink, std::string id, std::unique_ptr<MaildirStore::Delivery> delivery)
@@ -19,15 +29,14 @@ class CaptureSink::Writer final : public smtp::MessageWriter {
 
   void write(std::string_view text) override { delivery_->write(text); }
 
-  smtp::Reply commit() override {
-    auto stored = delivery_->commit();
-    if (!stored.ok()) {
-      // Not stored means not accepted: a 4xx makes the client keep it and retry.
-      return smtp::make_reply(451, "4.3.0",
-                              absl::StrCat("Error: cannot store message: ", stored.status().message()));
-    }
-    ++sink_.delivered_;
-    return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: queued as ", id_));
+  smtp::Reply commit() override { return sink_.stored_reply(delivery_->commit(), id_); }
+
+  bool commits_later() const override { return sink_.settings_.group_commit != nullptr; }
+  void commit_later(std::function<void(smtp::Reply)> done) override {
+    sink_.settings_.group_commit->commit(
+        std::move(delivery_), [&sink = sink_, id = id_, done = std::move(done)](absl::StatusOr<std::string> stored) {
+          done(sink.stored_reply(stored, id));
+        });
   }
 
  private:

@@ -15,8 +15,16 @@
 
 namespace smtplab::agents {
 
+class MaildirGroupCommit;
+
 struct CaptureSinkSettings {
   std::string hostname = "localhost";  // "by" in the Received header
+  // With it, a message streamed in is made durable together with the others
+  // whose final dot arrived meanwhile (maildir_group_commit.hpp), and its
+  // session waits for the answer without holding up the rest; without it,
+  // each is synced on its own before its session goes on. Must outlive
+  // every session that may still be committing.
+  MaildirGroupCommit* group_commit = nullptr;
 };
 
 class CaptureSink : public smtp::ServerPolicy {
@@ -26,7 +34,8 @@ class CaptureSink : public smtp::ServerPolicy {
 
   // The text goes into the Maildir's tmp/ as it arrives (the trace headers
   // first), so a connection holds at most MaildirStore::Delivery's buffer of
-  // it whatever the message size; 250 only after fsync and rename.
+  // it whatever the message size; 250 only after fsync and rename (for the
+  // whole group, with a group commit).
   std::unique_ptr<smtp::MessageWriter> open_message(const smtp::SessionState& state,
                                                     const smtp::Envelope& envelope) override;
   // The same for a message handed over whole.
@@ -40,6 +49,8 @@ class CaptureSink : public smtp::ServerPolicy {
 
  private:
   class Writer;
+  // The reply for a message stored (or not) as `stored` says.
+  smtp::Reply stored_reply(const absl::StatusOr<std::string>& stored, const std::string& id);
   MaildirStore& store_;
   CaptureSinkSettings settings_;
   std::function<absl::Time()> clock_;

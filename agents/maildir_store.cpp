@@ -123,12 +123,22 @@ void MaildirStore::Delivery::write(std::string_view text) {
   buffer_.clear();
 }
 
-absl::StatusOr<std::string> MaildirStore::Delivery::commit() {
+absl::Status MaildirStore::Delivery::write_all_text() {
   if (committed_) return absl::FailedPreconditionError("message already committed");
   committed_ = true;
+  if (status_.ok()) status_ = write_out(buffer_, {});
+  buffer_.clear();
+  return status_;
+}
+
+void MaildirStore::Delivery::abandon(absl::Status why) {
+  committed_ = true;
+  if (status_.ok()) status_ = std::move(why);
+  // The destructor closes the file and removes it from tmp/.
+}
+
+absl::StatusOr<std::string> MaildirStore::Delivery::publish() {
   absl::Status status = status_;
-  if (status.ok()) status = write_out(buffer_, {});
-  if (status.ok() && store_.options_.fsync && ::fsync(fd_) != 0) status = errno_status("cannot fsync", tmp_path_);
   if (fd_ >= 0) {
     if (::close(fd_) != 0 && status.ok()) status = errno_status("cannot close", tmp_path_);
     fd_ = -1;
@@ -141,10 +151,22 @@ absl::StatusOr<std::string> MaildirStore::Delivery::commit() {
     ::unlink(tmp_path_.c_str());
     return status;
   }
-  if (store_.options_.fsync) {
-    if (auto s = sync_directory(store_.options_.root + "/new"); !s.ok()) return s;
-  }
   return name_;
 }
+
+absl::StatusOr<std::string> MaildirStore::Delivery::commit() {
+  if (committed_) return absl::FailedPreconditionError("message already committed");
+  absl::Status status = write_all_text();
+  if (status.ok() && store_.options_.fsync && ::fsync(fd_) != 0) status = errno_status("cannot fsync", tmp_path_);
+  if (!status.ok()) status_ = status;
+  auto name = publish();
+  if (!name.ok()) return name;
+  if (store_.options_.fsync) {
+    if (auto s = store_.sync_new_directory(); !s.ok()) return s;
+  }
+  return name;
+}
+
+absl::Status MaildirStore::sync_new_directory() const { return sync_directory(options_.root + "/new"); }
 
 }  // namespace smtplab::agents

@@ -42,6 +42,19 @@ class MaildirStore {
     // the file name. Once only.
     absl::StatusOr<std::string> commit();
 
+    // commit() in the steps a group commit (MaildirGroupCommit) takes for
+    // many messages at once, with one sync between them for all:
+    // the whole text into tmp/ (the file stays open)...
+    absl::Status write_all_text();
+    // ...whose file descriptor a sync of its file system can be given...
+    int fd() const { return fd_; }
+    // ...and, once the text is durable, close and rename into new/, without
+    // a sync of new/ (the caller syncs the directory once for the group).
+    // The file name. A failure removes the tmp/ file.
+    absl::StatusOr<std::string> publish();
+    // The text could not be made durable: nothing goes into new/.
+    void abandon(absl::Status why);
+
    private:
     friend class MaildirStore;
     Delivery(const MaildirStore& store, std::string name);
@@ -77,6 +90,8 @@ class MaildirStore {
   }
 
   const MaildirOptions& options() const { return options_; }
+  // fsync of new/, which makes the renames into it durable.
+  absl::Status sync_new_directory() const;
 
  private:
   explicit MaildirStore(MaildirOptions options);

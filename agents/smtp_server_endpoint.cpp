@@ -144,6 +144,16 @@ void SmtpServerEndpoint::flush() {
     transport_->close();
     return;
   }
+  if (session_.awaiting_commit()) {
+    // A group commit answers on its own thread: the reply comes back to this
+    // connection's strand, and is dropped if the connection has gone.
+    session_.start_commit([waker = connection_->waker(), this](smtp::Reply reply) {
+      waker([this, reply = std::move(reply)]() mutable {
+        session_.commit_finished(std::move(reply));
+        flush();
+      });
+    });
+  }
   if (session_.awaiting_tls() && !transport_->started()) {
     // The 220 went out in plaintext above; what follows is the handshake.
     // The session only offers STARTTLS with a certificate, so tls_ is set.

@@ -8,8 +8,11 @@ For each session count C in (1, 10) it runs
     smtp-source -l 1024 -m M -s C -f ... -t ... 127.0.0.1:PORT
 against
     (a) smtplab sink --no-fsync --quiet   (M = --messages)
-    (b) smtplab sink --quiet              (fsync per message; M = --fsync-messages)
-    (c) Postfix smtp-sink, no dump        (M = --messages)
+    (b) smtplab sink --quiet              (fsync, group commit: the default;
+                                           M = --fsync-messages)
+    (c) smtplab sink --group-commit=false (fsync per message, in turn; same M)
+    (d) Postfix smtp-sink, no dump        (M = --messages)
+    (e) Postfix smtp-sink -d, a file per message, no fsync (M = --messages)
 all in the same run, and times smtp-source (wall clock). Only ratios measured
 side by side in one run mean anything: absolute figures move 30 % from day to
 day on the same machine.
@@ -76,7 +79,8 @@ def measure(kind: str, smtplab: str | None, workroot: Path, messages: int,
         if kind in ("smtp-sink", "smtp-sink-dump"):
             server = peers.start_smtp_sink(workdir, dump=kind == "smtp-sink-dump")
         else:
-            extra = ["--quiet"] + (["--no-fsync"] if kind == "smtplab-nofsync" else [])
+            extra = ["--quiet"] + {"smtplab-nofsync": ["--no-fsync"],
+                                   "smtplab-fsync-single": ["--group-commit=false"]}.get(kind, [])
             server = peers.start_smtplab_sink(smtplab, workdir / "Maildir", extra)
         try:
             seconds = run_smtp_source(server.port, messages, sessions, args.size,
@@ -123,7 +127,7 @@ def main() -> int:
 
     # smtp-sink stores nothing; with -d it writes each message to a file
     # (no fsync), which is the like-for-like peer of `smtplab sink --no-fsync`.
-    kinds = ["smtplab-nofsync", "smtplab-fsync", "smtp-sink", "smtp-sink-dump"]
+    kinds = ["smtplab-nofsync", "smtplab-fsync", "smtplab-fsync-single", "smtp-sink", "smtp-sink-dump"]
     smtplab = args.smtplab
     if not os.access(smtplab, os.X_OK):
         print(f"note: {smtplab} not found or not executable: measuring smtp-sink only",
@@ -131,9 +135,11 @@ def main() -> int:
         kinds = ["smtp-sink", "smtp-sink-dump"]
         smtplab = None
     count = {"smtplab-nofsync": args.messages, "smtplab-fsync": args.fsync_messages,
+             "smtplab-fsync-single": args.fsync_messages,
              "smtp-sink": args.messages, "smtp-sink-dump": args.messages}
     label = {"smtplab-nofsync": "smtplab sink --no-fsync",
-             "smtplab-fsync": "smtplab sink (fsync)",
+             "smtplab-fsync": "smtplab sink (fsync, group)",
+             "smtplab-fsync-single": "smtplab sink (fsync, each)",
              "smtp-sink": "postfix smtp-sink",
              "smtp-sink-dump": "postfix smtp-sink -d"}
 
@@ -146,20 +152,20 @@ def main() -> int:
                 for kind in kinds:
                     t = measure(kind, smtplab, Path(root), count[kind], c, args)
                     times.setdefault((kind, c), []).append(t)
-                    print(f"run {run + 1}/{args.runs}: {label[kind]:<24} C={c:<3} "
+                    print(f"run {run + 1}/{args.runs}: {label[kind]:<28} C={c:<3} "
                           f"{count[kind]:>6} msgs {t:8.2f} s", file=sys.stderr)
 
     mode = "one connection per session (-d)" if args.keep_connection \
         else "one connection per message"
     print(f"\nsmtp-source -l {args.size}, {mode}, median of {args.runs} run(s); "
           f"Maildirs under {args.maildir_root or tempfile.gettempdir()}\n")
-    print(f"{'server':<26}{'C':>4}{'messages':>10}{'seconds':>10}{'msg/s':>10}")
+    print(f"{'server':<30}{'C':>4}{'messages':>10}{'seconds':>10}{'msg/s':>10}")
     rate: dict[tuple[str, int], float] = {}
     for c in SESSIONS:
         for kind in kinds:
             secs = statistics.median(times[(kind, c)])
             rate[(kind, c)] = count[kind] / secs
-            print(f"{label[kind]:<26}{c:>4}{count[kind]:>10}{secs:>10.2f}"
+            print(f"{label[kind]:<30}{c:>4}{count[kind]:>10}{secs:>10.2f}"
                   f"{rate[(kind, c)]:>10.0f}")
     if smtplab:
         print("\nratio of msg/s, smtplab / smtp-sink:")
@@ -170,6 +176,10 @@ def main() -> int:
                   f"fsync {rate[('smtplab-fsync', c)] / base:5.2f}   "
                   f"(no-fsync vs smtp-sink -d, both writing a file per message: "
                   f"{rate[('smtplab-nofsync', c)] / dump:5.2f})")
+        print("\nfsync, ratio of msg/s, group commit / one fsync per message in turn "
+              "(same disk, same run):")
+        for c in SESSIONS:
+            print(f"  C={c:<3} {rate[('smtplab-fsync', c)] / rate[('smtplab-fsync-single', c)]:5.2f}")
     return 0
 
 

@@ -26,7 +26,7 @@ constexpr Subcommand kSubcommands[] = {
      "demo_maildir=DIR", run_demo},
     {"sink", "Run an SMTP capture server that stores every message in a Maildir",
      "listen=HOST:PORT maildir=DIR hostname=NAME max_message_size=OCTETS tls_cert=FILE tls_key=FILE tls "
-     "bare_lf=reject|normalize|accept accept_nul no_fsync quiet threads=N max_connections=N "
+     "bare_lf=reject|normalize|accept accept_nul no_fsync group_commit=true|false quiet threads=N max_connections=N "
      "max_connections_per_client=N idle_timeout=DURATION stress_idle_timeout=DURATION "
      "per_request_deadline=never|stress|always min_data_rate=OCTETS evict_idle_after=DURATION",
      run_sink},

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "agents/capture_sink.hpp"
 #include "agents/connection_gate.hpp"
+#include "agents/maildir_group_commit.hpp"
 #include "agents/maildir_store.hpp"
 #include "agents/smtp_server_endpoint.hpp"
 #include "cli/common_flags.hpp"
@@ -25,6 +26,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:2525", "Address to listen on, HOST:POR
 ABSL_FLAG(std::string, maildir, "", "Maildir to store messages in (created if missing); required");
 ABSL_FLAG(bool, no_fsync, false,
           "Do not fsync before answering 250 (benchmarks only: acknowledged mail can be lost in a crash)");
+ABSL_FLAG(bool, group_commit, true,
+          "Make the messages whose final dot arrives while a sync runs durable with one sync for all "
+          "(syncfs), each still answered 250 only once its file is; false: one fsync per message, in turn");
 ABSL_FLAG(int64_t, max_message_size, 10240000, "Largest message accepted, in octets (advertised with SIZE)");
 ABSL_FLAG(std::string, hostname, "smtplab.localhost", "Name in the greeting and Received headers");
 ABSL_FLAG(int, threads, 1, "Threads serving connections");
@@ -85,7 +89,8 @@ int run_sink(std::vector<char*> args) {
   parse_subcommand_flags(*find_subcommand("sink"), args,
                          "smtplab sink --maildir DIR [--listen 127.0.0.1:2525] [flags]\n\n"
                          "Accepts mail for any recipient and stores each message in DIR/new/ with\n"
-                         "Return-Path and Received headers, fsynced before the 250 reply.");
+                         "Return-Path and Received headers, fsynced before the 250 reply (sessions\n"
+                         "finishing together share one sync: --group-commit).");
   const std::string maildir = absl::GetFlag(FLAGS_maildir);
   if (maildir.empty()) {
     std::fprintf(stderr, "smtplab sink: --maildir DIR is required\n");
@@ -150,7 +155,12 @@ int run_sink(std::vector<char*> args) {
     std::fprintf(stderr, "smtplab sink: %s\n", std::string(store.status().message()).c_str());
     return 1;
   }
-  agents::CaptureSink sink(**store, {.hostname = settings.session.hostname});
+  // Commits of messages go to their own thread, and come back to each
+  // session's strand; it stops (committing what it holds) before the runtime.
+  std::optional<agents::MaildirGroupCommit> group_commit;
+  if (absl::GetFlag(FLAGS_group_commit) && !absl::GetFlag(FLAGS_no_fsync)) group_commit.emplace(**store);
+  agents::CaptureSink sink(**store, {.hostname = settings.session.hostname,
+                                     .group_commit = group_commit ? &*group_commit : nullptr});
   if (absl::GetFlag(FLAGS_max_connections) < 1 || absl::GetFlag(FLAGS_max_connections_per_client) < 0) {
     std::fprintf(stderr, "smtplab sink: --max-connections must be at least 1, --max-connections-per-client at least 0\n");
     return 2;
@@ -196,12 +206,20 @@ int run_sink(std::vector<char*> args) {
   }
   const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::fprintf(stderr, "smtplab sink: listening on %s:%d, storing into %s/new%s%s\n", shown_host.c_str(), *bound,
-               maildir.c_str(), absl::GetFlag(FLAGS_no_fsync) ? " (no fsync)" : "",
+               maildir.c_str(),
+               absl::GetFlag(FLAGS_no_fsync) ? " (no fsync)" : group_commit ? " (group commit)" : "",
                settings.tls == nullptr ? "" : settings.implicit_tls ? ", implicit TLS" : ", STARTTLS offered");
   std::fflush(stderr);
   runtime->run_until_signal();
+  // No session runs any more: what the group commit holds is committed, and
+  // the answers, which no one can receive, are dropped.
+  std::string commits;
+  if (group_commit) {
+    group_commit->stop();
+    commits = absl::StrCat(" (", group_commit->messages(), " committed in ", group_commit->groups(), " groups)");
+  }
   runtime.reset();
-  std::fprintf(stderr, "smtplab sink: stopped after storing %zu messages\n", sink.delivered());
+  std::fprintf(stderr, "smtplab sink: stopped after storing %zu messages%s\n", sink.delivered(), commits.c_str());
   return 0;
 }
 

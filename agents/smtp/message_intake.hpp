@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,9 @@ class MessageIntake {
     if (writer_) return writer_->commit();
     return policy.on_message(state, envelope, std::move(whole_));
   }
+  // Whether the writer answers the final dot later (a group commit).
+  bool commits_later() const { return writer_ != nullptr && writer_->commits_later(); }
+  void commit_later(std::function<void(Reply)> done) { writer_->commit_later(std::move(done)); }
   // LMTP: one reply per recipient (a writer's one commit answers for all).
   std::vector<Reply> deliver_each(ServerPolicy& policy, const SessionState& state, const Envelope& envelope) {
     if (writer_) return std::vector<Reply>(envelope.recipients.size(), writer_->commit());

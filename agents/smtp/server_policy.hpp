@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,15 @@ class MessageWriter {
   // The whole message is in and passed every check of the engine: store it
   // and answer. 250 only once it is stored durably (RFC 5321 6.1).
   virtual Reply commit() = 0;
+  // Whether this writer makes the message durable together with other
+  // sessions' (a group commit: one sync for every final dot that arrived
+  // meanwhile). Then the session does not call commit(): it waits, reading
+  // nothing more, and its owner calls ServerSession::start_commit(), which
+  // calls commit_later(). `done` may run on any thread, but only after
+  // commit_later has returned; the writer must not need itself to be alive
+  // by then (the connection may have gone).
+  virtual bool commits_later() const { return false; }
+  virtual void commit_later(std::function<void(Reply)> done) { done(commit()); }
 };
 
 class ServerPolicy {

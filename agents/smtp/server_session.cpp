@@ -140,6 +140,8 @@ void ServerSession::process() {
       case Phase::kClosing:
       case Phase::kAwaitingTls:
         return;  // nothing more is read: the connection ends, or TLS starts
+      case Phase::kCommitting:
+        return;  // kept until the group commit answers the message
       case Phase::kData:
         pos_ += data_->feed(available);
         if (transaction_->intake->streaming()) {
@@ -515,25 +517,57 @@ void ServerSession::finish_data() {
     emit(SessionEventKind::kProtocolError, "NUL in message text");
     refusal = nul_refused();
   }
-  answer_message(intake, refusal);
-  reset_transaction();  // an intake not delivered throws its text away
+  if (answer_message(intake, refusal)) reset_transaction();  // an intake not delivered throws its text away
 }
 
-void ServerSession::answer_message(MessageIntake& intake, const std::optional<Reply>& refusal) {
+bool ServerSession::answer_message(MessageIntake& intake, const std::optional<Reply>& refusal) {
+  // RFC 2033 4.2: over LMTP one reply for each recipient RCPT accepted, in
+  // order; a refusal of the whole text is given to each of them.
+  if (state_.lmtp) answering_ = reply_answers::kEndOfDataForRecipient;
+  if (!refusal && intake.commits_later()) {
+    phase_ = Phase::kCommitting;
+    commit_started_ = false;
+    return false;
+  }
   if (!state_.lmtp) {
     send(refusal ? *refusal : intake.deliver(policy_, state_, transaction_->envelope));
-    return;
+    return true;
   }
-  // RFC 2033 4.2: one reply for each recipient RCPT accepted, in order; a
-  // refusal of the whole text is given to each of them.
-  answering_ = reply_answers::kEndOfDataForRecipient;
+  if (refusal) {
+    send_to_each_recipient(*refusal);
+    return true;
+  }
   const std::size_t recipients = transaction_->envelope.recipients.size();
-  std::vector<Reply> replies = refusal ? std::vector<Reply>(recipients, *refusal)
-                                       : intake.deliver_each(policy_, state_, transaction_->envelope);
+  std::vector<Reply> replies = intake.deliver_each(policy_, state_, transaction_->envelope);
   // A policy that answered for the wrong number of recipients still gets
   // the protocol right: one reply each, a missing one a temporary failure.
   replies.resize(recipients, make_reply(451, "4.3.0", "No answer for this recipient; try again later"));
   for (Reply& reply : replies) send(std::move(reply));
+  return true;
+}
+
+void ServerSession::send_to_each_recipient(const Reply& reply) {
+  for (std::size_t i = 0; i < transaction_->envelope.recipients.size(); ++i) send(reply);
+}
+
+void ServerSession::start_commit(std::function<void(Reply)> done) {
+  if (!awaiting_commit()) return;
+  commit_started_ = true;
+  transaction_->intake->commit_later(std::move(done));
+}
+
+void ServerSession::commit_finished(Reply reply) {
+  if (phase_ != Phase::kCommitting) return;  // a 421 ended the session meanwhile
+  phase_ = Phase::kCommands;
+  // answering_ is still what finish_data() or finish_chunk() set: nothing
+  // was read while the commit ran.
+  if (state_.lmtp) {
+    send_to_each_recipient(reply);
+  } else {
+    send(std::move(reply));
+  }
+  reset_transaction();
+  parse({});  // what the client pipelined behind the message
 }
 
 void ServerSession::handle_bdat(const Command& command) {
@@ -587,6 +621,10 @@ void ServerSession::finish_chunk() {
   if (transaction_->envelope.mail_params.body != BodyType::kBinaryMime && refuses_nul(intake)) {
     emit(SessionEventKind::kProtocolError, "NUL in message text");
     send(nul_refused());
+  } else if (intake.commits_later()) {
+    phase_ = Phase::kCommitting;  // BDAT is never offered over LMTP: one reply
+    commit_started_ = false;
+    return;
   } else {
     send(intake.deliver(policy_, state_, transaction_->envelope));
   }

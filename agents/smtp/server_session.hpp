@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,11 +53,25 @@ class ServerSession {
   // Whether the next bytes are message text (DATA or a BDAT chunk): what
   // earns time under a minimum data rate.
   bool reading_message() const { return phase_ == Phase::kData || phase_ == Phase::kChunk; }
+  // The message's writer makes it durable together with other sessions'
+  // (MessageWriter::commits_later): the reply to its final dot waits, and
+  // nothing more is read (pipelined input is kept), until the owner calls
+  // start_commit() and, on its own thread, hands the outcome to
+  // commit_finished().
+  bool awaiting_commit() const { return phase_ == Phase::kCommitting && !commit_started_; }
+  // `done` may be called from any thread: the owner must bring the reply back
+  // to the session's thread before calling commit_finished() with it.
+  void start_commit(std::function<void(Reply)> done);
+  // Sends the reply (one per recipient over LMTP), ends the transaction and
+  // reads what the client sent meanwhile. Ignored if the session closed first.
+  void commit_finished(Reply reply);
   // The owner's idle timer fired (RFC 5321 4.5.3.2.7): 421 and close.
   void timed_out();
   // The owner ends the session now with `reply`, a 421 (RFC 5321 3.8): for
   // instance to free a slot of a full server. A message not yet answered is
-  // never committed (nothing is read any more), so nothing accepted is lost.
+  // never committed (nothing is read any more), so nothing accepted is lost;
+  // one whose group commit has begun may still be stored, and the client,
+  // not told, sends it again: a duplicate, never a loss (RFC 5321 6.1).
   void close_with(Reply reply);
 
   const SessionState& state() const { return state_; }
@@ -70,7 +85,9 @@ class ServerSession {
   //
   //   start()            greeting refused with 554 -> kRefused (only QUIT; RFC 5321 3.1)
   //   handle_data()      kCommands -> kData after 354 (RFC 5321 4.1.1.4)
-  //   finish_data()      kData -> kCommands at the final dot
+  //   finish_data()      kData -> kCommands at the final dot, or -> kCommitting
+  //   (answer_message)     when the writer commits in a group
+  //   commit_finished()  kCommitting -> kCommands once the group commit answered
   //   handle_bdat()      kCommands or kRefused -> kChunk, also for a refused BDAT,
   //   (refuse in           whose chunk must still be read (RFC 3030 2)
   //    handle_line())
@@ -81,7 +98,7 @@ class ServerSession {
   //   handle_starttls()  kCommands -> kAwaitingTls after 220 (RFC 3207 4)
   //   tls_established()  kAwaitingTls -> kCommands, everything forgotten (RFC 3207 4.2)
   //   mark_closing()     any -> kClosing after QUIT's 221 or any 421 (RFC 5321 3.8); final
-  enum class Phase { kCommands, kRefused, kData, kChunk, kAuthExchange, kAwaitingTls, kClosing };
+  enum class Phase { kCommands, kRefused, kData, kChunk, kCommitting, kAuthExchange, kAwaitingTls, kClosing };
 
   // A mail transaction, from MAIL to its end (RFC 5321 3.3).
   struct Transaction {
@@ -125,8 +142,10 @@ class ServerSession {
   static Reply nul_refused();
   void finish_data();
   // The reply to the message text: one, or (LMTP) one per recipient; the
-  // refusal if the engine refused the text itself.
-  void answer_message(MessageIntake& intake, const std::optional<Reply>& refusal);
+  // refusal if the engine refused the text itself. False when the reply
+  // waits for a group commit (kCommitting; the transaction stays open).
+  bool answer_message(MessageIntake& intake, const std::optional<Reply>& refusal);
+  void send_to_each_recipient(const Reply& reply);
   void finish_chunk();
   void complete_auth(const AuthAttempt& attempt);
   void reset_transaction();
@@ -156,6 +175,7 @@ class ServerSession {
   std::string out_;
   CommandLineReader reader_;
   int errors_ = 0;
+  bool commit_started_ = false;  // in kCommitting: start_commit() was called
   // What the next reply answers, for the observer (reply_answers.hpp).
   std::string_view answering_ = reply_answers::kNothing;
 };

@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 from pathlib import Path
 
@@ -366,6 +367,59 @@ class RawSmtp:
                 pass
         self.sock.close()
         self.closed = True
+
+
+class SinkGroupCommitTest(unittest.TestCase):
+    """Eight clients at once into the fsyncing sink (group commit, its
+    default): every message each client saw 250 for is in new/ with its exact
+    bytes, once (RFC 5321 6.1), and the sink's last line counts them all."""
+
+    CLIENTS = 8
+    MESSAGES = 10  # per client, over one connection
+
+    def test_parallel_clients_all_stored_once(self):
+        tmp = Path(tempfile.mkdtemp(prefix="smtplab-sink-group-"))
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        maildir = tmp / "Maildir"
+        sink = peers.start_smtplab_sink(peers.smtplab_path(), maildir, [])
+        self.addCleanup(sink.stop)
+        sent: list[bytes] = []
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def client(n: int) -> None:
+            try:
+                with smtplib.SMTP("127.0.0.1", sink.port, timeout=TIMEOUT) as s:
+                    for i in range(self.MESSAGES):
+                        msg = f"Subject: {n}.{i}\r\n\r\nmessage {i} of client {n}\r\n".encode()
+                        s.sendmail(f"c{n}@{SENDER_DOMAIN}", ["sink@example.net"], msg)
+                        with lock:
+                            sent.append(msg)
+            except BaseException as e:  # reported below, with the sink's stderr
+                with lock:
+                    errors.append(e)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(self.CLIENTS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        self.assertEqual(errors, [], sink.stderr_text()[-2000:])
+        total = self.CLIENTS * self.MESSAGES
+        self.assertEqual(len(sent), total)
+        bodies = []
+        for name in os.listdir(maildir / "new"):
+            stored = (maildir / "new" / name).read_bytes()
+            bodies.append(stored[stored.index(b"Subject: "):])
+        self.assertEqual(sorted(bodies), sorted(sent))
+        self.assertEqual(os.listdir(maildir / "tmp"), [])
+        sink.stop()
+        m = re.search(r"stopped after storing (\d+) messages \((\d+) committed in (\d+) groups\)",
+                      sink.stderr_text())
+        self.assertIsNotNone(m, sink.stderr_text()[-2000:])
+        self.assertEqual(int(m.group(1)), total)
+        self.assertEqual(int(m.group(2)), total)
+        self.assertTrue(1 <= int(m.group(3)) <= total, m.group(0))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 // A ServerPolicy for tests that takes message text as it arrives
 // (ServerPolicy::open_message): it records every part its writer is given,
-// and whether each message was committed or thrown away.
+// and whether each message was committed or thrown away. With
+// `group_commit`, its writers answer later (MessageWriter::commits_later):
+// the test holds each answer's callback in `pending_commits`.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +28,8 @@ class StreamingPolicy : public ServerPolicy {
   };
   std::vector<Message> messages;
   int whole_messages = 0;  // on_message calls: none are expected
+  bool group_commit = false;
+  std::vector<std::function<void(Reply)>> pending_commits;
 
   std::unique_ptr<MessageWriter> open_message(const SessionState&, const Envelope&) override {
     messages.emplace_back();
@@ -46,6 +51,11 @@ class StreamingPolicy : public ServerPolicy {
     Reply commit() override {
       policy_.messages[index_].committed = true;
       return make_reply(250, "2.0.0", "Ok: streamed");
+    }
+    bool commits_later() const override { return policy_.group_commit; }
+    void commit_later(std::function<void(Reply)> done) override {
+      policy_.messages[index_].committed = true;
+      policy_.pending_commits.push_back(std::move(done));
     }
 
    private:
