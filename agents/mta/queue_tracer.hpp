@@ -39,9 +39,16 @@ class QueueTracer {
     e.peer = std::move(peer);
     e.text = std::move(text);
     e.explain = explain.empty() ? std::string(name_of(kind)) : std::move(explain);
-    e.details = std::move(details);
-    if (e.detail(sim::detail_key::kQueueId) == nullptr) {
-      e.details.insert(e.details.begin(), {sim::detail_key::kQueueId, message.id});
+    bool has_queue_id = false;
+    for (const auto& [k, v] : details) has_queue_id = has_queue_id || k == sim::detail_key::kQueueId;
+    if (has_queue_id) {
+      e.details = std::move(details);
+    } else {
+      // The queue id first, then the caller's: built in one allocation,
+      // where inserting at the front would move and grow the vector.
+      e.details.reserve(details.size() + 1);
+      e.details.emplace_back(sim::detail_key::kQueueId, message.id);
+      for (auto& d : details) e.details.push_back(std::move(d));
     }
     context_.trace->record(std::move(e));
   }

@@ -224,8 +224,15 @@ bool is_atext(unsigned char c) {
 bool has_non_ascii(std::string_view text) {
   // Eight octets at a time: every message body is scanned at every hop
   // (to decide on BODY=8BITMIME), so this shows in the chain bench.
+  // Thirty-two at a time first, one test per block: bodies are ASCII nearly
+  // always, so the loop runs to the end.
   constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
   std::size_t i = 0;
+  for (; i + 32 <= text.size(); i += 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, text.data() + i, 32);
+    if ((w[0] | w[1] | w[2] | w[3]) & kHighBits) return true;
+  }
   for (; i + 8 <= text.size(); i += 8) {
     std::uint64_t word;
     std::memcpy(&word, text.data() + i, 8);
