@@ -21,9 +21,14 @@ std::optional<std::string> find_header(std::string_view message, std::string_vie
     const std::string_view line = headers.substr(pos, eol - pos);
     if (line.size() > name.size() && line[name.size()] == ':' &&
         absl::EqualsIgnoreCase(av(line.substr(0, name.size())), av(name))) {
-      std::string value(line.substr(name.size() + 1));
-      // Unfold continuation lines (RFC 5322 2.2.3).
+      const std::string_view first = line.substr(name.size() + 1);
       std::size_t next = eol + 2;
+      if (next >= headers.size() || (headers[next] != ' ' && headers[next] != '\t')) {
+        // Not folded, as nearly every header is: one string, no unfolding.
+        return std::string(absl::StripAsciiWhitespace(av(first)));
+      }
+      // Unfold continuation lines (RFC 5322 2.2.3).
+      std::string value(first);
       while (next < headers.size() && (headers[next] == ' ' || headers[next] == '\t')) {
         std::size_t e = headers.find("\r\n", next);
         if (e == std::string_view::npos) e = headers.size();
@@ -38,11 +43,13 @@ std::optional<std::string> find_header(std::string_view message, std::string_vie
 }
 
 std::string message_id_of(std::string_view message) {
-  auto id = find_header(message, "Message-ID");
+  std::optional<std::string> id = find_header(message, "Message-ID");
   if (!id) return {};
-  std::string v = *id;
-  if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
-  return v;
+  if (id->size() >= 2 && id->front() == '<' && id->back() == '>') {
+    id->pop_back();
+    id->erase(0, 1);
+  }
+  return *std::move(id);
 }
 
 }  // namespace smtplab::agents
