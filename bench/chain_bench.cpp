@@ -103,8 +103,8 @@ int main(int argc, char** argv) {
   }
   if (sizes.empty()) sizes = {1000, 10000, 100000};
   std::printf("MUA -> MSA -> MTA -> MTA -> MDA, ~1 KiB messages, virtual time, message-level trace, "
-              "connection cache %s\n",
-              connection_cache ? "on (idle limit 2 s)" : "off");
+              "connection cache %s, allocator %s\n",
+              connection_cache ? "on (idle limit 2 s)" : "off", SMTPLAB_ALLOCATOR);
   std::printf("%10s %10s %10s %12s %14s %12s %10s %12s %11s\n", "messages", "delivered", "wall s", "messages/s",
               "sched events/s", "trace ev/s", "peak MiB", "connections", "allocs/msg");
   int status = 0;
