@@ -6,6 +6,23 @@ namespace smtplab::smtp {
 namespace {
 
 // RFC 5321 2.4: verbs are case-insensitive.
+// RFC 5321 2.4: verbs are case-insensitive; only the whole word counts, so
+// a longer word, a shorter one, or one with a NUL after it is no verb.
+TEST(CommandTest, VerbsAreFoundWhateverTheirCaseAndOnlyWhole) {
+  const std::pair<std::string_view, Verb> verbs[] = {
+      {"EHLO", Verb::kEhlo}, {"helo", Verb::kHelo}, {"Mail", Verb::kMail},   {"rCpT", Verb::kRcpt},
+      {"DATA", Verb::kData}, {"bdat", Verb::kBdat}, {"RSET", Verb::kRset},   {"vrfy", Verb::kVrfy},
+      {"EXPN", Verb::kExpn}, {"help", Verb::kHelp}, {"NOOP", Verb::kNoop},   {"quit", Verb::kQuit},
+      {"StartTLS", Verb::kStarttls}, {"auth", Verb::kAuth}, {"LHLO", Verb::kLhlo}, {"send", Verb::kObsolete},
+      {"SOML", Verb::kObsolete}, {"saml", Verb::kObsolete}, {"TURN", Verb::kObsolete}};
+  for (const auto& [word, verb] : verbs) EXPECT_EQ(verb_from_word(word), verb) << word;
+  for (std::string_view word : {"", "MAI", "MAILX", "STARTTLSX", "M@IL", "MA1L"}) {
+    EXPECT_EQ(verb_from_word(word), Verb::kUnknown) << word;
+  }
+  EXPECT_EQ(verb_from_word(std::string_view("MAIL\0", 5)), Verb::kUnknown);
+  EXPECT_EQ(verb_from_word(std::string_view("QUIT\0\0\0\0", 8)), Verb::kUnknown);
+}
+
 TEST(CommandTest, VerbsAreCaseInsensitive) {
   EXPECT_EQ(parse_command("ehlo client.example").command.verb, Verb::kEhlo);
   EXPECT_EQ(parse_command("MaIl FROM:<a@b.example>").command.verb, Verb::kMail);
