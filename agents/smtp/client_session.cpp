@@ -198,20 +198,33 @@ void ClientSession::on_greeting(const Reply& reply) {
   }
 }
 
+void ClientSession::set_extensions(std::map<std::string, std::string, std::less<>> extensions) {
+  extensions_ = std::move(extensions);
+  static constexpr std::pair<Extension, std::string_view> kKeywords[] = {
+      {Extension::kDsn, "DSN"},           {Extension::kAuth, "AUTH"},         {Extension::kSmtputf8, "SMTPUTF8"},
+      {Extension::kBinaryMime, "BINARYMIME"}, {Extension::kChunking, "CHUNKING"}, {Extension::k8BitMime, "8BITMIME"},
+      {Extension::kSize, "SIZE"},         {Extension::kPipelining, "PIPELINING"}, {Extension::kStarttls, "STARTTLS"}};
+  offered_.reset();
+  for (const auto& [extension, keyword] : kKeywords) {
+    if (extensions_.find(keyword) != extensions_.end()) offered_.set(static_cast<std::size_t>(extension));
+  }
+}
+
 // EHLO's 250 lists the extensions; an old server gets HELO (RFC 5321 3.2, 4.1.1.1).
 void ClientSession::on_ehlo(const Reply& reply) {
   if (reply.code == 250) {
-    extensions_.clear();
+    std::map<std::string, std::string, std::less<>> extensions;
     for (std::size_t i = 1; i < reply.lines.size(); ++i) {
       std::string_view line = reply.lines[i];
       const auto cut = line.find_first_of(" =");
       std::string keyword = absl::AsciiStrToUpper(av(line.substr(0, cut)));
-      extensions_[keyword] = cut == std::string_view::npos ? "" : std::string(line.substr(cut + 1));
+      extensions[keyword] = cut == std::string_view::npos ? "" : std::string(line.substr(cut + 1));
     }
+    set_extensions(std::move(extensions));
     after_hello();
   } else if (!settings_.lmtp && (reply.code == 500 || reply.code == 502 || reply.code == 504 || reply.code == 550)) {
     // RFC 5321 3.2: an old server; fall back to HELO without extensions.
-    extensions_.clear();
+    set_extensions({});
     send_command(make_helo(settings_.helo_domain));
     expect(Waiting::kHelo);
   } else {
@@ -380,7 +393,7 @@ void ClientSession::give_up(const Reply* reply, std::string_view why) {
 
 void ClientSession::after_hello() {
   if (!tls_active_ && settings_.starttls != ClientTlsMode::kNone && !starttls_declined_) {
-    if (offers("STARTTLS")) {
+    if (offers(Extension::kStarttls)) {
       send_command(make_simple(Verb::kStarttls));
       expect(Waiting::kStarttls);
       return;
@@ -453,19 +466,21 @@ void ClientSession::start_transaction() {
   // RFC 3461 4, RFC 4954 5): a relay must not pass on what the next hop
   // never advertised.
   MailParameters params = m.params;
-  if (!offers("DSN")) {
+  if (!offers(Extension::kDsn)) {
     params.ret.reset();
     params.envid.reset();
   }
-  if (!offers("AUTH")) params.auth.reset();
-  if (!offers("SMTPUTF8")) params.smtputf8 = false;
-  if (params.body == BodyType::kBinaryMime && !(offers("BINARYMIME") && offers("CHUNKING"))) params.body.reset();
-  if (params.body == BodyType::k8BitMime && !offers("8BITMIME")) params.body.reset();
+  if (!offers(Extension::kAuth)) params.auth.reset();
+  if (!offers(Extension::kSmtputf8)) params.smtputf8 = false;
+  if (params.body == BodyType::kBinaryMime && !(offers(Extension::kBinaryMime) && offers(Extension::kChunking))) {
+    params.body.reset();
+  }
+  if (params.body == BodyType::k8BitMime && !offers(Extension::k8BitMime)) params.body.reset();
   params.size.reset();
-  if (settings_.declare_size && offers("SIZE")) params.size = m.content.size();
+  if (settings_.declare_size && offers(Extension::kSize)) params.size = m.content.size();
   // RFC 6152 3: 8-bit text is announced with BODY=8BITMIME where offered.
-  if (!params.body && offers("8BITMIME") && has_non_ascii(m.content)) params.body = BodyType::k8BitMime;
-  pipelined_ = settings_.pipelining == PipeliningMode::kAuto && offers("PIPELINING");
+  if (!params.body && offers(Extension::k8BitMime) && has_non_ascii(m.content)) params.body = BodyType::k8BitMime;
+  pipelined_ = settings_.pipelining == PipeliningMode::kAuto && offers(Extension::kPipelining);
   send_command(make_mail(m.reverse_path, params));
   expect(Waiting::kMail);
   if (!pipelined_) return;
@@ -478,13 +493,13 @@ void ClientSession::start_transaction() {
 
 RcptParameters ClientSession::rcpt_params(std::size_t i) const {
   RcptParameters params = messages_[*current_].recipients[i].params;
-  if (!offers("DSN")) params = RcptParameters{};  // NOTIFY and ORCPT need DSN (RFC 3461 4)
+  if (!offers(Extension::kDsn)) params = RcptParameters{};  // NOTIFY and ORCPT need DSN (RFC 3461 4)
   return params;
 }
 
 void ClientSession::send_message_text() {
   const OutgoingMessage& m = messages_[*current_];
-  if (settings_.use_bdat && !settings_.lmtp && offers("CHUNKING")) {
+  if (settings_.use_bdat && !settings_.lmtp && offers(Extension::kChunking)) {
     // One chunk holds the whole message; BDAT needs no dot-stuffing (RFC 3030 2).
     send_command(make_bdat(m.content.size(), true));
     emit(SessionEventKind::kMessageSent, m.content, m.content.size());
@@ -512,7 +527,7 @@ void ClientSession::tls_established() {
   awaiting_tls_ = false;
   tls_active_ = true;
   // RFC 3207 4.2: everything learnt before TLS is void; say EHLO again.
-  extensions_.clear();
+  set_extensions({});
   send_hello();
 }
 

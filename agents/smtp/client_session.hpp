@@ -5,6 +5,7 @@
 // and QUIT. The owner moves bytes and runs TLS; the session decides.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <deque>
 #include <map>
@@ -162,7 +163,14 @@ class ClientSession {
   void send_command(const Command& command);
   void send_line(std::string_view line_without_crlf);
   void expect(Waiting e, std::size_t index = 0) { pending_.push_back(Pending{e, index}); }
-  bool offers(std::string_view keyword) const { return extensions_.find(keyword) != extensions_.end(); }
+  // The extensions the client acts on, noted once per EHLO reply (set_extensions)
+  // so that a transaction asks a bit, not the map, for each.
+  enum class Extension : std::uint8_t {
+    kDsn, kAuth, kSmtputf8, kBinaryMime, kChunking, k8BitMime, kSize, kPipelining, kStarttls, kCount
+  };
+  bool offers(Extension e) const { return offered_.test(static_cast<std::size_t>(e)); }
+  // Replaces extensions_ and offered_ together (empty: none, as after HELO or TLS).
+  void set_extensions(std::map<std::string, std::string, std::less<>> extensions);
   bool any_recipient_accepted() const;
   RcptParameters rcpt_params(std::size_t i) const;  // the ones this server can take
   void emit(SessionEventKind kind, std::string_view text, std::size_t octets = 0, int code = 0);
@@ -173,7 +181,8 @@ class ClientSession {
   std::string out_;
   std::string reply_wire_;  // a received reply's wire form, for the observer; reused
   std::deque<Pending> pending_;
-  std::map<std::string, std::string, std::less<>> extensions_;  // std::less<>: offers() looks up without a copy
+  std::map<std::string, std::string, std::less<>> extensions_;  // std::less<>: looked up without a copy
+  std::bitset<static_cast<std::size_t>(Extension::kCount)> offered_;
   std::deque<OutgoingMessage> messages_;  // a deque: a long session never moves them
   std::deque<TransactionResult> results_;  // a deque too: growing never moves the earlier ones
   std::size_t next_message_ = 0;
