@@ -74,7 +74,7 @@ std::optional<smtp::Reply> Mda::over_quota(const smtp::Recipient& r, std::size_t
   return settings_.quota_is_permanent ? smtp::make_reply(552, "5.2.2", text) : smtp::make_reply(452, "4.2.2", text);
 }
 
-smtp::Reply Mda::file_copy(const smtp::Recipient& r, const Delivery& d) {
+smtp::Reply Mda::file_copy(const smtp::Recipient& r, Delivery& d, bool last_copy) {
   const std::string user = user_of(r);
   if (auto full = over_quota(r, d.stored.size() - d.added.size())) return *full;
   if (!settings_.maildir_root.empty()) {
@@ -96,19 +96,21 @@ smtp::Reply Mda::file_copy(const smtp::Recipient& r, const Delivery& d) {
                                                          written.status().message()));
     }
   }
-  mailboxes_[user].push_back(StoredMessage{d.stored, d.message_id, context_.clock.now()});
+  const std::size_t octets = d.stored.size();
+  mailboxes_[user].push_back(
+      StoredMessage{last_copy ? std::move(d.stored) : d.stored, d.message_id, context_.clock.now()});
   if (context_.trace != nullptr) {
     sim::TraceEvent e;
     e.kind = sim::EventKind::kMailboxDeliver;
     e.host = context_.host;
     e.agent = "mda";
     e.message = d.message_id;
-    e.text = absl::StrCat("filed into ", user, "'s mailbox (", d.stored.size(), " octets)");
+    e.text = absl::StrCat("filed into ", user, "'s mailbox (", octets, " octets)");
     e.explain = name_of(e.kind);
     e.details = {{sim::detail_key::kRecipient, r.path.mailbox.to_string()},
                  {sim::detail_key::kUser, user},
                  {sim::detail_key::kId, d.id},
-                 {sim::detail_key::kOctets, std::to_string(d.stored.size())}};
+                 {sim::detail_key::kOctets, std::to_string(octets)}};
     if (context_.trace->level() == sim::TraceLevel::kFull) e.details.emplace_back(sim::detail_key::kAdded, d.added);
     context_.trace->record(std::move(e));
   }
@@ -130,9 +132,12 @@ std::vector<smtp::Reply> Mda::on_message_each(const smtp::SessionState& state, c
                                               std::string message) {
   // LMTP (RFC 2033 4.2): each recipient's copy stands alone, so a full
   // mailbox refuses only its own recipient.
-  const Delivery d = prepare(state, envelope, message);
+  Delivery d = prepare(state, envelope, message);
   std::vector<smtp::Reply> replies;
-  for (const auto& r : envelope.recipients) replies.push_back(file_copy(r, d));
+  const auto& recipients = envelope.recipients;
+  for (std::size_t i = 0; i < recipients.size(); ++i) {
+    replies.push_back(file_copy(recipients[i], d, i + 1 == recipients.size()));
+  }
   return replies;
 }
 
@@ -145,9 +150,10 @@ smtp::Reply Mda::on_message(const smtp::SessionState& state, const smtp::Envelop
   for (const auto& r : envelope.recipients) {
     if (auto full = over_quota(r, message.size())) return *full;
   }
-  const Delivery d = prepare(state, envelope, message);
-  for (const auto& r : envelope.recipients) {
-    if (smtp::Reply reply = file_copy(r, d); !reply.is_positive()) return reply;
+  Delivery d = prepare(state, envelope, message);
+  const auto& recipients = envelope.recipients;
+  for (std::size_t i = 0; i < recipients.size(); ++i) {
+    if (smtp::Reply reply = file_copy(recipients[i], d, i + 1 == recipients.size()); !reply.is_positive()) return reply;
   }
   return smtp::make_reply(250, "2.0.0", absl::StrCat("Ok: delivered as ", d.id));
 }

@@ -65,7 +65,8 @@ class Mda : public smtp::ServerPolicy {
   std::optional<smtp::Reply> over_quota(const smtp::Recipient& r, std::size_t octets) const;
   Delivery prepare(const smtp::SessionState& state, const smtp::Envelope& envelope, const std::string& message);
   // Files one recipient's copy (synced first when on disk) and traces it.
-  smtp::Reply file_copy(const smtp::Recipient& r, const Delivery& d);
+  // The last copy takes d.stored itself: one recipient, one text.
+  smtp::Reply file_copy(const smtp::Recipient& r, Delivery& d, bool last_copy);
 
   HostContext context_;
   MdaSettings settings_;

@@ -73,6 +73,27 @@ TEST_F(MdaTest, OverLmtpAMailboxThatFailsRefusesOnlyItsRecipient) {
   EXPECT_EQ(m.mailbox("carol").size(), 0u);
 }
 
+// RFC 5321 4.4 and RFC 2033 4.2: every recipient's mailbox holds the whole
+// text with its trace headers, the last one filed as much as the first
+// (over SMTP and over LMTP alike).
+TEST_F(MdaTest, EveryRecipientGetsTheWholeText) {
+  Mda m = mda({.domains = {"example.net"}, .users = {{"bob", {}}, {"carol", {}}, {"dave", {}}}});
+  smtp::SessionState smtp_state = lmtp_state();
+  smtp_state.lmtp = false;
+  EXPECT_EQ(m.on_message(smtp_state, envelope_to({"bob", "carol"}), kMessage).code, 250);
+  const auto replies = m.on_message_each(lmtp_state(), envelope_to({"carol", "dave"}), kMessage);
+  ASSERT_EQ(replies.size(), 2u);
+  for (const char* user : {"bob", "carol", "dave"}) {
+    for (const StoredMessage& stored : m.mailbox(user)) {
+      EXPECT_TRUE(stored.content.starts_with("Return-Path: <alice@example.org>\r\nReceived: ")) << user;
+      EXPECT_TRUE(stored.content.ends_with(kMessage)) << user;
+    }
+  }
+  EXPECT_EQ(m.mailbox("bob").size(), 1u);
+  EXPECT_EQ(m.mailbox("carol").size(), 2u);
+  EXPECT_EQ(m.mailbox("dave").size(), 1u);
+}
+
 // RFC 3848: the Received header says the message came in over LMTP.
 TEST_F(MdaTest, TheReceivedHeaderNamesLmtp) {
   Mda m = mda({.domains = {"example.net"}, .users = {{"bob", {}}}});
