@@ -525,8 +525,7 @@ bool ServerSession::answer_message(MessageIntake& intake, const std::optional<Re
   // order; a refusal of the whole text is given to each of them.
   if (state_.lmtp) answering_ = reply_answers::kEndOfDataForRecipient;
   if (!refusal && intake.commits_later()) {
-    phase_ = Phase::kCommitting;
-    commit_started_ = false;
+    begin_committing();
     return false;
   }
   if (!state_.lmtp) {
@@ -548,6 +547,11 @@ bool ServerSession::answer_message(MessageIntake& intake, const std::optional<Re
 
 void ServerSession::send_to_each_recipient(const Reply& reply) {
   for (std::size_t i = 0; i < transaction_->envelope.recipients.size(); ++i) send(reply);
+}
+
+void ServerSession::begin_committing() {
+  phase_ = Phase::kCommitting;
+  commit_started_ = false;
 }
 
 void ServerSession::start_commit(std::function<void(Reply)> done) {
@@ -622,8 +626,7 @@ void ServerSession::finish_chunk() {
     emit(SessionEventKind::kProtocolError, "NUL in message text");
     send(nul_refused());
   } else if (intake.commits_later()) {
-    phase_ = Phase::kCommitting;  // BDAT is never offered over LMTP: one reply
-    commit_started_ = false;
+    begin_committing();  // BDAT is never offered over LMTP: one reply
     return;
   } else {
     send(intake.deliver(policy_, state_, transaction_->envelope));

@@ -91,7 +91,8 @@ class ServerSession {
   //   handle_bdat()      kCommands or kRefused -> kChunk, also for a refused BDAT,
   //   (refuse in           whose chunk must still be read (RFC 3030 2)
   //    handle_line())
-  //   finish_chunk()     kChunk -> the phase it came from
+  //   finish_chunk()     kChunk -> the phase it came from, or -> kCommitting
+  //                      after BDAT LAST when the writer commits in a group
   //   handle_auth()      kCommands -> kAuthExchange after 334 (RFC 4954 4)
   //   handle_auth_response(), handle_line()  kAuthExchange -> kCommands on any
   //                      reply but 334 (errors included)
@@ -146,6 +147,8 @@ class ServerSession {
   // waits for a group commit (kCommitting; the transaction stays open).
   bool answer_message(MessageIntake& intake, const std::optional<Reply>& refusal);
   void send_to_each_recipient(const Reply& reply);
+  // The message's reply waits for its group commit (answer_message, finish_chunk).
+  void begin_committing();
   void finish_chunk();
   void complete_auth(const AuthAttempt& attempt);
   void reset_transaction();
