@@ -11,8 +11,8 @@ namespace {
 
 constexpr Subcommand kSubcommands[] = {
     {"step", "Step through a scenario event by event, with explanations (default: greylisting)",
-     "interactive=auto|yes|no ladder seed=N trace=FILE", run_step},
-    {"run", "Run a scenario to the end and check its expectations", "seed=N trace=FILE show_messages", run_run},
+     "interactive=auto|yes|no ladder seed=N trace=FILE pcap=FILE keylog=FILE", run_step},
+    {"run", "Run a scenario to the end and check its expectations", "seed=N trace=FILE pcap=FILE keylog=FILE show_messages", run_run},
     {"validate", "Check scenario files without running them", "", run_validate},
     {"list", "List the scenario library", "library=DIR", run_list},
     {"explain", "Explain a reply code (451), an enhanced code (5.7.1) or a trace event", "", run_explain},

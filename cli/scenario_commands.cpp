@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cli/run_capture.hpp"
 #include "cli/scenario_cli.hpp"
 #include "cli/stepper.hpp"
 #include "cli/stored_message.hpp"
@@ -40,8 +41,14 @@ struct Finished {
   scenarios::RunSummary summary;
 };
 
-// Loads, builds and runs; shows progress on a terminal for long runs.
+// Loads, builds and runs; shows progress on a terminal for long runs; writes
+// the trace and the capture the flags ask for.
 std::optional<Finished> run_scenario(const scenarios::Scenario& s, scenarios::ScenarioWorld& world) {
+  auto capture = RunCapture::from_flags(world);
+  if (!capture.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(capture.status().message()).c_str());
+    return std::nullopt;
+  }
   if (auto st = world.build(); !st.ok()) {
     std::fprintf(stderr, "%s: cannot build the world: %s\n", s.file.c_str(), std::string(st.message()).c_str());
     return std::nullopt;
@@ -61,6 +68,10 @@ std::optional<Finished> run_scenario(const scenarios::Scenario& s, scenarios::Sc
     } else {
       std::fprintf(stderr, "trace written to %s (%zu events)\n", path.c_str(), world.trace.events().size());
     }
+  }
+  if (auto st = capture->finish(world); !st.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
+    return std::nullopt;
   }
   return f;
 }
@@ -85,7 +96,7 @@ std::string one_file(const std::vector<char*>& positional, const char* command, 
 
 int run_run(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("run"), args,
-                                           "smtplab run FILE [--seed N] [--trace OUT.jsonl] [--show-messages]\n\n"
+                                           "smtplab run FILE [--seed N] [--trace OUT.jsonl] [--pcap OUT.pcapng [--keylog FILE]] [--show-messages]\n\n"
                                            "Runs a scenario to the end, prints a summary and its expectations.\n"
                                            "Exit status: 0 when every expectation holds, 1 when one fails,\n"
                                            "2 for bad input (no such file, errors in it, a world that cannot be built).");
@@ -131,7 +142,7 @@ void print_ladders(const std::vector<sim::TraceEvent>& events) {
 
 int run_step(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("step"), args,
-                                           "smtplab step [FILE] [--seed N] [--interactive auto|yes|no] [--ladder]\n\n"
+                                           "smtplab step [FILE] [--seed N] [--interactive auto|yes|no] [--ladder] [--pcap OUT.pcapng [--keylog FILE]]\n\n"
                                            "Shows a scenario event by event, with what each line means.\n"
                                            "Without FILE, the default scenario (greylisting, then delivery).\n"
                                            "Exit status: 0 when every expectation holds, 1 when one fails,\n"

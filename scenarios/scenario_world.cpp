@@ -51,6 +51,11 @@ std::string ScenarioWorld::address_of(const std::string& host) const {
   return sim_network_ ? sim_network_->address_of(host) : loopback_network_->address_of(host);
 }
 
+void ScenarioWorld::set_wire_observer(sim::WireObserver* observer) {
+  if (sim_network_) sim_network_->set_wire_observer(observer);
+  dns.set_wire_observer(observer);
+}
+
 agents::HostContext ScenarioWorld::context(const std::string& host) {
   return agents::HostContext{host,   address_of(host), clock_, network(), &dns, &trace,
                              scheduler_ ? &scheduler_->rng() : &loopback_rng_};
@@ -64,6 +69,7 @@ absl::Status ScenarioWorld::add_host(const std::string& name) {
   const std::string address = absl::StrCat(kBlocks[block], 10 + n);
   auto added = sim_network_ ? sim_network_->add_host(name, address) : loopback_network_->add_host(name, address);
   if (!added.ok()) return added;
+  host_addresses_[name] = address;
   dns.set(name, {.a = {address}});
   return absl::OkStatus();
 }

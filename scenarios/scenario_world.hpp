@@ -76,6 +76,11 @@ class ScenarioWorld {
   absl::Duration now() const { return clock_.now(); }
   // Set for a loopback world (null in virtual time): where hosts listen.
   const sim::LoopbackNetwork* loopback_network() const { return loopback_network_.get(); }
+  // Tells `observer` (null: nobody) what crosses the wire and what the
+  // resolver is asked, for `--pcap`. Virtual time only; call before build().
+  void set_wire_observer(sim::WireObserver* observer);
+  // Every host of the world and its address.
+  const std::map<std::string, std::string>& host_addresses() const { return host_addresses_; }
   // What a loopback world cannot play of the scenario (attackers, latency).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -134,6 +139,7 @@ class ScenarioWorld {
 
   const Scenario& scenario_;
   std::size_t next_address_ = 0;
+  std::map<std::string, std::string> host_addresses_;
   std::size_t submitted_ = 0;
 };
 

@@ -123,15 +123,63 @@ std::string_view dns_purpose_name(DnsPurpose purpose) {
   return "";
 }
 
+std::uint16_t wire_dns_type(DnsType type) {
+  switch (type) {
+    case DnsType::kMx: return 15;
+    case DnsType::kA: return 1;
+    case DnsType::kAaaa: return 28;
+    case DnsType::kTxt: return 16;
+  }
+  return 0;
+}
+
+namespace {
+
+// The answer as a resolver's DNS message carries it (RFC 1035 4.1.1):
+// NODATA is a NOERROR with no records.
+int wire_rcode(DnsStatus status) {
+  switch (status) {
+    case DnsStatus::kOk:
+    case DnsStatus::kNoData:
+    case DnsStatus::kTimeout: return 0;
+    case DnsStatus::kNxDomain: return 3;
+    case DnsStatus::kServFail: return 2;
+  }
+  return 0;
+}
+
+std::vector<WireDnsRecord> wire_records(const DnsAnswer& a, DnsType type) {
+  std::vector<WireDnsRecord> out;
+  if (a.status != DnsStatus::kOk) return out;
+  for (const auto& mx : a.mx) {
+    out.push_back({wire_dns_type(type), 300, static_cast<std::uint16_t>(mx.preference), mx.exchange});
+  }
+  for (const auto& r : a.records) out.push_back({wire_dns_type(type), 300, 0, r});
+  return out;
+}
+
+}  // namespace
+
 void SimDns::query(const std::string& asker, const std::string& name, DnsType type, DnsPurpose purpose,
                    std::function<void(const DnsAnswer&)> done) {
   DnsAnswer a = answer(name, type);
   const absl::Duration delay = a.status == DnsStatus::kTimeout ? settings_.timeout : settings_.latency;
+  // The capture sees each query before the trace records it, so that the
+  // event explains the packet (capture/capture_export.cpp).
+  const std::uint16_t wire_id = ++wire_queries_;
+  if (wire_ != nullptr) wire_->on_dns_query(clock_.now(), wire_id, {asker, normalise(name), wire_dns_type(type)});
   const bool traced = trace_ != nullptr && (trace_->wants(EventKind::kDnsQuery) || trace_->wants(EventKind::kDnsAnswer));
   if (!traced) {
     // The message-level trace records no DNS events: the answer alone is
     // carried, and no question text or details are built (issue 14).
-    clock_.schedule(delay, [a = std::move(a), done = std::move(done)] { done(a); });
+    if (wire_ == nullptr) {
+      clock_.schedule(delay, [a = std::move(a), done = std::move(done)] { done(a); });
+      return;
+    }
+    clock_.schedule(delay, [this, asker, name, type, wire_id, a = std::move(a), done = std::move(done)] {
+      tell_wire_of_answer(wire_id, asker, name, type, a);
+      done(a);
+    });
     return;
   }
   const TraceEvent::Details details = {{detail_key::kType, std::string(dns_type_name(type))},
@@ -147,7 +195,9 @@ void SimDns::query(const std::string& asker, const std::string& name, DnsType ty
     e.details = details;
     trace_->record(std::move(e));
   }
-  clock_.schedule(delay, [this, asker, question, type, details, a = std::move(a), done = std::move(done)] {
+  clock_.schedule(delay, [this, asker, name, question, type, details, wire_id, a = std::move(a),
+                          done = std::move(done)] {
+    tell_wire_of_answer(wire_id, asker, name, type, a);
     if (trace_->wants(EventKind::kDnsAnswer)) {
       TraceEvent e;
       e.kind = EventKind::kDnsAnswer;
@@ -162,6 +212,14 @@ void SimDns::query(const std::string& asker, const std::string& name, DnsType ty
     }
     done(a);
   });
+}
+
+void SimDns::tell_wire_of_answer(std::uint16_t id, const std::string& asker, const std::string& name, DnsType type,
+                                 const DnsAnswer& a) {
+  // A timed-out query got nothing back: no packet.
+  if (wire_ == nullptr || a.status == DnsStatus::kTimeout) return;
+  wire_->on_dns_answer(clock_.now(), id, {asker, normalise(name), wire_dns_type(type)}, wire_rcode(a.status),
+                       wire_records(a, type));
 }
 
 }  // namespace smtplab::sim

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "sim/clock.hpp"
 #include "sim/trace/trace.hpp"
+#include "sim/wire_observer.hpp"
 
 namespace smtplab::sim {
 
@@ -38,6 +39,8 @@ struct DnsRecords {
 
 enum class DnsType { kMx, kA, kAaaa, kTxt };
 std::string_view dns_type_name(DnsType type);
+// Its number in a DNS message (RFC 1035 3.2.2, RFC 3596 2.1).
+std::uint16_t wire_dns_type(DnsType type);
 
 enum class DnsStatus {
   kOk,        // records of the type asked for
@@ -86,6 +89,9 @@ class SimDns {
              std::function<void(const DnsAnswer&)> done);
   // The same answer, right now (for tests and validation).
   DnsAnswer answer(const std::string& name, DnsType type) const;
+  // Tells `observer` (null: nobody) of each query and answer as packets
+  // between the asker and its resolver would carry them: `--pcap`.
+  void set_wire_observer(WireObserver* observer) { wire_ = observer; }
 
  private:
   Clock& clock_;
@@ -93,6 +99,10 @@ class SimDns {
   DnsSettings settings_;
   using Zone = std::map<std::string, DnsRecords, std::less<>>;
   Zone::const_iterator lookup(const std::string& name) const;
+  void tell_wire_of_answer(std::uint16_t id, const std::string& asker, const std::string& name, DnsType type,
+                           const DnsAnswer& answer);
+  WireObserver* wire_ = nullptr;
+  std::uint16_t wire_queries_ = 0;  // DNS message ids wrap, as a resolver's do
 
   Zone zone_;
 };

@@ -132,6 +132,8 @@ void SimNetwork::Endpoint::send(std::string_view bytes) {
   // Per request, the reply that ends one starts the next one's deadline.
   if (clock_ == TimeoutClock::kPerRequest) arm_idle_timer();
   Scheduler& s = net_.scheduler_;
+  // The server's own bytes are seen as it sends them, the client's as they reach it.
+  if (net_.wire_ != nullptr && side_ == 1) net_.wire_->on_bytes(s.now(), pair_id_, WireSide::kServer, bytes);
   const LinkProperties& link = net_.link(host_, peer_host_);
   const absl::Duration start = std::max(s.now(), busy_until_);
   const absl::Duration transmit =
@@ -157,6 +159,7 @@ void SimNetwork::Endpoint::close() {
   if (finished_ || close_sent_) return;
   close_sent_ = true;
   Scheduler& s = net_.scheduler_;
+  if (net_.wire_ != nullptr && side_ == 1) net_.wire_->on_close(s.now(), pair_id_, WireSide::kServer);
   Pair& pair = *net_.connections_.at(pair_id_);
   // The FIN follows the bytes already on their way.
   const absl::Duration arrival = std::max(busy_until_ + net_.link(host_, peer_host_).latency, last_arrival_);
@@ -223,6 +226,10 @@ void SimNetwork::trace(EventKind kind, const std::string& host, const std::strin
   record_link_event(trace_, kind, "net", host, peer, conn, std::move(text));
 }
 
+std::string SimNetwork::client_address(const std::string& host, std::uint64_t id) const {
+  return absl::StrCat(address_of(host), ":", 40000 + id % 20000);
+}
+
 void SimNetwork::connect(const std::string& from_host, const std::string& address, int port,
                          std::unique_ptr<ConnectionHandler> handler, absl::Duration timeout) {
   const std::string to_host = host_of_address(address);
@@ -238,11 +245,14 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
   const LinkProperties& l = link(from_host, to_host);
   if (to_host.empty() || !host_up(to_host) || !host_up(from_host) || partitioned(from_host, to_host)) {
     // No answer at all: the SYN is lost, the client gives up after its timeout.
+    if (wire_ != nullptr) wire_->on_unanswered(scheduler_.now(), id, client_address(from_host, id), target, timeout);
     fail_later(timeout, absl::StrCat("connection to ", target, " timed out"), EventKind::kConnTimeout);
     return;
   }
   auto listener = listeners_.find({to_host, port});
   if (listener == listeners_.end()) {
+    // The SYN reaches the host one latency on, and is answered with a reset.
+    if (wire_ != nullptr) wire_->on_refused(scheduler_.now() + l.latency, id, client_address(from_host, id), target);
     fail_later(2 * l.latency, absl::StrCat("connection to ", target, " refused"), EventKind::kConnRefused);
     return;
   }
@@ -250,6 +260,7 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
   scheduler_.schedule(l.latency, [this, owned, from_host, to_host, address, port, id, l, fail_later, target] {
     auto listener = listeners_.find({to_host, port});
     if (listener == listeners_.end() || !host_up(to_host)) {
+      if (wire_ != nullptr) wire_->on_refused(scheduler_.now(), id, client_address(from_host, id), target);
       fail_later(l.latency, absl::StrCat("connection to ", target, " refused"), EventKind::kConnRefused);
       return;
     }
@@ -261,13 +272,16 @@ void SimNetwork::connect(const std::string& from_host, const std::string& addres
         pair->reset_after_bytes = 1 + scheduler_.rng()() % reset_max_bytes_;
       }
     }
-    const std::string client_address = absl::StrCat(address_of(from_host), ":", 40000 + id % 20000);
+    const std::string client_address = this->client_address(from_host, id);
     const std::string server_address = absl::StrCat(address, ":", port);
     pair->side[0] = std::make_unique<Endpoint>(*this, id, 0, from_host, to_host, client_address, server_address);
     pair->side[1] = std::make_unique<Endpoint>(*this, id, 1, to_host, from_host, server_address, client_address);
     ConnectionInfo info{client_address, server_address, ++active_per_listener_[pair->listener], id, from_host};
     Endpoint* server = pair->side[1].get();
     connections_[id] = std::move(pair);
+    // The wire hears of each thing before the trace does: the capture's
+    // comments hang on that order (capture/packet_comments.hpp).
+    if (wire_ != nullptr) wire_->on_connect(scheduler_.now(), id, client_address, server_address);
     trace(EventKind::kConnOpen, from_host, to_host, id, absl::StrCat(client_address, " -> ", server_address));
     // The client learns of the connection one latency later (the SYN-ACK).
     // Scheduled before the server speaks, so the client is open before the
@@ -314,10 +328,15 @@ void SimNetwork::deliver(std::uint64_t pair_id, int to_side, std::string bytes) 
   if (pair.reset_after_bytes != 0 && pair.bytes_carried >= pair.reset_after_bytes) {
     // Deliver what fits before the reset point, then reset both ends.
     const std::size_t over = pair.bytes_carried - pair.reset_after_bytes;
-    if (over < bytes.size()) pair.side[to_side]->receive(std::string_view(bytes).substr(0, bytes.size() - over));
+    if (over < bytes.size()) {
+      const std::string_view part = std::string_view(bytes).substr(0, bytes.size() - over);
+      if (wire_ != nullptr && to_side == 1) wire_->on_bytes(scheduler_.now(), pair_id, WireSide::kClient, part);
+      pair.side[to_side]->receive(part);
+    }
     reset_pair(pair_id, "connection reset by peer");
     return;
   }
+  if (wire_ != nullptr && to_side == 1) wire_->on_bytes(scheduler_.now(), pair_id, WireSide::kClient, bytes);
   pair.side[to_side]->receive(bytes);
   give_back_buffer(std::move(bytes));
 }
@@ -355,6 +374,7 @@ void SimNetwork::deliver_close(std::uint64_t pair_id, int to_side) {
   if (it == connections_.end()) return;
   Pair& pair = *it->second;
   const std::string host = pair.side[to_side]->host();
+  if (wire_ != nullptr && to_side == 1) wire_->on_close(scheduler_.now(), pair_id, WireSide::kClient);
   trace(EventKind::kConnClose, pair.side[1 - to_side]->host(), host, pair_id, "connection closed");
   pair.side[to_side]->finish("closed by peer");
   retire_if_done(pair_id);
@@ -366,6 +386,7 @@ void SimNetwork::reset_pair(std::uint64_t pair_id, const std::string& why) {
   std::unique_ptr<Pair> pair = std::move(it->second);
   connections_.erase(it);
   if (active_per_listener_[pair->listener] > 0) --active_per_listener_[pair->listener];
+  if (wire_ != nullptr) wire_->on_reset(scheduler_.now(), pair_id);
   trace(EventKind::kConnReset, pair->side[0]->host(), pair->side[1]->host(), pair_id, why);
   pair->side[0]->finish(why);
   pair->side[1]->finish(why);

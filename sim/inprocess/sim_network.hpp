@@ -23,6 +23,7 @@
 #include "sim/network.hpp"
 #include "sim/scheduler.hpp"
 #include "sim/trace/trace.hpp"
+#include "sim/wire_observer.hpp"
 
 namespace smtplab::sim {
 
@@ -70,6 +71,10 @@ class SimNetwork : public Network {
     reset_max_bytes_ = max_bytes;
   }
 
+  // Tells `observer` (null: nobody) what crosses the wire, as seen at the
+  // server's end of each connection: `--pcap`.
+  void set_wire_observer(WireObserver* observer) { wire_ = observer; }
+
   // Puts `tap` on the path between hosts a and b (both directions).
   void set_tap(const std::string& a, const std::string& b, std::shared_ptr<LinkTap> tap);
 
@@ -113,8 +118,13 @@ class SimNetwork : public Network {
   void reset_pair(std::uint64_t pair_id, const std::string& why);
   void retire_if_done(std::uint64_t pair_id);
 
+  // The client's end of connection `id` from `host`: the address the trace
+  // and the capture show.
+  std::string client_address(const std::string& host, std::uint64_t id) const;
+
   Scheduler& scheduler_;
   Trace* trace_;
+  WireObserver* wire_ = nullptr;
   LinkProperties default_link_;
   std::map<HostPair, LinkProperties, HostPairLess> links_;
   std::map<std::string, std::string> address_to_host_;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "sim/tls/key_log.hpp"
 #include "sim/tls/openssl_handles.hpp"
 #include "base/absl_string_view.hpp"
 
@@ -85,6 +86,7 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::server(const TlsSe
   if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1) {
     return absl::InvalidArgumentError(absl::StrCat("cannot load the private key: ", drain_openssl_errors()));
   }
+  attach_key_log(ctx.get());
   return std::shared_ptr<const TlsContext>(new TlsContext(ctx.release(), true));
 }
 
@@ -109,6 +111,7 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::client(const TlsCl
     drain_openssl_errors();
     if (added == 0) return absl::InvalidArgumentError("no certificate in the trusted roots");
   }
+  attach_key_log(ctx.get());
   return std::shared_ptr<const TlsContext>(new TlsContext(ctx.release(), false));
 }
 

@@ -68,7 +68,7 @@ class CommandHelpTest(unittest.TestCase):
         self.assertEqual(defined - listed, set(), "flags no command's --help shows")
 
     def test_help_shows_only_that_commands_flags_in_reading_order(self) -> None:
-        self.assertEqual(listed_flags(run("run", "--help").stdout), ["--seed", "--trace", "--show-messages"])
+        self.assertEqual(listed_flags(run("run", "--help").stdout), ["--seed", "--trace", "--pcap", "--keylog", "--show-messages"])
         sink = listed_flags(run("sink", "--help").stdout)
         self.assertEqual(sink[:2], ["--listen", "--maildir"])
         self.assertNotIn("--seed", sink)
@@ -80,7 +80,7 @@ class CommandHelpTest(unittest.TestCase):
         r = run("run", "--listen", "127.0.0.1:1", str(ROOT / "scenarios" / "library" / "direct-delivery.yaml"))
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown flag --listen", r.stderr)
-        self.assertIn("--seed --trace --show-messages", r.stderr)
+        self.assertIn("--seed --trace --pcap --keylog --show-messages", r.stderr)
 
     def test_validate_exits_2_for_bad_input_like_run(self) -> None:
         bad = str(ROOT / "docs" / "examples" / "greylist-typos.yaml")
