@@ -30,7 +30,7 @@ std::unique_ptr<Run> run_lesson(const std::string& name) {
   auto r = std::make_unique<Run>();
   r->scenario = *loaded.scenario;
   r->world = std::make_unique<scenarios::ScenarioWorld>(r->scenario, r->scenario.seed);
-  r->log = std::make_unique<WireLog>(r->world->clock(), &r->world->trace);
+  r->log = std::make_unique<WireLog>(r->world->clock().epoch(), &r->world->trace);
   r->world->set_wire_observer(r->log.get());
   EXPECT_TRUE(r->world->build().ok());
   r->world->run();

@@ -4,7 +4,7 @@ namespace smtplab::capture {
 
 void WireLog::add(absl::Duration at, WireRecordBody body) {
   std::lock_guard lock(mutex_);
-  records_.push_back({{clock_.epoch() + at, trace_ != nullptr ? trace_->count() : 0}, std::move(body)});
+  records_.push_back({{epoch_ + at, trace_ != nullptr ? trace_->count() : 0}, std::move(body)});
 }
 
 void WireLog::on_connect(absl::Duration at, std::uint64_t connection, const std::string& client,

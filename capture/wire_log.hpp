@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "sim/clock.hpp"
 #include "sim/trace/trace.hpp"
 #include "sim/wire_observer.hpp"
 
@@ -71,8 +70,9 @@ struct WireRecord {
 // Safe to call from the loopback runtime's threads.
 class WireLog final : public sim::WireObserver {
  public:
-  // `trace` may be null (then no packet gets comments).
-  WireLog(const sim::Clock& clock, const sim::Trace* trace) : clock_(clock), trace_(trace) {}
+  // `epoch` is when the run's clock reads zero (Clock::epoch()); `trace`
+  // may be null (then no packet gets comments).
+  WireLog(absl::Time epoch, const sim::Trace* trace) : epoch_(epoch), trace_(trace) {}
 
   void on_connect(absl::Duration at, std::uint64_t connection, const std::string& client,
                   const std::string& server) override;
@@ -93,7 +93,7 @@ class WireLog final : public sim::WireObserver {
  private:
   void add(absl::Duration at, WireRecordBody body);
 
-  const sim::Clock& clock_;
+  absl::Time epoch_;
   const sim::Trace* trace_;
   mutable std::mutex mutex_;
   std::vector<WireRecord> records_;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/client_tls.hpp"
 #include "cli/common_flags.hpp"
+#include "cli/run_capture.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/terminal.hpp"
 #include "conformance/runner.hpp"
@@ -36,7 +37,8 @@ int run_conform(std::vector<char*> args) {
   parse_subcommand_flags(*find_subcommand("conform"), args,
                          "smtplab conform --server HOST:PORT [--profile mx|submission|sink] [--auth USER:PASS]\n"
                          "                [--starttls|--tls] [--tls-ca FILE] [--tls-server-name NAME]\n"
-                         "                [--to ADDR] [--only IDS] [--skip IDS] [--json OUT] [--junit OUT]\n\n"
+                         "                [--to ADDR] [--only IDS] [--skip IDS] [--json OUT] [--junit OUT]\n"
+                         "                [--pcap OUT.pcapng [--keylog FILE]]\n\n"
                          "Checks an SMTP server against RFC 5321 and its extensions. Safe by default: no message\n"
                          "is delivered unless --to names a recipient you own.");
   conformance::Selection selection;
@@ -82,6 +84,13 @@ int run_conform(std::vector<char*> args) {
   target.timeout = std::chrono::milliseconds(
       std::max<std::int64_t>(100, absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_timeout))));
   target.slow = absl::GetFlag(FLAGS_slow);
+  // Before any TLS context exists, so that every one reports its secrets.
+  const absl::Time epoch = absl::Now();
+  auto capture = RunCapture::from_flags(epoch, nullptr);
+  if (!capture.ok()) {
+    std::fprintf(stderr, "smtplab conform: %s\n", std::string(capture.status().message()).c_str());
+    return 2;
+  }
   auto tls = client_tls_from_flags(target.host, /*always=*/true);
   if (!tls.ok()) {
     std::fprintf(stderr, "smtplab conform: %s\n", std::string(tls.status().message()).c_str());
@@ -98,10 +107,19 @@ int run_conform(std::vector<char*> args) {
   }
 
   const bool progress = stdout_is_terminal();
-  const auto results = conformance::run_checks(target, checks, [&](std::size_t i, std::size_t n, const conformance::Check& c) {
-    if (progress) std::fprintf(stderr, "\r  [%zu/%zu] %-40s", i + 1, n, c.id.c_str());
-  });
+  std::uint64_t connections = 0;
+  const conformance::ProbeWire wire{capture->observer(), epoch, &connections};
+  const auto results = conformance::run_checks(
+      target, checks,
+      [&](std::size_t i, std::size_t n, const conformance::Check& c) {
+        if (progress) std::fprintf(stderr, "\r  [%zu/%zu] %-40s", i + 1, n, c.id.c_str());
+      },
+      wire);
   if (progress) std::fprintf(stderr, "\r%60s\r", "");
+  if (auto st = capture->finish({}); !st.ok()) {
+    std::fprintf(stderr, "smtplab conform: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
   std::printf("%s", conformance::console_report(target, results, Style::for_stdout().color()).c_str());
   if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty() && !write_file(path, conformance::json_report(target, results))) {
     std::fprintf(stderr, "smtplab conform: cannot write %s\n", path.c_str());

@@ -18,10 +18,11 @@ constexpr Subcommand kSubcommands[] = {
     {"explain", "Explain a reply code (451), an enhanced code (5.7.1) or a trace event", "", run_explain},
     {"conform", "Check an SMTP server against the RFCs (RFC-referenced verdicts, JSON/JUnit reports)",
      "server=HOST:PORT profile=mx|submission|sink auth=USER:PASS from=ADDRESS to=ADDRESS starttls tls tls_verify "
-     "tls_ca=FILE tls_server_name=NAME only=IDS skip=IDS slow timeout=DURATION json=FILE junit=FILE list_checks",
+     "tls_ca=FILE tls_server_name=NAME only=IDS skip=IDS slow timeout=DURATION json=FILE junit=FILE pcap=FILE keylog=FILE "
+     "list_checks",
      run_conform},
     {"serve", "Run a scenario on real loopback sockets for swaks and smtplib; stream its trace to smtplab-viz",
-     "http=HOST:PORT time_scale=N port_offset=N spool=DIR log=messages|all|none", run_serve},
+     "http=HOST:PORT time_scale=N port_offset=N spool=DIR log=messages|all|none pcap=FILE keylog=FILE", run_serve},
     {"demo", "Start a capture server, send it one message, show the transcript and the stored file",
      "demo_maildir=DIR", run_demo},
     {"sink", "Run an SMTP capture server that stores every message in a Maildir",

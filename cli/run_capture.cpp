@@ -15,26 +15,24 @@ ABSL_FLAG(std::string, keylog, "",
 
 namespace smtplab::cli {
 
-absl::StatusOr<RunCapture> RunCapture::from_flags(scenarios::ScenarioWorld& world) {
+absl::StatusOr<RunCapture> RunCapture::from_flags(absl::Time epoch, const sim::Trace* trace) {
   RunCapture c;
   c.pcap_path_ = absl::GetFlag(FLAGS_pcap);
   c.keylog_path_ = absl::GetFlag(FLAGS_keylog);
   if (!c.keylog_path_.empty()) {
     if (auto st = tls::open_key_log(c.keylog_path_); !st.ok()) return st;
   }
-  if (!c.pcap_path_.empty()) {
-    c.log_ = std::make_unique<capture::WireLog>(world.clock(), &world.trace);
-    world.set_wire_observer(c.log_.get());
-  }
+  if (!c.pcap_path_.empty()) c.log_ = std::make_unique<capture::WireLog>(epoch, trace);
   return c;
 }
 
-absl::Status RunCapture::finish(const scenarios::ScenarioWorld& world) {
+absl::Status RunCapture::finish(const std::vector<sim::TraceEvent>& events,
+                                const std::map<std::string, std::string>& host_addresses) {
   absl::Status result = absl::OkStatus();
   if (log_) {
     capture::CaptureOptions options;
-    options.host_addresses = world.host_addresses();
-    auto summary = capture::write_capture(pcap_path_, log_->records(), world.trace.events(), options);
+    options.host_addresses = host_addresses;
+    auto summary = capture::write_capture(pcap_path_, log_->records(), events, options);
     if (summary.ok()) {
       std::fprintf(stderr, "capture written to %s (%zu packets: %zu connections, %zu DNS queries)\n",
                    pcap_path_.c_str(), summary->packets, summary->connections, summary->dns_queries);

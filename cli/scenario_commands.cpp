@@ -44,11 +44,12 @@ struct Finished {
 // Loads, builds and runs; shows progress on a terminal for long runs; writes
 // the trace and the capture the flags ask for.
 std::optional<Finished> run_scenario(const scenarios::Scenario& s, scenarios::ScenarioWorld& world) {
-  auto capture = RunCapture::from_flags(world);
+  auto capture = RunCapture::from_flags(world.clock().epoch(), &world.trace);
   if (!capture.ok()) {
     std::fprintf(stderr, "%s\n", std::string(capture.status().message()).c_str());
     return std::nullopt;
   }
+  world.set_wire_observer(capture->observer());
   if (auto st = world.build(); !st.ok()) {
     std::fprintf(stderr, "%s: cannot build the world: %s\n", s.file.c_str(), std::string(st.message()).c_str());
     return std::nullopt;
@@ -69,7 +70,7 @@ std::optional<Finished> run_scenario(const scenarios::Scenario& s, scenarios::Sc
       std::fprintf(stderr, "trace written to %s (%zu events)\n", path.c_str(), world.trace.events().size());
     }
   }
-  if (auto st = capture->finish(world); !st.ok()) {
+  if (auto st = capture->finish(world.trace.events(), world.host_addresses()); !st.ok()) {
     std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
     return std::nullopt;
   }

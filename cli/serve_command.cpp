@@ -8,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "cli/run_capture.hpp"
 #include "cli/scenario_cli.hpp"
 #include "cli/serve/live_server.hpp"
 #include "cli/subcommand.hpp"
@@ -120,11 +121,11 @@ int run_serve(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(
       *find_subcommand("serve"), args,
       "smtplab serve [SCENARIO] [--http 127.0.0.1:8025] [--time-scale 60] [--port-offset 10000]\n"
-      "              [--spool DIR] [--log messages|all|none]\n\n"
+      "              [--spool DIR] [--log messages|all|none] [--pcap OUT.pcapng [--keylog FILE]]\n\n"
       "Runs a scenario's agents on real loopback sockets (default: the greylisting lesson): each host\n"
       "on its own 127.0.0.x, so swaks or smtplib can send into them. The trace streams over a\n"
       "WebSocket (smtplab-viz --attach ws://HOST:PORT/trace) and GET /api/... answers JSON.\n"
-      "Runs until Ctrl-C.");
+      "Runs until Ctrl-C; then writes the capture --pcap asks for.");
   if (positional.size() > 2) {
     std::fprintf(stderr, "smtplab serve: one scenario at a time\n");
     return 2;
@@ -167,6 +168,12 @@ int run_serve(std::vector<char*> args) {
                  std::string(bound.status().message()).c_str());
     return 1;
   }
+  auto capture = RunCapture::from_flags(world.clock().epoch(), &world.trace);
+  if (!capture.ok()) {
+    std::fprintf(stderr, "smtplab serve: %s\n", std::string(capture.status().message()).c_str());
+    return 2;
+  }
+  world.set_wire_observer(capture->observer());
   if (auto st = world.build(); !st.ok()) {
     std::fprintf(stderr, "smtplab serve: %s: cannot start the world: %s%s\n", scenario->file.c_str(),
                  std::string(st.message()).c_str(),
@@ -214,6 +221,11 @@ int run_serve(std::vector<char*> args) {
               "queued: %zu\n",
               sim::clock_text(absl::ToInt64Microseconds(summary.ended_at)).c_str(), summary.delivered,
               summary.bounced, summary.deferrals, summary.still_queued);
+  std::fflush(stdout);
+  if (auto st = capture->finish(world.trace.events(), world.host_addresses()); !st.ok()) {
+    std::fprintf(stderr, "smtplab serve: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
   return 0;
 }
 

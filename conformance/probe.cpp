@@ -19,6 +19,8 @@ namespace smtplab::conformance {
 Probe::~Probe() { close(); }
 
 void Probe::close() {
+  if (fd_ >= 0 && wire_connection_ != 0) wire_.observer->on_close(wire_now(), wire_connection_, sim::WireSide::kClient);
+  wire_connection_ = 0;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   // Ready for connect() again: nothing of this connection carries over.
@@ -65,8 +67,40 @@ absl::Status Probe::connect() {
   }
   ::freeaddrinfo(result);
   if (status.ok()) note(absl::StrCat("connected to ", host_, ":", port_));
+  if (status.ok()) wire_connected();
   if (status.ok() && tls_.mode == ProbeTls::Mode::kImplicit) return handshake();
   return status;
+}
+
+namespace {
+
+// "192.0.2.1:25" or "[::1]:25" of a socket's own end or its peer's.
+std::string endpoint_text(int fd, bool peer) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  if ((peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len)
+            : ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len)) != 0) {
+    return {};
+  }
+  char host[INET6_ADDRSTRLEN] = {};
+  if (a.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    ::inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
+    return absl::StrCat("[", host, "]:", ntohs(v6->sin6_port));
+  }
+  const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
+  ::inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
+  return absl::StrCat(host, ":", ntohs(v4->sin_port));
+}
+
+}  // namespace
+
+void Probe::wire_connected() {
+  if (wire_.observer == nullptr || wire_.next_connection == nullptr) return;
+  const std::string local = endpoint_text(fd_, false), peer = endpoint_text(fd_, true);
+  if (local.empty() || peer.empty()) return;
+  wire_connection_ = ++*wire_.next_connection;
+  wire_.observer->on_connect(wire_now(), wire_connection_, local, peer);
 }
 
 bool Probe::read_more(std::chrono::steady_clock::time_point deadline) {
@@ -79,9 +113,18 @@ bool Probe::read_more(std::chrono::steady_clock::time_point deadline) {
   const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
   if (n <= 0) {
     peer_closed_ = true;
+    if (wire_connection_ != 0) {
+      if (n == 0) {
+        wire_.observer->on_close(wire_now(), wire_connection_, sim::WireSide::kServer);
+      } else {
+        wire_.observer->on_reset(wire_now(), wire_connection_);
+        wire_connection_ = 0;  // nothing more goes out on a reset connection
+      }
+    }
     return false;
   }
   const std::string_view bytes(buffer, static_cast<std::size_t>(n));
+  if (wire_connection_ != 0) wire_.observer->on_bytes(wire_now(), wire_connection_, sim::WireSide::kServer, bytes);
   if (!channel_) {
     parser_.feed(bytes);
     return true;
@@ -98,6 +141,9 @@ bool Probe::read_more(std::chrono::steady_clock::time_point deadline) {
 }
 
 bool Probe::write_all(std::string_view bytes) {
+  if (fd_ >= 0 && wire_connection_ != 0 && !bytes.empty()) {
+    wire_.observer->on_bytes(wire_now(), wire_connection_, sim::WireSide::kClient, bytes);
+  }
   std::size_t sent = 0;
   while (fd_ >= 0 && sent < bytes.size()) {
     const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);

@@ -14,7 +14,9 @@
 
 #include "absl/status/statusor.h"
 #include "agents/smtp/reply.hpp"
+#include "absl/time/time.h"
 #include "sim/tls/tls_channel.hpp"
+#include "sim/wire_observer.hpp"
 
 namespace smtplab::conformance {
 
@@ -23,6 +25,14 @@ struct ProbeTls {
   enum class Mode { kNone, kStartTls, kImplicit } mode = Mode::kNone;
   std::shared_ptr<const tls::TlsContext> context;  // a client context (trusted roots)
   std::string server_name;                          // what the certificate must name
+};
+
+// Where probes tell what they put on the wire and get back (`conform
+// --pcap`): seen from the probe's end, the client's.
+struct ProbeWire {
+  sim::WireObserver* observer = nullptr;
+  absl::Time epoch;                          // what the observer's times count from
+  std::uint64_t* next_connection = nullptr;  // ids in the capture, shared by a run's probes
 };
 
 struct TranscriptLine {
@@ -50,6 +60,8 @@ class Probe {
   bool closed_within(std::chrono::milliseconds timeout);
   void close();
   void note(std::string text) { transcript_.push_back({'*', std::move(text)}); }
+  // From the next connect() on, tells `wire` of every connection.
+  void record_wire(const ProbeWire& wire) { wire_ = wire; }
 
   // Greeting + EHLO; returns the EHLO reply (or the first failure). With
   // ProbeTls::kStartTls it also runs STARTTLS and says EHLO again.
@@ -84,6 +96,11 @@ class Probe {
   std::vector<TranscriptLine> transcript_;
   std::vector<std::string> extensions_;  // EHLO lines after the first, upper-cased keyword first
   bool peer_closed_ = false;
+  // The capture: what the probe's socket sends and receives.
+  absl::Duration wire_now() const { return absl::Now() - wire_.epoch; }
+  void wire_connected();
+  ProbeWire wire_;
+  std::uint64_t wire_connection_ = 0;  // 0: this connection is not recorded
 };
 
 }  // namespace smtplab::conformance

@@ -30,7 +30,8 @@ std::vector<const Check*> select_checks(const Selection& s) {
 }
 
 std::vector<CheckResult> run_checks(const Target& target, const std::vector<const Check*>& checks,
-                                    const std::function<void(std::size_t, std::size_t, const Check&)>& progress) {
+                                    const std::function<void(std::size_t, std::size_t, const Check&)>& progress,
+                                    const ProbeWire& wire) {
   std::vector<CheckResult> results;
   ProbeTls tls = target.tls;
   if (!tls.context) {
@@ -42,6 +43,7 @@ std::vector<CheckResult> run_checks(const Target& target, const std::vector<cons
   for (std::size_t i = 0; i < checks.size(); ++i) {
     if (progress) progress(i, checks.size(), *checks[i]);
     Probe probe(target.host, target.port, target.timeout, tls);
+    probe.record_wire(wire);
     const auto start = std::chrono::steady_clock::now();
     CheckResult r;
     r.check = checks[i];

@@ -26,9 +26,11 @@ struct Selection {
 
 std::vector<const Check*> select_checks(const Selection& selection);
 
-// `progress` is called before each check with (index, total, check).
+// `progress` is called before each check with (index, total, check); `wire`
+// hears of every connection the checks make (`conform --pcap`).
 std::vector<CheckResult> run_checks(const Target& target, const std::vector<const Check*>& checks,
-                                    const std::function<void(std::size_t, std::size_t, const Check&)>& progress = {});
+                                    const std::function<void(std::size_t, std::size_t, const Check&)>& progress = {},
+                                    const ProbeWire& wire = {});
 
 // True when no MUST requirement failed: the exit status of `smtplab conform`.
 bool must_requirements_hold(const std::vector<CheckResult>& results);

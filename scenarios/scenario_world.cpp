@@ -53,6 +53,7 @@ std::string ScenarioWorld::address_of(const std::string& host) const {
 
 void ScenarioWorld::set_wire_observer(sim::WireObserver* observer) {
   if (sim_network_) sim_network_->set_wire_observer(observer);
+  if (loopback_network_) loopback_network_->set_wire_observer(observer);
   dns.set_wire_observer(observer);
 }
 

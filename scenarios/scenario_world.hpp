@@ -77,7 +77,7 @@ class ScenarioWorld {
   // Set for a loopback world (null in virtual time): where hosts listen.
   const sim::LoopbackNetwork* loopback_network() const { return loopback_network_.get(); }
   // Tells `observer` (null: nobody) what crosses the wire and what the
-  // resolver is asked, for `--pcap`. Virtual time only; call before build().
+  // resolver is asked, for `--pcap`; call before build().
   void set_wire_observer(sim::WireObserver* observer);
   // Every host of the world and its address.
   const std::map<std::string, std::string>& host_addresses() const { return host_addresses_; }

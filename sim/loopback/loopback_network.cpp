@@ -17,13 +17,36 @@ std::string ip_of(const std::string& endpoint) {
   return ip;
 }
 
+// What a server end on real sockets tells the wire observer (`--pcap` on
+// serve): its own bytes as it sends them, its FIN when it closes.
+struct WireTap {
+  WireObserver* wire = nullptr;
+  const Clock* clock = nullptr;
+  std::uint64_t connection = 0;
+  bool fin_sent = false;
+  void sent(std::string_view bytes) {
+    if (wire != nullptr && !bytes.empty()) wire->on_bytes(clock->now(), connection, WireSide::kServer, bytes);
+  }
+  void closing() {
+    if (wire == nullptr || fin_sent) return;
+    fin_sent = true;
+    wire->on_close(clock->now(), connection, WireSide::kServer);
+  }
+};
+
 // Shows a connection with the world's addresses instead of 127.0.0.x.
 class TranslatedConnection final : public Connection {
  public:
-  TranslatedConnection(Connection& inner, std::string peer, std::string local)
-      : inner_(inner), peer_(std::move(peer)), local_(std::move(local)) {}
-  void send(std::string_view bytes) override { inner_.send(bytes); }
-  void close() override { inner_.close(); }
+  TranslatedConnection(Connection& inner, std::string peer, std::string local, WireTap* tap)
+      : inner_(inner), peer_(std::move(peer)), local_(std::move(local)), tap_(tap) {}
+  void send(std::string_view bytes) override {
+    if (tap_ != nullptr) tap_->sent(bytes);
+    inner_.send(bytes);
+  }
+  void close() override {
+    if (tap_ != nullptr) tap_->closing();
+    inner_.close();
+  }
   void set_timeout(absl::Duration t) override { inner_.set_timeout(t); }
   void set_timeout_clock(TimeoutClock c) override { inner_.set_timeout_clock(c); }
   void extend_timeout(absl::Duration credit) override { inner_.extend_timeout(credit); }
@@ -35,6 +58,7 @@ class TranslatedConnection final : public Connection {
  private:
   Connection& inner_;
   std::string peer_, local_;
+  WireTap* tap_;
 };
 
 class TranslatingHandler : public ConnectionHandler {
@@ -42,7 +66,7 @@ class TranslatingHandler : public ConnectionHandler {
   TranslatingHandler(std::unique_ptr<ConnectionHandler> inner, const LoopbackNetwork& net)
       : inner_(std::move(inner)), net_(net) {}
   void on_open(Connection& c) override {
-    translated_.emplace(c, net_.to_world(c.peer_address()), net_.to_world(c.local_address()));
+    translated_.emplace(c, net_.to_world(c.peer_address()), net_.to_world(c.local_address()), tap());
     inner_->on_open(*translated_);
   }
   void on_bytes(std::string_view b) override { inner_->on_bytes(b); }
@@ -50,6 +74,7 @@ class TranslatingHandler : public ConnectionHandler {
   void on_closed(std::string_view why) override { inner_->on_closed(why); }
 
  protected:
+  virtual WireTap* tap() { return nullptr; }
   std::unique_ptr<ConnectionHandler> inner_;
   const LoopbackNetwork& net_;
   std::optional<TranslatedConnection> translated_;
@@ -80,13 +105,36 @@ class LoopbackNetwork::ServerSide final : public TranslatingHandler {
         net_(net),
         client_(std::move(client)),
         server_(std::move(server)),
-        id_(id) {}
+        id_(id) {
+    tap_.wire = net.wire_;
+    tap_.clock = &net.runtime_.clock();
+    tap_.connection = id;
+  }
+  // The wire hears of each thing before the trace does (capture/packet_comments.hpp).
   void on_open(Connection& c) override {
     open_ = true;
+    if (tap_.wire != nullptr) {
+      tap_.wire->on_connect(tap_.clock->now(), id_, net_.to_world(c.peer_address()), net_.to_world(c.local_address()));
+    }
     net_.opened(id_, client_, server_, &c);
     TranslatingHandler::on_open(c);
   }
+  void on_bytes(std::string_view b) override {
+    if (tap_.wire != nullptr) tap_.wire->on_bytes(tap_.clock->now(), id_, WireSide::kClient, b);
+    TranslatingHandler::on_bytes(b);
+  }
   void on_closed(std::string_view why) override {
+    if (tap_.wire != nullptr && open_) {
+      // The runtime's reasons: "closed by peer" (its FIN), "closed" (ours,
+      // also after a timeout), or the socket's error (a reset).
+      if (why == "closed by peer") {
+        tap_.wire->on_close(tap_.clock->now(), id_, WireSide::kClient);
+      } else if (why == "closed" || why == "timeout") {
+        tap_.closing();
+      } else {
+        tap_.wire->on_reset(tap_.clock->now(), id_);
+      }
+    }
     if (open_) {
       open_ = false;
       net_.closed(id_, why);
@@ -95,10 +143,12 @@ class LoopbackNetwork::ServerSide final : public TranslatingHandler {
   }
 
  private:
+  WireTap* tap() override { return &tap_; }
   LoopbackNetwork& net_;
   std::string client_, server_;
   std::uint64_t id_;
   bool open_ = false;
+  WireTap tap_;
 };
 
 void LoopbackNetwork::record(EventKind kind, const std::string& host, const std::string& peer,

@@ -22,6 +22,7 @@
 #include "sim/loopback/loopback_runtime.hpp"
 #include "sim/network.hpp"
 #include "sim/trace/trace.hpp"
+#include "sim/wire_observer.hpp"
 
 namespace smtplab::sim {
 
@@ -66,6 +67,11 @@ class LoopbackNetwork : public Network {
 
   std::size_t open_connections() const { return open_.size(); }
 
+  // Tells `observer` (null: nobody) what crosses the wire on every
+  // connection to a world host, seen from the server's end (`--pcap`):
+  // connections opened from now on.
+  void set_wire_observer(WireObserver* observer) { wire_ = observer; }
+
  private:
   class ServerSide;  // wraps each accepted connection's handler (the .cpp)
   void opened(std::uint64_t id, const std::string& client, const std::string& server, Connection* server_side);
@@ -94,6 +100,7 @@ class LoopbackNetwork : public Network {
   std::set<std::pair<std::string, std::string>> partitions_;
   std::map<std::uint64_t, OpenConnection> open_;
   int next_octet_ = 10;
+  WireObserver* wire_ = nullptr;
 };
 
 }  // namespace smtplab::sim
