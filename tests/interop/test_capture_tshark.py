@@ -9,10 +9,12 @@ Run:  SMTPLAB=build/bin/smtplab /usr/bin/python3 -m unittest -v test_capture_tsh
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from collections import defaultdict
 from pathlib import Path
@@ -93,8 +95,8 @@ class TsharkReadsTheCaptures(unittest.TestCase):
                 flagged = c.tshark("-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
                                    "-o", "udp.check_checksum:TRUE", "-Y",
                                    "(tcp.analysis.flags && !(tcp.flags.syn == 1 && tcp.analysis.retransmission))"
-                                   " || _ws.expert.severity >= warning || tcp.checksum.status == 2"
-                                   " || ip.checksum.status == 2 || udp.checksum.status == 2")
+                                   " || _ws.expert.severity >= warning || tcp.checksum.status == 0"
+                                   " || ip.checksum.status == 0 || udp.checksum.status == 0")
                 self.assertEqual(flagged, [])
 
     def test_reply_codes_are_the_traces(self):
@@ -195,6 +197,109 @@ class TsharkReadsTheCaptures(unittest.TestCase):
                 submission = [e for e in c.trace if e["kind"] == "smtp.command" and "MAIL FROM" in e["text"]]
                 self.assertGreater(sum(v.count("MAIL") for v in with_keys), sum(v.count("MAIL") for v in without))
                 self.assertTrue(submission)
+
+
+def tshark_rows(pcap: Path, keys: Path | None, *args: str) -> list[list[str]]:
+    argv = [TSHARK, "-r", str(pcap), "-o", "smtp.decryption:TRUE"]
+    if keys is not None:
+        argv += ["-o", f"tls.keylog_file:{keys}"]
+    r = subprocess.run(argv + list(args), capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    return [line.split("\t") for line in r.stdout.splitlines()]
+
+
+# Wireshark's checksum status 0 is "Bad" (1 good, 2 unverified).
+FLAGGED = ("(tcp.analysis.flags && !(tcp.flags.syn == 1 && tcp.analysis.retransmission))"
+           " || _ws.expert.severity >= warning || tcp.checksum.status == 0 || ip.checksum.status == 0")
+
+
+@unittest.skipUnless(TSHARK and shutil.which("swaks"), "tshark and swaks are installed by scripts/setup")
+class RealSocketsCaptures(unittest.TestCase):
+    """--pcap where the peers are real programs: swaks into `smtplab serve`,
+    and `smtplab conform --starttls` against a TLS sink."""
+
+    def setUp(self):
+        self.smtplab = peers.smtplab_path()
+        self.tmp = Path(tempfile.mkdtemp(prefix="smtplab-capture-real-"))
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+
+    def test_serve_captures_swaks_and_the_relays_and_the_key_log_opens_them(self):
+        pcap, keys, out_path = self.tmp / "serve.pcapng", self.tmp / "serve.keys", self.tmp / "serve.out"
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen([self.smtplab, "serve", "tls-opportunistic", "--http", "127.0.0.1:0",
+                                     "--port_offset", "0", "--time_scale", "600", "--spool", str(self.tmp / "spool"),
+                                     "--pcap", str(pcap), "--keylog", str(keys)],
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        self.addCleanup(peers.stop, proc)
+        text = self.wait_for(out_path, lambda t: "Ctrl-C stops" in t, proc)
+        msa = re.search(r"^  submit\.example\.org\s+msa\s+587  (127\.0\.0\.\d+):(\d+)$", text, re.M)
+        self.assertIsNotNone(msa, text)
+        # RFC 3207 and RFC 4954: STARTTLS, then AUTH inside it.
+        r = subprocess.run(["swaks", "--server", f"{msa.group(1)}:{msa.group(2)}", "--tls", "--auth", "PLAIN",
+                            "--auth-user", "alice", "--auth-password", "secret", "--from", "carol@example.org",
+                            "--to", "bob@example.net", "--header", "Subject: captured from swaks"],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # The lesson's own message and swaks's reach Bob's mailbox.
+        self.wait_for(out_path, lambda t: t.count("mailbox.deliver") >= 2, proc)
+        peers.stop(proc)
+        self.assertEqual(proc.returncode, 0, out_path.read_text())
+        self.assertIn("capture written to", out_path.read_text())
+
+        self.assertEqual(tshark_rows(pcap, keys, "-Y", FLAGGED, "-o", "tcp.check_checksum:TRUE",
+                                     "-o", "ip.check_checksum:TRUE"), [])
+        # The listeners' real ports read as the world's (587, 25, 24), so
+        # Wireshark dissects them as SMTP itself; LMTP needs Decode As.
+        # Submission from swaks is inside TLS; the last hop, LMTP to the
+        # mailbox server, is plaintext in this lesson, so look at port 587.
+        submitted = "tcp.dstport == 587 && smtp.req.command == \"MAIL\""
+        with_keys = {row[0] for row in tshark_rows(pcap, keys, "-Y", submitted, "-T", "fields",
+                                                   "-e", "smtp.req.parameter")}
+        without = {row[0] for row in tshark_rows(pcap, None, "-Y", submitted, "-T", "fields",
+                                                 "-e", "smtp.req.parameter")}
+        self.assertTrue(any("carol@example.org" in p for p in with_keys), with_keys)
+        self.assertFalse(any("carol@example.org" in p for p in without), without)
+        # swaks connected from outside the world: its address is the real one.
+        clients = {row[0] for row in tshark_rows(pcap, keys, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0",
+                                                 "-T", "fields", "-e", "ip.src")}
+        self.assertIn("127.0.0.1", clients)
+
+    def test_conform_over_starttls_is_captured_from_the_probes_end(self):
+        pki = self.tmp / "pki"
+        r = subprocess.run([self.smtplab, "cert", "--out", str(pki), "--host", "localhost,127.0.0.1"],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sink = peers.start_smtplab_sink(self.smtplab, self.tmp / "maildir",
+                                        ["--no-fsync", "--tls_cert", str(pki / "cert.pem"),
+                                         "--tls_key", str(pki / "key.pem")])
+        self.addCleanup(sink.stop)
+        pcap, keys = self.tmp / "conform.pcapng", self.tmp / "conform.keys"
+        r = subprocess.run([self.smtplab, "conform", "--server", f"127.0.0.1:{sink.port}", "--profile", "sink",
+                            "--starttls", "--tls_ca", str(pki / "ca.pem"), "--only", "basic.,tls.",
+                            "--pcap", str(pcap), "--keylog", str(keys)],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertIn("capture written to", r.stderr, r.stdout + r.stderr)
+        self.assertGreater(keys.stat().st_size, 0)
+        decode = ["-d", f"tcp.port=={sink.port},smtp"]
+        self.assertEqual(tshark_rows(pcap, keys, *decode, "-Y", FLAGGED, "-o", "tcp.check_checksum:TRUE",
+                                     "-o", "ip.check_checksum:TRUE"), [])
+        ehlo_inside_tls = tshark_rows(pcap, keys, *decode, "-Y", "tls && smtp.req.command == \"EHLO\"",
+                                      "-T", "fields", "-e", "frame.number")
+        self.assertTrue(ehlo_inside_tls, "no EHLO decrypted from the key log")
+        self.assertEqual(tshark_rows(pcap, None, *decode, "-Y", "tls && smtp.req.command == \"EHLO\"",
+                                     "-T", "fields", "-e", "frame.number"), [])
+
+    @staticmethod
+    def wait_for(path: Path, done, proc, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = path.read_text(errors="replace")
+            if done(text) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert done(text), text[-3000:]
+        return text
 
 
 if __name__ == "__main__":
