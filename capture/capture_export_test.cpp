@@ -97,6 +97,16 @@ TEST(PacketComments, CommentNamesTheKeyTheLineAndTheRfc) {
   const std::string c = packet_comment(e);
   EXPECT_EQ(c.rfind("[command.ehlo] C: EHLO laptop.example.org | ", 0), 0u) << c;
   EXPECT_NE(c.find("RFC 5321"), std::string::npos) << c;
+  // A reply given for a reason says the reason (RFC 6647: greylisting), and
+  // cites the whole parenthesis of the code's explanation.
+  sim::TraceEvent r;
+  r.kind = sim::EventKind::kSmtpReply;
+  r.code = 451;
+  r.text = "451 4.7.1 Greylisted, try again in 300 seconds";
+  r.explain = "reply.451.greylisted";
+  const std::string g = packet_comment(r);
+  EXPECT_NE(g.find("(RFC 5321 4.2.3, 4.5.4.1)"), std::string::npos) << g;
+  EXPECT_NE(g.find("greylisting"), std::string::npos) << g;
   e.text = "EHLO \xff\xfe";  // not UTF-8: a pcapng comment must be
   EXPECT_NE(packet_comment(e).find("EHLO \xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos);
 }

@@ -104,12 +104,22 @@ std::vector<std::vector<const sim::TraceEvent*>> explaining_events(const std::ve
 }
 
 std::string packet_comment(const sim::TraceEvent& e) {
-  static const std::regex kRfc(R"(RFC \d+( \d+(\.\d+)*)?)");
+  // The first citation in parentheses, whole: "RFC 5321 3.1, 4.2.3".
+  static const std::regex kCitation(R"(\([^()]*?(RFC [^()]*)\))");
   const std::string paragraph = scenarios::explain_event(e);
   std::string sentence = first_sentence(paragraph);
   if (sentence.find("RFC") == std::string::npos) {
     std::smatch m;
-    if (std::regex_search(paragraph, m, kRfc)) sentence = absl::StrCat(sentence, " (", m.str(), ")");
+    if (std::regex_search(paragraph, m, kCitation)) sentence = absl::StrCat(sentence, " (", m[1].str(), ")");
+  }
+  // A reply refined with the reason it was given (reply.451.greylisted):
+  // that reason is what the packet is about.
+  if (e.kind == sim::EventKind::kSmtpReply) {
+    const std::size_t second_dot = e.explain.find('.', std::string_view("reply.").size());
+    if (second_dot != std::string::npos) {
+      const std::string why = scenarios::explain_reply_reason(std::string_view(e.explain).substr(second_dot + 1));
+      if (!why.empty()) absl::StrAppend(&sentence, " ", first_sentence(why));
+    }
   }
   const char* who = e.kind == sim::EventKind::kSmtpCommand ? "C: " : e.kind == sim::EventKind::kSmtpReply ? "S: " : "";
   std::string comment = absl::StrCat("[", e.explain.empty() ? std::string(sim::name_of(e.kind)) : e.explain,
