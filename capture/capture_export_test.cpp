@@ -99,11 +99,10 @@ TEST(PacketComments, CommentNamesTheKeyTheLineAndTheRfc) {
   EXPECT_NE(c.find("RFC 5321"), std::string::npos) << c;
   // A reply given for a reason says the reason (RFC 6647: greylisting), and
   // cites the whole parenthesis of the code's explanation.
-  sim::TraceEvent r;
-  r.kind = sim::EventKind::kSmtpReply;
-  r.code = 451;
-  r.text = "451 4.7.1 Greylisted, try again in 300 seconds";
-  r.explain = "reply.451.greylisted";
+  const sim::TraceEvent r{.kind = sim::EventKind::kSmtpReply,
+                          .text = "451 4.7.1 Greylisted, try again in 300 seconds",
+                          .code = 451,
+                          .explain = "reply.451.greylisted"};
   const std::string g = packet_comment(r);
   EXPECT_NE(g.find("(RFC 5321 4.2.3, 4.5.4.1)"), std::string::npos) << g;
   EXPECT_NE(g.find("greylisting"), std::string::npos) << g;
