@@ -180,7 +180,9 @@ void expect_whole_streams(const std::vector<Segment>& segments, const std::vecto
       me.payload += s.payload;
       if (s.flags & 0x01) me.fin = true;
     }
-    if (s.flags & 0x10) EXPECT_EQ(s.ack, peer.next) << s.src << " acknowledges what " << s.dst << " never sent";
+    if (s.flags & 0x10) {
+      EXPECT_EQ(s.ack, peer.next) << s.src << " acknowledges what " << s.dst << " never sent";
+    }
   }
   std::map<std::uint64_t, std::pair<std::string, std::string>> wire_payload;  // client's, server's
   std::map<std::uint64_t, wire::Connect> connects;
