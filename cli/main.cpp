@@ -11,7 +11,7 @@ namespace {
 
 constexpr Subcommand kSubcommands[] = {
     {"step", "Step through a scenario event by event, with explanations (default: greylisting)",
-     "interactive=auto|yes|no ladder seed=N trace=FILE pcap=FILE keylog=FILE", run_step},
+     "interactive=auto|yes|no ladder seed=N trace=FILE pcap=FILE keylog=FILE port=N", run_step},
     {"run", "Run a scenario to the end and check its expectations", "seed=N trace=FILE pcap=FILE keylog=FILE show_messages", run_run},
     {"validate", "Check scenario files without running them", "", run_validate},
     {"list", "List the scenario library", "library=DIR", run_list},

@@ -6,8 +6,10 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "capture/capture_import.hpp"
 #include "cli/run_capture.hpp"
 #include "cli/scenario_cli.hpp"
+#include "cli/step_capture.hpp"
 #include "cli/stepper.hpp"
 #include "cli/stored_message.hpp"
 #include "cli/subcommand.hpp"
@@ -143,15 +145,15 @@ void print_ladders(const std::vector<sim::TraceEvent>& events) {
 
 int run_step(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("step"), args,
-                                           "smtplab step [FILE] [--seed N] [--interactive auto|yes|no] [--ladder] [--pcap OUT.pcapng [--keylog FILE]]\n\n"
+                                           "smtplab step [FILE] [--seed N] [--interactive auto|yes|no] [--ladder] [--pcap OUT.pcapng [--keylog FILE]]\n"
+                                           "smtplab step CAPTURE.pcap[ng] [--port N,...] [--trace OUT.jsonl]\n\n"
                                            "Shows a scenario event by event, with what each line means.\n"
                                            "Without FILE, the default scenario (greylisting, then delivery).\n"
+                                           "A capture (tcpdump, Wireshark, --pcap) is read and shown the same way.\n"
                                            "Exit status: 0 when every expectation holds, 1 when one fails,\n"
                                            "2 for bad input (no such file, errors in it, a world that cannot be built).");
   const std::string file = one_file(positional, "step", true);
   if (file.empty()) return 2;
-  auto s = load_or_report(file);
-  if (!s) return 2;
   const Style style = Style::for_stdout();
   const std::string mode = absl::GetFlag(FLAGS_interactive);
   if (mode != "auto" && mode != "yes" && mode != "no") {
@@ -161,6 +163,9 @@ int run_step(std::vector<char*> args) {
   StepperOptions options;
   options.interactive = mode == "yes" || (mode == "auto" && stdin_is_terminal() && stdout_is_terminal());
   options.explain_every_time = options.interactive;
+  if (capture::is_capture_file(file)) return step_capture(file, style, options, absl::GetFlag(FLAGS_ladder));
+  auto s = load_or_report(file);
+  if (!s) return 2;
 
   std::printf("%s\n", style.bold(s->title.empty() ? file : s->title).c_str());
   if (!s->lesson_before.empty()) std::printf("%s\n", wrap_paragraph(s->lesson_before, "  ").c_str());

@@ -51,6 +51,45 @@ std::string explain_submission(const sim::TraceEvent& e) {
                       ".", login, " The MSA is the first hop of every message (RFC 6409).");
 }
 
+// capture.finding, by what the import found (sim::capture_finding).
+std::string explain_capture_finding(const sim::TraceEvent& e) {
+  namespace f = sim::capture_finding;
+  const std::string finding = detail(e, sim::detail_key::kFinding);
+  if (finding == f::kMidstream) {
+    return "The capture began after this connection had opened: its handshake, and maybe the greeting and the "
+           "first commands, are not in it. What follows is shown from where the capture starts.";
+  }
+  if (finding == f::kGap) {
+    return "Octets of this connection are missing from the capture (the capturing host dropped packets, or the "
+           "capture was cut); what was said there cannot be shown, and what follows is read after the gap.";
+  }
+  if (finding == f::kBareLf) {
+    return "A line here ends in a bare LF (or a lone CR) instead of CRLF. SMTP lines end in CRLF only (RFC 5321 "
+           "2.3.8); a server that accepts bare line endings is open to SMTP smuggling, and a conforming client never "
+           "sends them.";
+  }
+  if (finding == f::kSmugglingEnd) {
+    return "The message text holds something shaped like an end of data that is not <CRLF>.<CRLF> (such as "
+           "<LF>.<LF>). A server that takes it as the end would read what follows as new commands: a second, "
+           "smuggled message with a forged sender (SMTP smuggling, CVE-2023-51766 and kin; RFC 5321 4.1.1.4).";
+  }
+  if (finding == f::kUnadvertisedPipelining) {
+    return "The client sent this command before the reply to the one before it, although the server did not offer "
+           "PIPELINING in its EHLO reply. Without the extension a client must wait for each reply (RFC 2920 3.1; "
+           "RFC 5321 4.1.1).";
+  }
+  if (finding == f::kEncrypted) {
+    return "From here on the connection is TLS: without the session's secrets the capture shows only records, "
+           "not what was said inside them. A key log (SSLKEYLOGFILE, or smtplab's --keylog) lets Wireshark decrypt "
+           "them (RFC 3207, RFC 8446).";
+  }
+  if (finding == f::kNotSmtp) {
+    return "The server's bytes here are not SMTP replies (a reply is a three-digit code, then a space or a hyphen, "
+           "RFC 5321 4.2): another protocol on this port, or the capture lost its start.";
+  }
+  return "Something the import of the capture noticed.";
+}
+
 std::string explain_tls_handshake(const sim::TraceEvent& e) {
   const std::string policy = detail(e, sim::detail_key::kPolicy);
   const std::string said_policy =
@@ -156,6 +195,10 @@ std::string explain_event(const sim::TraceEvent& e) {
                "line above). This server allows it; a real submission server refuses AUTH until STARTTLS (RFC "
                "4954 4 lets it insist on encryption, and RFC 8314 recommends implicit TLS on port 465).";
       }
+      if (e.explain == "command.auth_response") {
+        return "A line of the SASL exchange AUTH began: the client's answer to the server's 334 challenge, in "
+               "base64 (RFC 4954 4). With LOGIN the first is the user name, the second the password.";
+      }
       const std::string verb = absl::AsciiStrToLower(e.text.substr(0, e.text.find(' ')));
       auto it = commands().find(verb);
       return it == commands().end() ? "A line the server did not recognize as a command." : it->second;
@@ -235,6 +278,7 @@ std::string explain_event(const sim::TraceEvent& e) {
     case K::kAttackStrip: return "An attacker on the path changed the server's EHLO reply on its way: the EHLO reply in the trace is what the server sent, STARTTLS included; the client got the same lines with XXXXXXXA in its place, a keyword it does not know and ignores, so it believes the server has no TLS. STARTTLS is negotiated in plaintext, which is what makes this downgrade possible (RFC 3207 6; RFC 8314 explains why implicit TLS avoids it).";
     case K::kAttackRead: return "The attacker reads a plaintext line as it crosses the link: envelope addresses, passwords sent with AUTH, and the message itself are all visible without TLS.";
     case K::kAttackBlind: return "The bytes on the link are now TLS records: the attacker sees only ciphertext, and cannot change it without both sides noticing.";
+    case K::kCaptureFinding: return explain_capture_finding(e);
     case K::kFaultDns: return "The scenario changes DNS from here on.";
     case K::kFaultReply: return "The scenario makes a server answer a chosen reply at a chosen step.";
   }

@@ -74,6 +74,9 @@ enum class EventKind : std::uint8_t {
   kAttackStrip,
   kAttackRead,
   kAttackBlind,
+  // A capture read back (capture/capture_import): what a conforming peer
+  // would not have sent, or what the capture cannot show.
+  kCaptureFinding,
 };
 
 // Detail keys (TraceEvent::details), named once. `char[]` so that they
@@ -90,6 +93,7 @@ inline constexpr char kDsnMessageId[] = "dsn_message_id";
 inline constexpr char kDsnQueueId[] = "dsn_queue_id";
 inline constexpr char kError[] = "error";
 inline constexpr char kFailure[] = "failure";        // why a hop failed: not_reached, turned_away, tls_failed
+inline constexpr char kFinding[] = "finding";        // what an imported capture shows (capture_finding below)
 inline constexpr char kFrom[] = "from";
 inline constexpr char kHeaders[] = "headers";
 inline constexpr char kId[] = "id";
@@ -116,6 +120,18 @@ inline constexpr char kVerified[] = "verified";
 inline constexpr char kVerifyResult[] = "verify_result";
 inline constexpr char kVersion[] = "version";
 }  // namespace detail_key
+
+// What the import of a capture finds (kCaptureFinding's `finding`; its
+// explanation key is "capture.<finding>").
+namespace capture_finding {
+inline constexpr char kMidstream[] = "midstream";      // the connection began before the capture did
+inline constexpr char kGap[] = "gap";                  // octets the capture lost (`octets` of them)
+inline constexpr char kBareLf[] = "bare_lf";           // a line ended by LF alone, or a CR alone (RFC 5321 2.3.8)
+inline constexpr char kSmugglingEnd[] = "smuggling_end";  // an end of data that is not CRLF.CRLF (SMTP smuggling)
+inline constexpr char kUnadvertisedPipelining[] = "unadvertised_pipelining";  // RFC 2920 without the extension
+inline constexpr char kEncrypted[] = "encrypted";      // TLS from here on; without its secrets nothing more is read
+inline constexpr char kNotSmtp[] = "not_smtp";         // the server's bytes are not SMTP replies
+}  // namespace capture_finding
 
 // A reply's explanation key is "reply.<code>", refined with ".<reason>" where
 // the engine or a policy says why it gave it ("reply.451.greylisted"): the
@@ -180,6 +196,7 @@ inline constexpr EventKindInfo kEventKinds[] = {
     {EventKind::kAttackStrip, "attack.strip", false, ""},
     {EventKind::kAttackRead, "attack.read", false, ""},
     {EventKind::kAttackBlind, "attack.blind", false, ""},
+    {EventKind::kCaptureFinding, "capture.finding", false, "finding,octets"},
 };
 
 inline constexpr std::size_t kEventKindCount = sizeof(kEventKinds) / sizeof(kEventKinds[0]);
@@ -189,7 +206,7 @@ constexpr bool kinds_in_enum_order() {
   for (std::size_t i = 0; i < kEventKindCount; ++i) {
     if (static_cast<std::size_t>(kEventKinds[i].kind) != i) return false;
   }
-  return static_cast<std::size_t>(EventKind::kAttackBlind) + 1 == kEventKindCount;
+  return static_cast<std::size_t>(EventKind::kCaptureFinding) + 1 == kEventKindCount;
 }
 static_assert(kinds_in_enum_order(), "kEventKinds must list every EventKind once, in the enum's order");
 }  // namespace internal

@@ -136,6 +136,15 @@ def wait_for_banner(proc: subprocess.Popen, port: int, stderr_path: Path, what: 
 # smtplab sink
 # --------------------------------------------------------------------------
 
+def make_pki(smtplab: str, out: Path, problem: str = "none") -> Path:
+    """`smtplab cert` into OUT: ca.pem to trust, cert.pem and key.pem for a
+    server named localhost and 127.0.0.1 (broken as `problem` says)."""
+    r = subprocess.run([smtplab, "cert", "--out", str(out), "--host", "localhost,127.0.0.1",
+                        "--problem", problem], capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    return out
+
+
 def smtplab_path() -> str:
     """The binary under test, from $SMTPLAB; the tests fail loudly, not skip."""
     path = os.environ.get("SMTPLAB")

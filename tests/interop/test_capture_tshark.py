@@ -265,10 +265,7 @@ class RealSocketsCaptures(unittest.TestCase):
         self.assertIn("127.0.0.1", clients)
 
     def test_conform_over_starttls_is_captured_from_the_probes_end(self):
-        pki = self.tmp / "pki"
-        r = subprocess.run([self.smtplab, "cert", "--out", str(pki), "--host", "localhost,127.0.0.1"],
-                           capture_output=True, text=True, timeout=TIMEOUT)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        pki = peers.make_pki(self.smtplab, self.tmp / "pki")
         sink = peers.start_smtplab_sink(self.smtplab, self.tmp / "maildir",
                                         ["--no-fsync", "--tls_cert", str(pki / "cert.pem"),
                                          "--tls_key", str(pki / "key.pem")])

@@ -23,13 +23,6 @@ import peers  # noqa: E402
 TIMEOUT = 30
 
 
-def make_pki(smtplab: str, out: Path, problem: str = "none") -> Path:
-    r = subprocess.run([smtplab, "cert", "--out", str(out), "--host", "localhost,127.0.0.1",
-                        "--problem", problem], capture_output=True, timeout=TIMEOUT)
-    assert r.returncode == 0, r.stderr.decode(errors="replace")
-    return out
-
-
 class TlsInteropBase(unittest.TestCase):
 
     @classmethod
@@ -37,8 +30,8 @@ class TlsInteropBase(unittest.TestCase):
         cls.smtplab = peers.smtplab_path()
         cls.tmp = Path(tempfile.mkdtemp(prefix="smtplab-tls-interop-"))
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
-        cls.good = make_pki(cls.smtplab, cls.tmp / "good")
-        cls.expired = make_pki(cls.smtplab, cls.tmp / "expired", "expired")
+        cls.good = peers.make_pki(cls.smtplab, cls.tmp / "good")
+        cls.expired = peers.make_pki(cls.smtplab, cls.tmp / "expired", "expired")
 
     def send(self, port: int, *extra: str) -> subprocess.CompletedProcess:
         argv = [self.smtplab, "send", "--server", f"127.0.0.1:{port}", "--from", "a@example.org",
