@@ -43,6 +43,17 @@ bool is_reply_line(std::string_view line) {
 
 }  // namespace
 
+std::string_view agent_for_port(std::uint16_t port) {
+  switch (port) {
+    case 587:
+    case 465: return "msa";
+    case 24: return "mda";
+    case 25:
+    case 2525: return "mta";
+    default: return kAgent;
+  }
+}
+
 void SmtpObserver::record(absl::Time at, sim::EventKind kind, std::string text, int code, std::string explain,
                           sim::TraceEvent::Details details, bool from_client) {
   sim::TraceEvent e;
@@ -53,10 +64,9 @@ void SmtpObserver::record(absl::Time at, sim::EventKind kind, std::string text, 
                          kind == sim::EventKind::kSmtpData || kind == sim::EventKind::kSmtpStartTls || !from_client;
   e.host = at_server ? c_.server_host : c_.client_host;
   e.peer = at_server ? c_.client_host : c_.server_host;
-  e.agent = kind == sim::EventKind::kConnOpen || kind == sim::EventKind::kConnClose ||
-                    kind == sim::EventKind::kConnReset
-                ? "net"
-                : kAgent;
+  const bool link = kind == sim::EventKind::kConnOpen || kind == sim::EventKind::kConnClose ||
+                    kind == sim::EventKind::kConnReset;
+  e.agent = link ? "net" : kind == sim::EventKind::kCaptureFinding ? kAgent : server_agent_;
   e.connection = c_.id;
   e.text = std::move(text);
   e.code = code;
@@ -169,7 +179,10 @@ void SmtpObserver::command(absl::Time at, std::string line, bool pipelined) {
     finding(at, finding_name::kUnadvertisedPipelining,
             absl::StrCat(line, " was sent before the reply to the command before it"));
   }
-  if (verb == "LHLO") lmtp_ = true;
+  if (verb == "LHLO") {
+    lmtp_ = true;
+    server_agent_ = "mda";
+  }
   if (verb == "MAIL" || verb == "RSET" || verb == "EHLO" || verb == "HELO" || verb == "LHLO") accepted_recipients_ = 0;
   waiting_.push_back({verb, pipelined});
   if (verb == "DATA" || verb == "STARTTLS" || verb == "AUTH") {

@@ -25,13 +25,19 @@ namespace smtplab::capture {
 struct ObservedConnection {
   std::uint64_t id = 0;
   std::string client_host, server_host;  // as the trace names them (the addresses)
+  std::uint16_t server_port = 25;
   absl::Time epoch;                      // time 0 of the trace
 };
+
+// The agent a server on `port` is, as the trace names agents: 587 and 465
+// are submission (RFC 6409, RFC 8314), 25 and 2525 relay, 24 the mailbox
+// server's LMTP (smtplab's own; RFC 2033 names no port, LHLO says it too).
+std::string_view agent_for_port(std::uint16_t port);
 
 class SmtpObserver {
  public:
   SmtpObserver(ObservedConnection connection, std::vector<sim::TraceEvent>& out)
-      : c_(std::move(connection)), out_(out) {}
+      : c_(std::move(connection)), out_(out), server_agent_(agent_for_port(c_.server_port)) {}
 
   void opened(absl::Time at, std::string_view client_address, std::string_view server_address, bool midstream);
   void client_bytes(absl::Time at, std::string_view bytes);
@@ -96,6 +102,7 @@ class SmtpObserver {
   bool lmtp_ = false;             // LHLO: one reply per recipient to the final dot
   int accepted_recipients_ = 0;   // of the transaction, for LMTP's replies
   bool closed_ = false;
+  std::string server_agent_;  // agent_for_port, or mda once LHLO is seen
 };
 
 }  // namespace smtplab::capture

@@ -1,6 +1,6 @@
 // smtplab-viz: watch a scenario's mail travel, store-and-forward.
 //
-//   smtplab-viz [SCENARIO.yaml | TRACE.jsonl]       (default: the greylisting lesson)
+//   smtplab-viz [SCENARIO.yaml | TRACE.jsonl | CAPTURE.pcap]   (default: the greylisting lesson)
 //   smtplab-viz FILE --screenshot OUT.png --at 5m10s [--size 1280x800]
 //   smtplab-viz --attach ws://127.0.0.1:8025/trace   (a run of smtplab serve, live)
 //
@@ -110,7 +110,7 @@ int run(int argc, char** argv) {
   usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
   absl::SetFlagsUsageConfig(usage_config);
   absl::SetProgramUsageMessage(
-      "smtplab-viz [SCENARIO.yaml | TRACE.jsonl] [--screenshot OUT.png --at 5m10s --size 1280x800]\n"
+      "smtplab-viz [SCENARIO.yaml | TRACE.jsonl | CAPTURE.pcap[ng]] [--screenshot OUT.png --at 5m10s --size 1280x800]\n"
       "       smtplab-viz --attach ws://127.0.0.1:8025/trace   (live, from smtplab serve)");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   const std::string path = positional.size() > 1 ? positional[1] : "";

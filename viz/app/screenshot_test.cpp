@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -47,7 +48,7 @@ Shot render(const std::string& scenario, const std::string& at, const std::strin
   const char* asan = std::getenv("ASAN_OPTIONS");
   const std::string env = "ASAN_OPTIONS='" + std::string(asan == nullptr ? "" : asan) + ":detect_leaks=0' ";
   const std::string cmd = env + "timeout 60 " + std::string(SMTPLAB_XVFB_EXEC) + " --screen 1280x800x24 " + std::string(SMTPLAB_VIZ_BINARY) + " " +
-                          std::string(SMTPLAB_LIBRARY_DIR) + "/" + scenario + " --screenshot " + png + " --at " + at +
+                          (scenario[0] == '/' ? scenario : std::string(SMTPLAB_LIBRARY_DIR) + "/" + scenario) + " --screenshot " + png + " --at " + at +
                           " --screenshot_info " + info + " " + more_flags + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   std::string output;
@@ -93,6 +94,23 @@ int envelopes_coloured(const Shot& s, Rgb want) {
     if (near(got, want)) ++n;
   }
   return n;
+}
+
+// A capture read back (capture/testdata/greylisting.pcapng, written by
+// `smtplab run greylisting --pcap`): its hosts are addresses, each server in
+// the colour of what its port makes it (587 submission, RFC 6409; 25 relay;
+// 24 the mailbox server's LMTP), and no envelope, since a capture has no queues.
+TEST(VizScreenshotTest, ACaptureIsDrawnWithEachServerInItsRole) {
+  const Shot s = render(SMTPLAB_CAPTURE_TESTDATA_DIR "/greylisting.pcapng", "0.1s");
+  expect_nodes_drawn(s);
+  std::map<std::string, Rgb> fill;
+  for (const auto& p : s.info["placed"]) {
+    if (p["what"] == "node") fill[p["name"]] = Rgb{p["rgb"][0], p["rgb"][1], p["rgb"][2]};
+  }
+  ASSERT_TRUE(fill.count("192.0.2.11") && fill.count("192.0.2.13") && fill.count("192.0.2.16")) << s.info.dump();
+  EXPECT_TRUE(near(fill["192.0.2.11"], kMsaColour));
+  EXPECT_TRUE(near(fill["192.0.2.13"], kMtaColour));
+  EXPECT_TRUE(near(fill["192.0.2.16"], kMdaColour));
 }
 
 TEST(VizScreenshotTest, GreylistedMessageWaitsDeferredAtTheSendingMta) {

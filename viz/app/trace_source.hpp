@@ -1,5 +1,5 @@
 // Where the visualizer's trace comes from: a scenario run in-process right
-// now, or a recorded .jsonl file. A broken file is an error that names
+// now, a recorded .jsonl file, or a capture read back. A broken file is an error that names
 // FILE:LINE:COLUMN, for the window and for stderr alike.
 #pragma once
 
@@ -18,8 +18,10 @@ struct LoadedTrace {
   std::vector<sim::TraceEvent> events;
 };
 
-// `path` ending in .jsonl is a trace; anything else a scenario file. An
-// empty path is the default scenario (the greylisting lesson).
+// `path` ending in .jsonl is a trace; a capture (.pcap, .pcapng, or one by
+// its first octets) is read back into one (capture/capture_import.hpp);
+// anything else a scenario file. An empty path is the default scenario (the
+// greylisting lesson).
 absl::StatusOr<LoadedTrace> load_trace_source(const std::string& path);
 std::string default_scenario_path();
 
