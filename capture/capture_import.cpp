@@ -78,7 +78,7 @@ class Importer {
         }
         ++result_.smtp_connections;
         ObservedConnection c{e.stream + 1, ip_text(info.client.ip), ip_text(info.server.ip), info.server.port,
-                             result_.first_packet};
+                             result_.first_packet, options_.keys};
         auto& o = observers_[e.stream] = std::make_unique<SmtpObserver>(c, trace_);
         o->opened(e.at, endpoint_text(info.client), endpoint_text(info.server), info.midstream);
         continue;

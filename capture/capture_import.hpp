@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "capture/tcp_reassembly.hpp"
+#include "capture/tls_decryption.hpp"
 #include "sim/trace/trace_event.hpp"
 
 namespace smtplab::capture {
@@ -21,6 +22,8 @@ struct ImportOptions {
   // The ports whose connections are read as SMTP (LMTP on 24 too).
   std::vector<std::uint16_t> smtp_ports = {25, 465, 587, 2525, 24};
   ReassemblySettings reassembly;
+  // The TLS secrets that came with the capture (--keylog); null: TLS stays closed.
+  const KeyLog* keys = nullptr;
 };
 
 struct ImportedCapture {

@@ -9,14 +9,17 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <map>
 
 #include "capture/capture_export.hpp"
 #include "capture/packet_decode.hpp"
 #include "capture/tcp_reassembly.hpp"
+#include "capture/tls_decryption.hpp"
 #include "scenarios/explanations.hpp"
 #include "scenarios/scenario_loader.hpp"
 #include "scenarios/scenario_world.hpp"
+#include "sim/tls/key_log.hpp"
 
 namespace smtplab::capture {
 namespace {
@@ -329,26 +332,41 @@ TEST(CaptureFindingContract, EachFindingIsExplainedAndCarriesOnlyItsDetails) {
 }
 
 // A lesson exported with --pcap and read back: each connection's commands
-// and replies (text, code, what each answers) are the trace's, up to
-// STARTTLS, after which the capture holds records only.
-void expect_round_trip(const std::string& lesson) {
+// and replies (text, code, what each answers) and message sizes are the
+// trace's; without the key log up to STARTTLS (RFC 3207), after which the
+// capture holds records only, and with it to the end (RFC 8446).
+void expect_round_trip(const std::string& lesson, bool with_key_log = false) {
   auto loaded = scenarios::load_scenario_file(std::string(SMTPLAB_LIBRARY_DIR) + "/" + lesson + ".yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.error_text();
+  const std::string path = (std::filesystem::temp_directory_path() / ("smtplab_round_trip_" + lesson + ".pcapng")).string();
+  const std::string keys_path = path + ".keys";
+  std::filesystem::remove(keys_path);
+  if (with_key_log) ASSERT_TRUE(tls::open_key_log(keys_path).ok());
   scenarios::ScenarioWorld world(*loaded.scenario, loaded.scenario->seed);
   WireLog log(world.clock().epoch(), &world.trace);
   world.set_wire_observer(&log);
   ASSERT_TRUE(world.build().ok());
   world.run();
-  const std::string path = (std::filesystem::temp_directory_path() / ("smtplab_round_trip_" + lesson + ".pcapng")).string();
+  std::optional<KeyLog> keys;
+  ImportOptions import;
+  if (with_key_log) {
+    ASSERT_TRUE(tls::close_key_log().ok());
+    auto read = KeyLog::read(keys_path);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_GT(read->size(), 0u);
+    keys = *std::move(read);
+    import.keys = &*keys;
+    std::filesystem::remove(keys_path);
+  }
   CaptureOptions options;
   options.host_addresses = world.host_addresses();
   ASSERT_TRUE(write_capture(path, log.records(), world.trace.events(), options).ok());
-  auto imported = import_capture(path);
+  auto imported = import_capture(path, import);
   ASSERT_TRUE(imported.ok()) << imported.status();
   std::filesystem::remove(path);
 
   using Line = std::tuple<sim::EventKind, std::string, int, std::string>;
-  auto by_connection = [](const std::vector<sim::TraceEvent>& events) {
+  auto by_connection = [with_key_log](const std::vector<sim::TraceEvent>& events) {
     std::map<std::string, std::uint64_t> ends;  // conn.open's text -> id
     std::map<std::uint64_t, std::vector<Line>> lines;
     std::set<std::uint64_t> encrypted;
@@ -360,7 +378,7 @@ void expect_round_trip(const std::string& lesson) {
         const std::string* answers = e.detail(sim::detail_key::kAnswers);
         lines[e.connection].emplace_back(e.kind, e.text, e.code, answers ? *answers : "");
       }
-      if (e.kind == sim::EventKind::kSmtpStartTls) encrypted.insert(e.connection);
+      if (e.kind == sim::EventKind::kSmtpStartTls && !with_key_log) encrypted.insert(e.connection);
     }
     std::map<std::string, std::vector<Line>> out;
     for (const auto& [text, id] : ends) out[text] = lines[id];
@@ -381,6 +399,73 @@ TEST(CaptureRoundTrip, PipeliningReadsBackAsItsTrace) { expect_round_trip("pipel
 TEST(CaptureRoundTrip, ConnectionReuseReadsBackAsItsTrace) { expect_round_trip("connection-reuse"); }
 TEST(CaptureRoundTrip, DotStuffingReadsBackAsItsTrace) { expect_round_trip("dot-stuffing"); }
 TEST(CaptureRoundTrip, StartTlsReadsBackUpToTheHandshake) { expect_round_trip("tls-opportunistic"); }
+TEST(CaptureRoundTrip, StartTlsWithTheKeyLogReadsBackWhole) { expect_round_trip("tls-opportunistic", true); }
+TEST(CaptureRoundTrip, ImplicitTlsWithTheKeyLogReadsBackWhole) { expect_round_trip("submission-implicit-tls", true); }
+
+TEST(KeyLog, ALineThatIsNotOneIsRefusedWithItsNumber) {
+  const std::string random(64, 'a');
+  auto good = KeyLog::parse("# comment\nCLIENT_TRAFFIC_SECRET_0 " + random + " 0011\n", "keys");
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_NE(good->secret("CLIENT_TRAFFIC_SECRET_0", std::string(32, '\xaa')), nullptr);
+  EXPECT_EQ(good->secret("SERVER_TRAFFIC_SECRET_0", std::string(32, '\xaa')), nullptr);
+  auto bad = KeyLog::parse("CLIENT_RANDOM " + random + " 0011\nCLIENT_RANDOM xyz 0011\n", "keys");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("keys: line 2"), std::string::npos) << bad.status();
+}
+
+// The secrets of another session open nothing: the import says so and
+// reads no further, rather than showing garbage (RFC 8446 5.2: the AEAD tag).
+TEST(CaptureImport, SecretsOfAnotherSessionOpenNothing) {
+  const std::string random(64, 'b');
+  auto keys = KeyLog::parse("CLIENT_HANDSHAKE_TRAFFIC_SECRET " + random + " " + std::string(64, '1') + "\n", "keys");
+  ASSERT_TRUE(keys.ok());
+  ImportOptions import;
+  import.keys = &*keys;
+  const auto events = import_capture(SMTPLAB_CAPTURE_TESTDATA_DIR "/tls-opportunistic.pcapng", import);
+  ASSERT_TRUE(events.ok()) << events.status();
+  std::size_t closed = 0;
+  for (const auto& e : events->events) {
+    if (e.kind == sim::EventKind::kCaptureFinding && *e.detail("finding") == "encrypted") {
+      ++closed;
+      EXPECT_NE(e.text.find("the key log has no"), std::string::npos) << e.text;
+    }
+    EXPECT_NE(e.kind, sim::EventKind::kTlsEstablished);
+  }
+  EXPECT_EQ(closed, 3u) << "each of the three TLS connections";
+}
+
+// The checked-in capture with its own key log opens; with one octet of
+// each secret changed, the first protected record's tag does not verify.
+TEST(CaptureImport, ATamperedSecretOpensNoRecord) {
+  std::ifstream in(SMTPLAB_CAPTURE_TESTDATA_DIR "/tls-opportunistic.keys");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto keys = KeyLog::parse(text.str(), "keys");
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ImportOptions import;
+  import.keys = &*keys;
+  auto good = import_capture(SMTPLAB_CAPTURE_TESTDATA_DIR "/tls-opportunistic.pcapng", import);
+  ASSERT_TRUE(good.ok());
+  EXPECT_NE(first_of(good->events, sim::EventKind::kSmtpCommand, "MAIL FROM:<alice@example.org> SIZE=311"), nullptr);
+
+  std::string tampered;
+  std::istringstream lines(text.str());
+  for (std::string line; std::getline(lines, line);) {
+    line.back() = line.back() == '0' ? '1' : '0';  // the secret's last hex digit
+    tampered += line + "\n";
+  }
+  auto bad_keys = KeyLog::parse(tampered, "tampered");
+  ASSERT_TRUE(bad_keys.ok());
+  import.keys = &*bad_keys;
+  auto bad = import_capture(SMTPLAB_CAPTURE_TESTDATA_DIR "/tls-opportunistic.pcapng", import);
+  ASSERT_TRUE(bad.ok());
+  bool said = false;
+  for (const auto& e : bad->events) {
+    said = said || (e.kind == sim::EventKind::kCaptureFinding && e.text.find("does not open") != std::string::npos);
+  }
+  EXPECT_TRUE(said);
+  EXPECT_EQ(first_of(bad->events, sim::EventKind::kSmtpCommand, "MAIL FROM:<alice@example.org> SIZE=311"), nullptr);
+}
 
 std::string scratch(const std::string& name) { return (std::filesystem::temp_directory_path() / name).string(); }
 

@@ -92,18 +92,81 @@ void SmtpObserver::opened(absl::Time at, std::string_view client_address, std::s
 }
 
 void SmtpObserver::client_bytes(absl::Time at, std::string_view bytes) {
+  if (tls_channel_) {
+    tls_bytes(at, true, bytes);
+    return;
+  }
   if (client_ == ClientPhase::kEncrypted) return;
   // A TLS record (a handshake, 0x16 0x03) as the very first thing: implicit
   // TLS (RFC 8314, port 465).
   if (!greeted_ && client_in_.empty() && bytes.size() >= 2 && bytes[0] == 0x16 && bytes[1] == 0x03) {
-    tls_ = true;
-    client_ = ClientPhase::kEncrypted;
-    server_encrypted_ = true;
-    finding(at, finding_name::kEncrypted, "TLS from the first octet (implicit TLS)");
+    begin_tls(at, true);
+    if (tls_channel_) tls_bytes(at, true, bytes);
     return;
   }
+  client_plaintext(at, bytes);
+}
+
+void SmtpObserver::client_plaintext(absl::Time at, std::string_view bytes) {
   client_in_.append(bytes);
   client_lines(at);
+}
+
+void SmtpObserver::begin_tls(absl::Time at, bool implicit) {
+  tls_ = true;
+  if (c_.keys == nullptr) {
+    client_ = ClientPhase::kEncrypted;
+    server_encrypted_ = true;
+    finding(at, finding_name::kEncrypted,
+            implicit ? "TLS from the first octet (implicit TLS)" : "the rest of this connection is TLS", 0,
+            /*from_client=*/implicit);
+    return;
+  }
+  tls_channel_ = std::make_unique<TlsDecryptor>(c_.keys);
+  // The session starts over inside TLS (RFC 3207 4.2): EHLO again, and with
+  // implicit TLS the greeting too (RFC 8314 3.3).
+  client_ = ClientPhase::kCommands;
+  waiting_.clear();
+  held_.clear();
+  awaiting_.clear();
+  ehlo_done_ = pipelining_offered_ = false;
+  if (implicit) greeted_ = false;
+  // What each side sent after the switch is TLS already.
+  std::string client_rest = std::move(client_in_), server_rest = std::move(server_in_);
+  client_in_.clear();
+  server_in_.clear();
+  if (!client_rest.empty()) tls_bytes(at, true, client_rest);
+  if (!server_rest.empty()) tls_bytes(at, false, server_rest);
+}
+
+void SmtpObserver::tls_bytes(absl::Time at, bool from_client, std::string_view records) {
+  std::string plaintext;
+  tls_channel_->feed(from_client, records, plaintext);
+  using State = TlsDecryptor::State;
+  const State state = tls_channel_->state();
+  const bool failed = state == State::kNoSecrets || state == State::kUnsupported || state == State::kFailed;
+  if (!tls_announced_ && (failed || tls_channel_->handshake_done())) {
+    tls_announced_ = true;
+    if (!failed) {
+      record(at, sim::EventKind::kTlsEstablished,
+             absl::StrCat("TLS established: ", tls_channel_->version(), ", ", tls_channel_->cipher(),
+                          " (opened with the key log)"),
+             0, sim::name_of(sim::EventKind::kTlsEstablished),
+             {{sim::detail_key::kVersion, tls_channel_->version()}, {sim::detail_key::kCipher, tls_channel_->cipher()}},
+             false);
+    }
+  }
+  if (failed) {
+    if (client_ != ClientPhase::kEncrypted) {
+      client_ = ClientPhase::kEncrypted;
+      server_encrypted_ = true;
+      finding(at, finding_name::kEncrypted, absl::StrCat("the rest of this connection is TLS: ", tls_channel_->why()),
+              0, from_client);
+    }
+    return;
+  }
+  if (plaintext.empty()) return;
+  from_client ? client_plaintext(at, plaintext) : server_plaintext(at, plaintext);
 }
 
 void SmtpObserver::client_lines(absl::Time at) {
@@ -248,7 +311,15 @@ void SmtpObserver::message_text(absl::Time at) {
 }
 
 void SmtpObserver::server_bytes(absl::Time at, std::string_view bytes) {
+  if (tls_channel_) {
+    tls_bytes(at, false, bytes);
+    return;
+  }
   if (server_encrypted_) return;
+  server_plaintext(at, bytes);
+}
+
+void SmtpObserver::server_plaintext(absl::Time at, std::string_view bytes) {
   server_in_.append(bytes);
   while (!server_encrypted_) {
     const std::size_t lf = server_in_.find('\n');
@@ -262,7 +333,10 @@ void SmtpObserver::server_bytes(absl::Time at, std::string_view bytes) {
     std::string line = server_in_.substr(0, lf);
     server_in_.erase(0, lf + 1);
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    const bool was_tls = tls_channel_ != nullptr;
     reply_line(at, line);
+    // STARTTLS's 220 switched the connection to TLS: begin_tls took the rest.
+    if (!was_tls && tls_channel_) return;
   }
 }
 
@@ -305,10 +379,8 @@ void SmtpObserver::reply_done(absl::Time at, int code) {
     data_octets_ = 0;
   } else if (verb == "STARTTLS" && code == 220) {
     record(at, sim::EventKind::kSmtpStartTls, "STARTTLS accepted; TLS handshake", 0, "tls.starttls");
-    tls_ = true;
-    client_ = ClientPhase::kEncrypted;
-    server_encrypted_ = true;
-    finding(at, finding_name::kEncrypted, "the rest of this connection is TLS", 0, false);
+    begin_tls(at, false);
+    return;
   } else if ((verb == "AUTH" || verb == answers::kAuthResponse) && code == 334) {
     client_ = ClientPhase::kSasl;
   }

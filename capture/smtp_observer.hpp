@@ -13,11 +13,13 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "capture/tls_decryption.hpp"
 #include "sim/trace/trace_event.hpp"
 
 namespace smtplab::capture {
@@ -27,6 +29,7 @@ struct ObservedConnection {
   std::string client_host, server_host;  // as the trace names them (the addresses)
   std::uint16_t server_port = 25;
   absl::Time epoch;                      // time 0 of the trace
+  const KeyLog* keys = nullptr;          // TLS secrets, when the capture came with them
 };
 
 // The agent a server on `port` is, as the trace names agents: 587 and 465
@@ -58,6 +61,11 @@ class SmtpObserver {
   };
 
   void client_lines(absl::Time at);
+  // From STARTTLS's 220 (or a first ClientHello) on: octets are records.
+  void begin_tls(absl::Time at, bool implicit);
+  void tls_bytes(absl::Time at, bool from_client, std::string_view records);
+  void client_plaintext(absl::Time at, std::string_view bytes);
+  void server_plaintext(absl::Time at, std::string_view bytes);
   void command(absl::Time at, std::string line, bool pipelined);
   void message_text(absl::Time at);
   void reply_line(absl::Time at, std::string_view line);
@@ -102,6 +110,8 @@ class SmtpObserver {
   bool lmtp_ = false;             // LHLO: one reply per recipient to the final dot
   int accepted_recipients_ = 0;   // of the transaction, for LMTP's replies
   bool closed_ = false;
+  std::unique_ptr<TlsDecryptor> tls_channel_;  // set once TLS begins
+  bool tls_announced_ = false;  // the handshake's outcome is in the trace
   std::string server_agent_;  // agent_for_port, or mda once LHLO is seen
 };
 

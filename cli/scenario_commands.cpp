@@ -146,7 +146,7 @@ void print_ladders(const std::vector<sim::TraceEvent>& events) {
 int run_step(std::vector<char*> args) {
   auto positional = parse_subcommand_flags(*find_subcommand("step"), args,
                                            "smtplab step [FILE] [--seed N] [--interactive auto|yes|no] [--ladder] [--pcap OUT.pcapng [--keylog FILE]]\n"
-                                           "smtplab step CAPTURE.pcap[ng] [--port N,...] [--trace OUT.jsonl]\n\n"
+                                           "smtplab step CAPTURE.pcap[ng] [--port N,...] [--keylog SECRETS] [--trace OUT.jsonl]\n\n"
                                            "Shows a scenario event by event, with what each line means.\n"
                                            "Without FILE, the default scenario (greylisting, then delivery).\n"
                                            "A capture (tcpdump, Wireshark, --pcap) is read and shown the same way.\n"

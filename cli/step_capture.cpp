@@ -1,6 +1,7 @@
 #include "cli/step_capture.hpp"
 
 #include <cstdio>
+#include <optional>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -16,6 +17,7 @@
 ABSL_FLAG(std::string, port, "",
           "step CAPTURE: more ports to read as SMTP, comma-separated (25, 465, 587, 2525 and 24 always are)");
 ABSL_DECLARE_FLAG(std::string, trace);
+ABSL_DECLARE_FLAG(std::string, keylog);
 
 namespace smtplab::cli {
 namespace {
@@ -35,6 +37,16 @@ int step_capture(const std::string& path, const Style& style, const StepperOptio
     }
     import.smtp_ports.push_back(static_cast<std::uint16_t>(port));
     import.reassembly.server_ports.push_back(static_cast<std::uint16_t>(port));
+  }
+  std::optional<capture::KeyLog> keys;
+  if (const std::string keylog = absl::GetFlag(FLAGS_keylog); !keylog.empty()) {
+    auto read = capture::KeyLog::read(keylog);
+    if (!read.ok()) {
+      std::fprintf(stderr, "smtplab step: %s\n", std::string(read.status().message()).c_str());
+      return 2;
+    }
+    keys = *std::move(read);
+    import.keys = &*keys;
   }
   auto imported = capture::import_capture(path, import);
   if (!imported.ok()) {

@@ -145,7 +145,13 @@ class RealCapturesAreExplained(unittest.TestCase):
         found = [e["details"]["finding"] for e in events if e["kind"] == "capture.finding"]
         self.assertEqual(found, ["encrypted"])
         self.assertIn("the rest of this connection is TLS", out)
-        # The secrets open it in Wireshark: the MAIL inside TLS is there.
+        # With the secrets smtplab reads on inside TLS (RFC 8446), and so does Wireshark.
+        r = subprocess.run([self.smtplab, "step", str(cap.path), "--port", str(server.port), "--keylog", str(keylog),
+                            "--interactive", "no"], capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("tls.established: TLS established: TLSv1.3", r.stdout)
+        self.assertIn("C: mail FROM:<a@example.org>", r.stdout)  # smtplib writes its verbs in lower case
+        self.assertIn("(message text,", r.stdout)
         mail = subprocess.run([TSHARK, "-r", str(cap.path), "-o", f"tls.keylog_file:{keylog}",
                                "-d", f"tcp.port=={server.port},smtp", "-Y", "smtp.req.command == \"mail\"",
                                "-T", "fields", "-e", "smtp.req.parameter"],
