@@ -335,13 +335,17 @@ TEST(CaptureFindingContract, EachFindingIsExplainedAndCarriesOnlyItsDetails) {
 // and replies (text, code, what each answers) and message sizes are the
 // trace's; without the key log up to STARTTLS (RFC 3207), after which the
 // capture holds records only, and with it to the end (RFC 8446).
-void expect_round_trip(const std::string& lesson, bool with_key_log = false) {
-  auto loaded = scenarios::load_scenario_file(std::string(SMTPLAB_LIBRARY_DIR) + "/" + lesson + ".yaml");
+void expect_round_trip(const std::string& lesson, bool with_key_log = false, const std::string& yaml = "",
+                       std::vector<sim::TraceEvent>* read_back = nullptr) {
+  auto loaded = yaml.empty() ? scenarios::load_scenario_file(std::string(SMTPLAB_LIBRARY_DIR) + "/" + lesson + ".yaml")
+                             : scenarios::load_scenario_text(yaml, lesson + ".yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.error_text();
   const std::string path = (std::filesystem::temp_directory_path() / ("smtplab_round_trip_" + lesson + ".pcapng")).string();
   const std::string keys_path = path + ".keys";
   std::filesystem::remove(keys_path);
-  if (with_key_log) ASSERT_TRUE(tls::open_key_log(keys_path).ok());
+  if (with_key_log) {
+    ASSERT_TRUE(tls::open_key_log(keys_path).ok());
+  }
   scenarios::ScenarioWorld world(*loaded.scenario, loaded.scenario->seed);
   WireLog log(world.clock().epoch(), &world.trace);
   world.set_wire_observer(&log);
@@ -364,6 +368,7 @@ void expect_round_trip(const std::string& lesson, bool with_key_log = false) {
   auto imported = import_capture(path, import);
   ASSERT_TRUE(imported.ok()) << imported.status();
   std::filesystem::remove(path);
+  if (read_back != nullptr) *read_back = imported->events;
 
   using Line = std::tuple<sim::EventKind, std::string, int, std::string>;
   auto by_connection = [with_key_log](const std::vector<sim::TraceEvent>& events) {
@@ -401,6 +406,26 @@ TEST(CaptureRoundTrip, DotStuffingReadsBackAsItsTrace) { expect_round_trip("dot-
 TEST(CaptureRoundTrip, StartTlsReadsBackUpToTheHandshake) { expect_round_trip("tls-opportunistic"); }
 TEST(CaptureRoundTrip, StartTlsWithTheKeyLogReadsBackWhole) { expect_round_trip("tls-opportunistic", true); }
 TEST(CaptureRoundTrip, ImplicitTlsWithTheKeyLogReadsBackWhole) { expect_round_trip("submission-implicit-tls", true); }
+
+// A server that stops at TLS 1.2: the key log's CLIENT_RANDOM line is the
+// master secret, and the records after each ChangeCipherSpec open with the
+// key block (RFC 5246 6.3; AES-GCM, RFC 5288).
+TEST(CaptureRoundTrip, Tls12WithTheKeyLogReadsBackWhole) {
+  std::vector<sim::TraceEvent> events;
+  expect_round_trip("tls12", true, R"(
+title: TLS 1.2 hop
+domains:
+  example.org: {users: [alice], tls: {outgoing: may}}
+  example.net: {users: [bob], tls: {max_version: "1.2"}}
+send: {from: alice@example.org, to: bob@example.net}
+)",
+                    &events);
+  bool tls12 = false;
+  for (const auto& e : events) {
+    if (e.kind == sim::EventKind::kTlsEstablished && *e.detail(sim::detail_key::kVersion) == "TLSv1.2") tls12 = true;
+  }
+  EXPECT_TRUE(tls12) << "the hop to example.net was TLS 1.2, and opened";
+}
 
 TEST(KeyLog, ALineThatIsNotOneIsRefusedWithItsNumber) {
   const std::string random(64, 'a');

@@ -33,11 +33,63 @@ constexpr Suite kSuites[] = {
     {0x1302, "TLS_AES_256_GCM_SHA384", EVP_aes_256_gcm, EVP_sha384, 32},
     {0x1303, "TLS_CHACHA20_POLY1305_SHA256", EVP_chacha20_poly1305, EVP_sha256, 32},
 };
+// TLS 1.2's AEAD suites (RFC 5288, RFC 5289, RFC 7905): a key, and a
+// 4-octet salt with an explicit nonce (GCM) or a 12-octet IV (ChaCha20).
+struct Suite12 {
+  std::uint16_t id;
+  const char* name;
+  const EVP_CIPHER* (*cipher)();
+  const EVP_MD* (*hash)();
+  std::size_t key_length, iv_length;
+};
+constexpr Suite12 kSuites12[] = {
+    {0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", EVP_aes_128_gcm, EVP_sha256, 16, 4},
+    {0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", EVP_aes_256_gcm, EVP_sha384, 32, 4},
+    {0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", EVP_aes_128_gcm, EVP_sha256, 16, 4},
+    {0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", EVP_aes_256_gcm, EVP_sha384, 32, 4},
+    {0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", EVP_aes_128_gcm, EVP_sha256, 16, 4},
+    {0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", EVP_aes_256_gcm, EVP_sha384, 32, 4},
+    {0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", EVP_chacha20_poly1305, EVP_sha256, 32, 12},
+    {0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", EVP_chacha20_poly1305, EVP_sha256, 32, 12},
+    {0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256", EVP_chacha20_poly1305, EVP_sha256, 32, 12},
+};
+
 const Suite* suite_of(std::uint16_t id) {
   for (const Suite& s : kSuites) {
     if (s.id == id) return &s;
   }
   return nullptr;
+}
+const Suite12* suite12_of(std::uint16_t id) {
+  for (const Suite12& s : kSuites12) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), out, &n) == nullptr) {
+    return {};
+  }
+  return std::string(reinterpret_cast<char*>(out), n);
+}
+
+// TLS 1.2's PRF, P_hash (RFC 5246 5): A(i) = HMAC(secret, A(i-1)), output
+// HMAC(secret, A(i) + label + seed) until `length` octets.
+std::string prf12(const EVP_MD* md, const std::string& secret, std::string_view label, std::string_view seed,
+                  std::size_t length) {
+  const std::string label_seed = absl::StrCat(av(label), av(seed));
+  std::string a = label_seed, out;
+  while (out.size() < length) {
+    a = hmac(md, secret, a);
+    if (a.empty()) return {};
+    out += hmac(md, secret, a + label_seed);
+  }
+  out.resize(length);
+  return out;
 }
 
 std::uint16_t be16(std::string_view b, std::size_t at) {
@@ -92,11 +144,11 @@ struct CipherCtxFree {
 
 // AEAD open (RFC 8446 5.2): the header is the additional data, the tag the
 // last 16 octets. Nullopt when the record does not open.
-std::optional<std::string> open_record(const Suite& suite, const std::string& key, const std::string& nonce,
+std::optional<std::string> open_record(const EVP_CIPHER* cipher, const std::string& key, const std::string& nonce,
                                        std::string_view header, std::string_view sealed) {
   if (sealed.size() < kTagLength) return std::nullopt;
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), suite.cipher(), nullptr, nullptr, nullptr) != 1 ||
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(nonce.size()), nullptr) != 1 ||
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, reinterpret_cast<const unsigned char*>(key.data()),
                          reinterpret_cast<const unsigned char*>(nonce.data())) != 1) {
@@ -192,6 +244,7 @@ void TlsDecryptor::hello(bool from_client, std::string_view m) {
     return;
   }
   if (from_client || type != kServerHello) return;
+  server_random_ = std::string(body.substr(2, 32));
   std::size_t at = 2 + 32;
   if (at >= body.size()) return;
   at += 1 + static_cast<std::uint8_t>(body[at]);  // legacy session id
@@ -210,9 +263,17 @@ void TlsDecryptor::hello(bool from_client, std::string_view m) {
   }
   version_ = version == kTls13 ? "TLSv1.3" : version == 0x0303 ? "TLSv1.2" : "TLS (older)";
   const Suite* suite = suite_of(suite_);
-  cipher_ = suite != nullptr ? suite->name : absl::StrCat("suite 0x", absl::Hex(suite_, absl::kZeroPad4));
+  const Suite12* suite12 = suite12_of(suite_);
+  cipher_ = suite != nullptr     ? suite->name
+            : suite12 != nullptr ? suite12->name
+                                 : absl::StrCat("suite 0x", absl::Hex(suite_, absl::kZeroPad4));
+  if (version == 0x0303) {
+    tls12_ = true;
+    keys12(suite12);
+    return;
+  }
   if (version != kTls13) {
-    fail(State::kUnsupported, absl::StrCat(version_, " is not decrypted here (TLS 1.3 is); Wireshark opens it with the same key log"));
+    fail(State::kUnsupported, absl::StrCat(version_, " is not decrypted here (TLS 1.2 and 1.3 are)"));
     return;
   }
   if (suite == nullptr) {
@@ -230,19 +291,93 @@ void TlsDecryptor::hello(bool from_client, std::string_view m) {
   }
 }
 
+void TlsDecryptor::keys12(const void* suite_pointer) {
+  const auto* suite = static_cast<const Suite12*>(suite_pointer);
+  if (suite == nullptr) {
+    fail(State::kUnsupported, absl::StrCat("the TLS 1.2 suite ", cipher_, " is not one this opens (AEAD suites are)"));
+    return;
+  }
+  if (client_random_.empty()) {
+    fail(State::kNoSecrets, "the ClientHello is not in the capture, so its secrets cannot be found");
+    return;
+  }
+  const std::string* master = keys_ != nullptr ? keys_->secret("CLIENT_RANDOM", client_random_) : nullptr;
+  if (master == nullptr) {
+    fail(State::kNoSecrets, "the key log has no CLIENT_RANDOM for this session");
+    return;
+  }
+  // The key block: client key, server key, client IV, server IV (RFC 5246 6.3).
+  const std::size_t k = suite->key_length, v = suite->iv_length;
+  const std::string block = prf12(suite->hash(), *master, "key expansion", server_random_ + client_random_, 2 * k + 2 * v);
+  if (block.size() != 2 * k + 2 * v) {
+    fail(State::kFailed, "the key block could not be derived");
+    return;
+  }
+  side_[0].key = block.substr(0, k);
+  side_[1].key = block.substr(k, k);
+  side_[0].iv = block.substr(2 * k, v);
+  side_[1].iv = block.substr(2 * k + v, v);
+  state_ = State::kDecrypting;
+}
+
+// A TLS 1.2 record after this side's ChangeCipherSpec (RFC 5246 6.2.3.3):
+// the additional data is the sequence number, the type, the version and
+// the plaintext's length; GCM's nonce is the salt and the record's own
+// explicit 8 octets (RFC 5288 3), ChaCha20's the IV and the sequence number
+// (RFC 7905 2).
+std::optional<std::string> TlsDecryptor::open12(Direction& d, std::string_view header, std::string_view body) {
+  const Suite12* suite = suite12_of(suite_);
+  std::string nonce = d.iv;
+  if (suite->iv_length == 4) {
+    if (body.size() < 8) return std::nullopt;
+    nonce += std::string(body.substr(0, 8));
+    body.remove_prefix(8);
+  } else {
+    for (int i = 0; i < 8; ++i) nonce[nonce.size() - 1 - i] ^= static_cast<char>((d.seq >> (8 * i)) & 0xff);
+  }
+  if (body.size() < kTagLength) return std::nullopt;
+  std::string aad;
+  for (int i = 7; i >= 0; --i) aad.push_back(static_cast<char>((d.seq >> (8 * i)) & 0xff));
+  aad += std::string(header.substr(0, 3));
+  const std::size_t length = body.size() - kTagLength;
+  aad.push_back(static_cast<char>(length >> 8));
+  aad.push_back(static_cast<char>(length & 0xff));
+  auto opened = open_record(suite->cipher(), d.key, nonce, aad, body);
+  if (opened) ++d.seq;
+  return opened;
+}
+
 void TlsDecryptor::record(bool from_client, std::uint8_t type, std::string_view header_and_body,
                           std::string& plaintext) {
   Direction& d = side_[from_client ? 0 : 1];
   std::string_view body = header_and_body.substr(5);
-  if (type == kChangeCipherSpec || (type == kAlert && !d.encrypted)) return;  // compatibility; a plaintext alert
+  if (type == kChangeCipherSpec) {
+    // In TLS 1.2 this side protects everything from here (RFC 5246 7.1); in
+    // TLS 1.3 it is only there for middleboxes (RFC 8446 D.4).
+    if (tls12_ && state_ == State::kDecrypting) {
+      d.encrypted = d.application = true;
+      d.seq = 0;
+    }
+    return;
+  }
+  if (type == kAlert && !d.encrypted) return;  // a plaintext alert
   std::uint8_t inner = type;
   std::string opened;
-  if (type == kApplicationData && d.encrypted) {
+  if (tls12_ && d.encrypted) {
+    auto got = open12(d, header_and_body.substr(0, 5), body);
+    if (!got) {
+      fail(State::kFailed, absl::StrCat("a record from the ", from_client ? "client" : "server",
+                                        " does not open with the key log's secrets"));
+      return;
+    }
+    opened = std::move(*got);
+    body = opened;
+  } else if (type == kApplicationData && d.encrypted) {
     if (state_ != State::kDecrypting) return;
     const Suite* suite = suite_of(suite_);
     std::string nonce = d.iv;
     for (int i = 0; i < 8; ++i) nonce[nonce.size() - 1 - i] ^= static_cast<char>((d.seq >> (8 * i)) & 0xff);
-    auto got = open_record(*suite, d.key, nonce, header_and_body.substr(0, 5), body);
+    auto got = open_record(suite->cipher(), d.key, nonce, header_and_body.substr(0, 5), body);
     if (!got) {
       fail(State::kFailed, absl::StrCat("a record from the ", from_client ? "client" : "server",
                                         " does not open with the key log's secrets"));
@@ -270,7 +405,7 @@ void TlsDecryptor::record(bool from_client, std::uint8_t type, std::string_view 
     d.handshake.erase(0, length);
     if (!d.encrypted) {
       hello(from_client, message);
-    } else if (static_cast<std::uint8_t>(message[0]) == kFinished && !d.application) {
+    } else if (!tls12_ && static_cast<std::uint8_t>(message[0]) == kFinished && !d.application) {
       // This side's handshake is over: its traffic secret from here (RFC 8446 7.1).
       if (set_keys(d, from_client ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0")) d.application = true;
     }

@@ -1,16 +1,19 @@
 // TLS read back from a capture with the session's secrets: an NSS key log
 // (SSLKEYLOGFILE, OpenSSL's keylog callback, smtplab's --keylog) and the
-// records of both directions. TLS 1.3 (RFC 8446) with the three suites every
-// stack offers (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
-// TLS_CHACHA20_POLY1305_SHA256): the handshake's plaintext hellos give the
-// client random (which names the secrets in the log) and the suite; each
-// traffic secret gives a key and an IV (RFC 8446 7.3); each record is opened
-// with its sequence number (5.3) and its inner type read (5.2). TLS 1.2 is
-// recognised and said, not decrypted. Sans-I/O: records in, plaintext out.
+// records of both directions. The handshake's plaintext hellos give the
+// client random (which names the secrets in the log), the server random, the
+// version and the suite. TLS 1.3 (RFC 8446) with its three suites: each
+// traffic secret gives a key and an IV (7.3), each record is opened with its
+// sequence number (5.3) and its inner type read (5.2). TLS 1.2 (RFC 5246)
+// with the AEAD suites (AES-GCM, ChaCha20-Poly1305): the master secret and
+// both randoms give the key block (6.3), records are protected after each
+// side's ChangeCipherSpec. Other versions and suites (CBC) are said, not
+// opened. Sans-I/O: records in, plaintext out.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -66,6 +69,8 @@ class TlsDecryptor {
     bool application = false;  // past this side's Finished: traffic keys
   };
   void record(bool from_client, std::uint8_t type, std::string_view body, std::string& plaintext);
+  void keys12(const void* suite);  // a Suite12 of the .cpp, or null
+  std::optional<std::string> open12(Direction& d, std::string_view header, std::string_view body);
   void hello(bool from_client, std::string_view handshake);
   bool set_keys(Direction& d, const char* label);
   void fail(State state, std::string why);
@@ -74,7 +79,8 @@ class TlsDecryptor {
   State state_ = State::kHandshake;
   std::string why_;
   std::string version_, cipher_;
-  std::string client_random_;
+  std::string client_random_, server_random_;
+  bool tls12_ = false;
   std::uint16_t suite_ = 0;
   Direction side_[2];  // 0: the client's records, 1: the server's
 };

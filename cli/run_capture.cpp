@@ -11,7 +11,7 @@ ABSL_FLAG(std::string, pcap, "",
           "each packet explaining it (docs/wireshark.md)");
 ABSL_FLAG(std::string, keylog, "",
           "Append the TLS session secrets to this file (NSS key log format), so Wireshark decrypts the capture "
-          "(tls.keylog_file); with step CAPTURE, the key log that came with the capture, to read its TLS 1.3 sessions");
+          "(tls.keylog_file); with step CAPTURE, the key log that came with the capture, to read its TLS sessions");
 
 namespace smtplab::cli {
 

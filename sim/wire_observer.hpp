@@ -1,8 +1,11 @@
 // What a network puts on the wire, told to whoever writes it down as a
 // capture (capture/wire_log.hpp, for `--pcap`). A network calls it from the
 // place it takes its trace: the server's end of each connection, which sees
-// the client's bytes when they arrive and its own when it sends them. The
-// bytes are those on the wire: TLS records once a session is encrypted.
+// the client's bytes when they arrive and its own when it sends them (a
+// client whose server is not ours, conform's probe, tells it from its own
+// end). The bytes are those on the wire: TLS records once a session is
+// encrypted. Each call comes before the trace records the event about the
+// same thing; the capture's comments rely on that order.
 #pragma once
 
 #include <cstdint>
