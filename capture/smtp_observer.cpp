@@ -84,7 +84,8 @@ void SmtpObserver::finding(absl::Time at, const char* what, std::string text, st
 
 void SmtpObserver::opened(absl::Time at, std::string_view client_address, std::string_view server_address,
                           bool midstream) {
-  record(at, sim::EventKind::kConnOpen, absl::StrCat(av(client_address), " -> ", av(server_address)), 0, "conn.open");
+  record(at, sim::EventKind::kConnOpen, absl::StrCat(av(client_address), " -> ", av(server_address)), 0,
+         sim::name_of(sim::EventKind::kConnOpen));
   if (midstream) {
     greeted_ = true;  // whatever came before the capture, the greeting is not in it
     finding(at, finding_name::kMidstream, "the capture begins in the middle of this connection");
@@ -214,7 +215,7 @@ void SmtpObserver::client_lines(absl::Time at) {
           finding(at, finding_name::kBareLf, "this command line ends in a bare LF");
         }
         if (client_ == ClientPhase::kSasl) {
-          record(at, sim::EventKind::kSmtpCommand, line, 0, "command.auth_response");
+          record(at, sim::EventKind::kSmtpCommand, line, 0, absl::StrCat("command.", answers::kAuthResponse));
           waiting_.push_back({answers::kAuthResponse});
           awaiting_ = answers::kAuthResponse;
           client_ = ClientPhase::kAwaitingReply;
@@ -420,14 +421,15 @@ void SmtpObserver::closed(absl::Time at, bool by_client) {
   if (closed_) return;
   closed_ = true;
   release_all_held();  // never answered: in the order they came
-  record(at, sim::EventKind::kConnClose, "connection closed", 0, "conn.close", {}, by_client);
+  record(at, sim::EventKind::kConnClose, "connection closed", 0, sim::name_of(sim::EventKind::kConnClose), {},
+         by_client);
 }
 
 void SmtpObserver::reset(absl::Time at) {
   if (closed_) return;
   closed_ = true;
   release_all_held();
-  record(at, sim::EventKind::kConnReset, "connection reset", 0, "conn.reset");
+  record(at, sim::EventKind::kConnReset, "connection reset", 0, sim::name_of(sim::EventKind::kConnReset));
 }
 
 }  // namespace smtplab::capture

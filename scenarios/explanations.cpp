@@ -195,7 +195,7 @@ std::string explain_event(const sim::TraceEvent& e) {
                "line above). This server allows it; a real submission server refuses AUTH until STARTTLS (RFC "
                "4954 4 lets it insist on encryption, and RFC 8314 recommends implicit TLS on port 465).";
       }
-      if (e.explain == "command.auth_response") {
+      if (e.explain == absl::StrCat("command.", smtp::reply_answers::kAuthResponse)) {
         return "A line of the SASL exchange AUTH began: the client's answer to the server's 334 challenge, in "
                "base64 (RFC 4954 4). With LOGIN the first is the user name, the second the password.";
       }
