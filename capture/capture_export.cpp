@@ -86,7 +86,7 @@ class FrameBuilder {
     if (c == nullptr) return skip();
     return c->reset(at, frames_);
   }
-  // The asker's stub resolver uses a port of its own per query.
+  // The asker's resolver library sends each query from a port of its own.
   std::optional<std::pair<SocketAddress, SocketAddress>> dns_ends(const sim::WireDnsQuestion& q, std::uint16_t id) {
     auto host = options_.host_addresses.find(q.asker);
     if (host == options_.host_addresses.end() || !resolver_) return std::nullopt;

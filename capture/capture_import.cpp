@@ -14,20 +14,6 @@
 namespace smtplab::capture {
 namespace {
 
-std::string ip_text(const IpAddress& ip) {
-  char out[64] = {};
-  if (ip.v6) {
-    std::string s;
-    for (int i = 0; i < 16; i += 2) {
-      if (i) s += ":";
-      absl::StrAppend(&s, absl::Hex(ip.bytes[i] << 8 | ip.bytes[i + 1]));
-    }
-    return s;
-  }
-  std::snprintf(out, sizeof out, "%u.%u.%u.%u", ip.bytes[0], ip.bytes[1], ip.bytes[2], ip.bytes[3]);
-  return out;
-}
-
 std::string endpoint_text(const SocketAddress& a) {
   return a.ip.v6 ? absl::StrCat("[", ip_text(a.ip), "]:", a.port) : absl::StrCat(ip_text(a.ip), ":", a.port);
 }

@@ -317,7 +317,6 @@ TEST(CaptureFindingContract, EachFindingIsExplainedAndCarriesOnlyItsDetails) {
     EXPECT_NE(scenarios::explain_event(e), fallback) << finding;
   }
   Conversation c;
-  c.advance(0, 0);
   std::vector<TcpSegment> segments = {c.syn(), c.syn_ack(), c.server("220 mx\r\n"), c.client("EHLO a\r\n")};
   c.advance(0, 7);
   segments.push_back(c.client("QUIT\r\n"));

@@ -1,4 +1,4 @@
-// DNS messages as a stub resolver and its server exchange them over UDP
+// DNS messages as a host's resolver library and its server exchange them over UDP
 // (RFC 1035 4.1): the query, and the answer with its records, for the DNS
 // packets of an exported capture.
 #pragma once

@@ -103,6 +103,12 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
   return std::nullopt;
 }
 
+std::string ip_text(const IpAddress& ip) {
+  char out[INET6_ADDRSTRLEN] = {};
+  if (inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes.data(), out, sizeof out) == nullptr) return {};
+  return out;
+}
+
 std::optional<SocketAddress> parse_socket_address(std::string_view text) {
   const std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return std::nullopt;

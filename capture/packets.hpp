@@ -29,6 +29,9 @@ struct SocketAddress {
 // "192.0.2.10:40001" or "[2001:db8::1]:25".
 std::optional<SocketAddress> parse_socket_address(std::string_view text);
 
+// The address as text: "192.0.2.10", "2001:db8::1" (RFC 5952's form).
+std::string ip_text(const IpAddress& ip);
+
 // TCP header flags (RFC 9293 3.1).
 namespace tcp_flag {
 inline constexpr std::uint8_t kFin = 0x01;

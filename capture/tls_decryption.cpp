@@ -269,7 +269,7 @@ void TlsDecryptor::hello(bool from_client, std::string_view m) {
                                  : absl::StrCat("suite 0x", absl::Hex(suite_, absl::kZeroPad4));
   if (version == 0x0303) {
     tls12_ = true;
-    keys12(suite12);
+    keys12();
     return;
   }
   if (version != kTls13) {
@@ -291,8 +291,8 @@ void TlsDecryptor::hello(bool from_client, std::string_view m) {
   }
 }
 
-void TlsDecryptor::keys12(const void* suite_pointer) {
-  const auto* suite = static_cast<const Suite12*>(suite_pointer);
+void TlsDecryptor::keys12() {
+  const Suite12* suite = suite12_of(suite_);
   if (suite == nullptr) {
     fail(State::kUnsupported, absl::StrCat("the TLS 1.2 suite ", cipher_, " is not one this opens (AEAD suites are)"));
     return;

@@ -69,7 +69,7 @@ class TlsDecryptor {
     bool application = false;  // past this side's Finished: traffic keys
   };
   void record(bool from_client, std::uint8_t type, std::string_view body, std::string& plaintext);
-  void keys12(const void* suite);  // a Suite12 of the .cpp, or null
+  void keys12();  // TLS 1.2: the key block, from the suite and the randoms
   std::optional<std::string> open12(Direction& d, std::string_view header, std::string_view body);
   void hello(bool from_client, std::string_view handshake);
   bool set_keys(Direction& d, const char* label);
